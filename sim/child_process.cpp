@@ -1,0 +1,79 @@
+#include "sim/child_process.hpp"
+
+#include "sim/error.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+
+namespace ddlsim {
+
+namespace {
+bool write_all(int fd, const std::string& data)
+{
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+}  // namespace
+
+nlohmann::json run_in_child(const std::function<nlohmann::json()>& fn)
+{
+  int fd[2];
+  if (::pipe(fd) != 0)
+    throw SimulationError("cannot create a pipe for the simulation process");
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0)
+    throw SimulationError("cannot fork the simulation process");
+  if (pid == 0) {
+    ::close(fd[0]);
+    nlohmann::json out;
+    try {
+      out = {{"result", fn()}};
+    } catch (const ScenarioError& e) {
+      out = {{"scenario_error", e.what()}};
+    } catch (const std::exception& e) {
+      out = {{"simulation_error", e.what()}};
+    }
+    std::fflush(nullptr);
+    ::_exit(write_all(fd[1], out.dump()) ? 0 : 3);  // _exit: no SimGrid teardown in the child
+  }
+  ::close(fd[1]);
+  std::string data;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    data.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status))
+    throw SimulationError("the simulation process was killed by signal " + std::to_string(WTERMSIG(status)));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || data.empty())
+    throw SimulationError("the simulation process failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+  const nlohmann::json out = nlohmann::json::parse(data);
+  if (out.contains("scenario_error"))
+    throw ScenarioError(out["scenario_error"].get<std::string>());
+  if (out.contains("simulation_error"))
+    throw SimulationError(out["simulation_error"].get<std::string>());
+  return out["result"];
+}
+
+}  // namespace ddlsim

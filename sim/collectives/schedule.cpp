@@ -1,0 +1,45 @@
+#include "sim/collectives/schedule.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace ddlsim::coll {
+
+void Schedule::add_step(std::vector<Transfer> transfers)
+{
+  for (const Transfer& t : transfers) {
+    if (t.src >= ranks_ || t.dst >= ranks_)
+      throw std::invalid_argument("schedule: rank out of range (" + std::to_string(t.src) + " -> " +
+                                  std::to_string(t.dst) + ", ranks " + std::to_string(ranks_) + ")");
+    if (t.src == t.dst)
+      throw std::invalid_argument("schedule: a rank cannot send to itself");
+    if (!(t.bytes >= 0))
+      throw std::invalid_argument("schedule: negative transfer size");
+    if (t.messages == 0)
+      throw std::invalid_argument("schedule: a transfer stands for at least one message");
+  }
+  std::stable_sort(transfers.begin(), transfers.end(), [](const Transfer& a, const Transfer& b) { return a.src < b.src; });
+  transfers_.insert(transfers_.end(), transfers.begin(), transfers.end());
+  step_begin_.push_back(transfers_.size());
+}
+
+double Schedule::bytes_sent_by(Rank rank) const
+{
+  double bytes = 0;
+  for (const Transfer& t : transfers_)
+    if (t.src == rank)
+      bytes += t.bytes;
+  return bytes;
+}
+
+double Schedule::bytes_received_by(Rank rank) const
+{
+  double bytes = 0;
+  for (const Transfer& t : transfers_)
+    if (t.dst == rank)
+      bytes += t.bytes;
+  return bytes;
+}
+
+}  // namespace ddlsim::coll

@@ -1,0 +1,53 @@
+#pragma once
+// A collective as a traffic schedule: who sends how many bytes to whom, in which step. Pure data,
+// no SimGrid. Ranks are group-local (0..ranks-1); the executor maps them to GPUs.
+//
+// Execution semantics (sim/executor): a rank enters step k once every transfer of step k-1 that it
+// sends or receives has completed; on entering, it starts the transfers it sends in step k. So a
+// step is a per-rank dependency, not a global barrier, as in NCCL and MPI implementations.
+//
+// A transfer may stand for `messages` back-to-back messages of the same route (flow fidelity):
+// its bytes move as one long flow, and the executor charges the other messages' latency,
+// (messages - 1) * route latency, after the flow ends.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace ddlsim::coll {
+
+using Rank = std::uint32_t;
+
+struct Transfer {
+  Rank src;
+  Rank dst;
+  double bytes;
+  std::uint32_t messages = 1;
+};
+
+class Schedule {
+public:
+  explicit Schedule(Rank ranks) : ranks_(ranks), step_begin_{0} {}
+
+  /// Appends a step; transfers are stored sorted by source rank. Throws std::invalid_argument for
+  /// out-of-range ranks, self-transfers, negative bytes or zero messages.
+  void add_step(std::vector<Transfer> transfers);
+
+  Rank ranks() const { return ranks_; }
+  std::size_t steps() const { return step_begin_.size() - 1; }
+  std::span<const Transfer> step(std::size_t k) const
+  {
+    return {transfers_.data() + step_begin_[k], transfers_.data() + step_begin_[k + 1]};
+  }
+  std::size_t transfer_count() const { return transfers_.size(); }
+  /// Total bytes that `rank` sends over the whole schedule.
+  double bytes_sent_by(Rank rank) const;
+  /// Total bytes that `rank` receives.
+  double bytes_received_by(Rank rank) const;
+
+private:
+  Rank ranks_;
+  std::vector<Transfer> transfers_;
+  std::vector<std::size_t> step_begin_;
+};
+
+}  // namespace ddlsim::coll

@@ -1,0 +1,262 @@
+#include "sim/executor.hpp"
+
+#include "sim/error.hpp"
+
+#include <simgrid/kernel/Timer.hpp>
+#include <simgrid/s4u/Activity.hpp>
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Comm.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <string>
+
+namespace sg4 = simgrid::s4u;
+using simgrid::kernel::timer::Timer;
+
+namespace ddlsim {
+
+namespace {
+
+class Executor {
+public:
+  Executor(const TaskGraph& graph, const Platform& platform)
+      : g_(graph), platform_(platform), predecessors_(graph.tasks().size())
+  {
+    timeline_.start_seconds.assign(graph.tasks().size(), -1);
+    timeline_.end_seconds.assign(graph.tasks().size(), -1);
+    for (std::uint32_t t = 0; t < graph.tasks().size(); ++t)
+      predecessors_[t] = graph.predecessor_count(t);
+    collectives_.reserve(graph.collectives().size());
+    for (const CollectiveInstance& c : graph.collectives()) {
+      CollectiveState st;
+      const std::size_t p = c.ranks.size();
+      st.step.assign(p, -1);
+      st.pending.assign(c.schedule.steps() * p, 0);
+      for (std::size_t k = 0; k < c.schedule.steps(); ++k)
+        for (const coll::Transfer& t : c.schedule.step(k)) {
+          ++st.pending[k * p + t.src];
+          ++st.pending[k * p + t.dst];
+        }
+      collectives_.push_back(std::move(st));
+    }
+  }
+
+  Timeline run()
+  {
+    if (g_.tasks().empty())
+      return timeline_;
+    instance_ = this;
+    static bool connected = false;
+    if (!connected) {
+      sg4::Activity::on_completion_cb([](const sg4::Activity& a) {
+        if (instance_)
+          instance_->on_comm_done(a);
+      });
+      connected = true;
+    }
+    for (std::uint32_t t = 0; t < g_.tasks().size(); ++t)
+      if (predecessors_[t] == 0)
+        ready_.push_back(t);
+    drain();
+    if (done_ < g_.tasks().size()) {
+      // Keeps SimGrid's main loop alive while only timers are pending; resumed when all is done.
+      keeper_ = sg4::Actor::create("ddlsim-keeper", platform_.host(0), [] { sg4::this_actor::suspend(); });
+      sg4::Engine::get_instance()->run();
+    }
+    instance_ = nullptr;
+    if (done_ != g_.tasks().size()) {
+      std::uint32_t first = 0;
+      while (first < g_.tasks().size() && timeline_.end_seconds[first] >= 0)
+        ++first;
+      throw SimulationError("the task graph stalled: " + std::to_string(g_.tasks().size() - done_) +
+                            " tasks never finished (first: '" + g_.label(g_.tasks()[first].label) + "')");
+    }
+    return std::move(timeline_);
+  }
+
+private:
+  struct CollectiveState {
+    std::vector<std::int64_t> step;      ///< per group rank: step it is in, -1 before entering
+    std::vector<std::uint32_t> pending;  ///< [step * p + rank]: transfers not yet done
+  };
+  struct Flight {
+    std::uint32_t collective;
+    std::uint32_t step;
+    std::uint32_t index;  ///< within the step
+    sg4::CommPtr comm;
+  };
+
+  static double now() { return sg4::Engine::get_clock(); }
+
+  void drain()
+  {
+    if (draining_)
+      return;
+    draining_ = true;
+    while (!ready_.empty()) {
+      const std::uint32_t t = ready_.front();
+      ready_.pop_front();
+      start_task(t);
+    }
+    draining_ = false;
+    if (done_ == g_.tasks().size() && keeper_) {
+      keeper_->resume();
+      keeper_ = nullptr;
+    }
+  }
+
+  void start_task(std::uint32_t id)
+  {
+    const Task& t = g_.tasks()[id];
+    timeline_.start_seconds[id] = now();
+    switch (t.kind) {
+      case TaskKind::join: complete_task(id); break;
+      case TaskKind::delay:
+        if (t.seconds <= 0) {
+          complete_task(id);
+        } else {
+          ++timeline_.timers;
+          Timer::set(now() + t.seconds, [this, id] {
+            complete_task(id);
+            drain();
+          });
+        }
+        break;
+      case TaskKind::collective: enter_collective(t.collective, t.group_rank); break;
+    }
+  }
+
+  void complete_task(std::uint32_t id)
+  {
+    timeline_.end_seconds[id] = now();
+    timeline_.makespan_seconds = std::max(timeline_.makespan_seconds, now());
+    ++done_;
+    for (std::uint32_t s : g_.successors(id))
+      if (--predecessors_[s] == 0)
+        ready_.push_back(s);
+  }
+
+  void enter_collective(std::uint32_t c, std::uint32_t r)
+  {
+    CollectiveState& st = collectives_[c];
+    st.step[r] = 0;
+    if (g_.collective(c).schedule.steps() == 0) {
+      complete_task(g_.collective(c).tasks[r]);
+      return;
+    }
+    start_sends(c, 0, r);
+    advance(c, r);
+  }
+
+  /// Moves rank r through every step whose transfers (as sender and receiver) are all done.
+  void advance(std::uint32_t c, std::uint32_t r)
+  {
+    CollectiveState& st = collectives_[c];
+    const CollectiveInstance& inst = g_.collective(c);
+    const std::size_t p = inst.ranks.size();
+    const auto steps = static_cast<std::int64_t>(inst.schedule.steps());
+    while (st.step[r] >= 0 && st.step[r] < steps && st.pending[st.step[r] * p + r] == 0) {
+      ++st.step[r];
+      if (st.step[r] == steps) {
+        complete_task(inst.tasks[r]);
+        return;
+      }
+      start_sends(c, static_cast<std::uint32_t>(st.step[r]), r);
+    }
+  }
+
+  void start_sends(std::uint32_t c, std::uint32_t k, std::uint32_t r)
+  {
+    const CollectiveInstance& inst = g_.collective(c);
+    const auto transfers = inst.schedule.step(k);
+    auto it = std::lower_bound(transfers.begin(), transfers.end(), r,
+                               [](const coll::Transfer& t, std::uint32_t rank) { return t.src < rank; });
+    for (; it != transfers.end() && it->src == r; ++it) {
+      const double units = std::round(it->bytes * platform_.byte_scale());
+      if (units > 9.2e18)
+        throw SimulationError("a transfer of " + std::to_string(it->bytes) + " bytes is too large to simulate");
+      sg4::Host* src = platform_.host(inst.ranks[it->src]);
+      sg4::Host* dst = platform_.host(inst.ranks[it->dst]);
+      std::uint32_t slot;
+      if (free_slots_.empty()) {
+        slot = static_cast<std::uint32_t>(flights_.size());
+        flights_.emplace_back();
+      } else {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+      }
+      sg4::CommPtr comm = sg4::Comm::sendto_init(src, dst);
+      comm->set_payload_size(static_cast<std::uint64_t>(units));
+      comm->set_data(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot) + 1));
+      flights_[slot] = {c, k, static_cast<std::uint32_t>(it - transfers.begin()), comm};
+      ++timeline_.transfers;
+      comm->start();
+    }
+  }
+
+  void on_comm_done(const sg4::Activity& a)
+  {
+    const auto tag = reinterpret_cast<std::uintptr_t>(a.get_data<void>());
+    if (tag == 0)
+      return;
+    const auto slot = static_cast<std::uint32_t>(tag - 1);
+    Flight f = std::move(flights_[slot]);
+    flights_[slot].comm = nullptr;
+    free_slots_.push_back(slot);
+    // The engine still uses the comm after this callback: keep it alive a while longer.
+    graveyard_.push_back(std::move(f.comm));
+    if (graveyard_.size() > 4096)
+      graveyard_.erase(graveyard_.begin(), graveyard_.begin() + 2048);
+
+    const CollectiveInstance& inst = g_.collective(f.collective);
+    const coll::Transfer& t = inst.schedule.step(f.step)[f.index];
+    if (t.messages > 1) {
+      const double extra =
+          (t.messages - 1) * platform_.topology().route_latency_seconds(inst.ranks[t.src], inst.ranks[t.dst]);
+      ++timeline_.timers;
+      Timer::set(now() + extra, [this, f] { finish_transfer(f.collective, f.step, f.index); });
+    } else {
+      finish_transfer(f.collective, f.step, f.index);
+    }
+  }
+
+  void finish_transfer(std::uint32_t c, std::uint32_t k, std::uint32_t index)
+  {
+    const CollectiveInstance& inst = g_.collective(c);
+    const coll::Transfer& t = inst.schedule.step(k)[index];
+    CollectiveState& st = collectives_[c];
+    const std::size_t p = inst.ranks.size();
+    --st.pending[k * p + t.src];
+    --st.pending[k * p + t.dst];
+    advance(c, t.src);
+    advance(c, t.dst);
+    drain();
+  }
+
+  static inline Executor* instance_ = nullptr;
+
+  const TaskGraph& g_;
+  const Platform& platform_;
+  std::vector<std::uint32_t> predecessors_;
+  std::vector<CollectiveState> collectives_;
+  std::deque<std::uint32_t> ready_;
+  bool draining_ = false;
+  std::size_t done_ = 0;
+  std::vector<Flight> flights_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<sg4::CommPtr> graveyard_;
+  sg4::ActorPtr keeper_;
+  Timeline timeline_;
+};
+
+}  // namespace
+
+Timeline execute(const TaskGraph& graph, const Platform& platform)
+{
+  Executor executor(graph, platform);
+  return executor.run();
+}
+
+}  // namespace ddlsim

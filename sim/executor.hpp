@@ -1,0 +1,25 @@
+#pragma once
+// Runs a TaskGraph on a Platform with SimGrid, without an actor per message: delays are kernel
+// timers, transfers are one-sided comms started from completion callbacks, and collectives
+// advance per rank through their schedule's steps.
+#include "sim/platform.hpp"
+#include "sim/task_graph.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace ddlsim {
+
+struct Timeline {
+  std::vector<double> start_seconds;  ///< per task: when its predecessors were done and it began
+  std::vector<double> end_seconds;    ///< per task
+  double makespan_seconds = 0;
+  std::uint64_t transfers = 0;        ///< SimGrid comms started
+  std::uint64_t timers = 0;           ///< delays and latency charges
+};
+
+/// Runs `graph` to completion; once per process (it runs the engine). Throws SimulationError
+/// if some task can never run (a dependency cycle) or a transfer is too large to simulate.
+Timeline execute(const TaskGraph& graph, const Platform& platform);
+
+}  // namespace ddlsim

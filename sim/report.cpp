@@ -1,0 +1,134 @@
+#include "sim/report.hpp"
+
+#include "sim/error.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace ddlsim {
+
+namespace {
+
+std::string seconds_text(double s)
+{
+  if (s >= 1)
+    return fmt::format("{:.3f} s", s);
+  if (s >= 1e-3)
+    return fmt::format("{:.3f} ms", s * 1e3);
+  return fmt::format("{:.3f} us", s * 1e6);
+}
+
+std::string bytes_text(double b)
+{
+  if (b >= 1e9)
+    return fmt::format("{:.2f} GB", b / 1e9);
+  if (b >= 1e6)
+    return fmt::format("{:.2f} MB", b / 1e6);
+  if (b >= 1e3)
+    return fmt::format("{:.2f} kB", b / 1e3);
+  return fmt::format("{:.0f} B", b);
+}
+
+std::string rate_text(double bytes_per_s) { return fmt::format("{:.2f} GB/s", bytes_per_s / 1e9); }
+
+std::string cluster_line(const Scenario& s)
+{
+  const ClusterConfig& c = s.cluster;
+  std::string intra;
+  if (c.intra.bandwidth_bytes_per_s > 0 && c.gpus_per_node > 1)
+    intra = fmt::format(", {} {} per GPU", c.fabric == topo::IntraFabric::nvswitch ? "nvswitch" : "pcie",
+                        rate_text(c.intra.bandwidth_bytes_per_s));
+  const std::string link = c.network.link.preset.empty() ? "inline link" : c.network.link.preset;
+  return fmt::format("{} nodes x {} GPUs = {} GPUs{}, {} to a {} switch ({}, {} latency), {} sharing", c.nodes,
+                     c.gpus_per_node, c.gpus(), intra, c.nic_per_gpu() ? "a NIC per GPU" : "a NIC per node",
+                     c.network.topology, link + ": " + rate_text(c.network.link.bandwidth_bytes_per_s),
+                     seconds_text(c.network.link.latency_seconds), to_string(c.network.sharing));
+}
+
+}  // namespace
+
+std::string summary_text(const Scenario& s, const nlohmann::json& r)
+{
+  std::string out = fmt::format("ddlsim: {} ({})\n", s.name, s.file);
+  out += fmt::format("  cluster             {}\n", cluster_line(s));
+  if (r.at("kind") == "training") {
+    const auto& w = r.at("workload");
+    const auto& it = r.at("iteration_time_s");
+    const auto& b = r.at("breakdown_s");
+    const double mean = it.at("mean").get<double>();
+    const double compute = b.at("compute").get<double>();
+    const double exposed = b.at("exposed_communication").get<double>();
+    out += fmt::format("  model               {} ({} parameters, {} of {} gradients)\n", s.model,
+                       r.at("model").at("parameters").get<long long>(), bytes_text(w.at("gradient_bytes")),
+                       w.at("precision").get<std::string>());
+    std::string policy = w.at("policy").get<std::string>();
+    if (policy == "wfbp")
+      policy += fmt::format(" with {} buckets", bytes_text(w.at("bucket_bytes")));
+    out += fmt::format("  workload            data-parallel x{}, batch {} per GPU, ring all-reduce, {}, "
+                       "{} all-reduces per iteration, {} fidelity\n",
+                       w.at("data_parallel").get<int>(), w.at("batch_per_gpu").get<int>(), policy,
+                       w.at("collectives_per_iteration").get<int>(), w.at("fidelity").get<std::string>());
+    out += fmt::format("  iteration time      {} (mean of {}; min {}, max {})\n", seconds_text(mean),
+                       w.at("iterations").get<int>(), seconds_text(it.at("min")), seconds_text(it.at("max")));
+    out += fmt::format("  throughput          {:.1f} samples/s\n", r.at("throughput").at("samples_per_s").get<double>());
+    out += fmt::format("  scaling efficiency  {:.1f} % of {} x one GPU ({:.1f} samples/s per GPU alone)\n",
+                       100 * r.at("scaling_efficiency").get<double>(), w.at("data_parallel").get<int>(),
+                       r.at("single_gpu").at("samples_per_s").get<double>());
+    out += fmt::format("  breakdown           compute {} ({:.1f} %), exposed communication {} ({:.1f} %)\n",
+                       seconds_text(compute), 100 * compute / mean, seconds_text(exposed), 100 * exposed / mean);
+    out += fmt::format("  traffic             {} sent per GPU per iteration\n",
+                       bytes_text(r.at("traffic").at("bytes_sent_per_gpu_per_iteration")));
+  } else {
+    const auto& c = r.at("collective");
+    out += fmt::format("  collective          {} {} over {} ranks, {}, {} fidelity\n", c.at("algorithm").get<std::string>(),
+                       c.at("op").get<std::string>(), c.at("ranks").get<int>(), c.at("precision").get<std::string>(),
+                       c.at("fidelity").get<std::string>());
+    out += fmt::format("\n  {:>14} {:>14} {:>14} {:>12} {:>12}\n", "size (B)", "count (elems)", "time (us)",
+                       "algbw (GB/s)", "busbw (GB/s)");
+    for (const auto& row : r.at("results"))
+      out += fmt::format("  {:>14.0f} {:>14.0f} {:>14.2f} {:>12.2f} {:>12.2f}\n", row.at("size_bytes").get<double>(),
+                         row.at("count").get<double>(), row.at("time_us").get<double>(),
+                         row.at("algbw_GBps").get<double>(), row.at("busbw_GBps").get<double>());
+    out += "\n";
+  }
+  const auto& sim = r.at("simulation");
+  out += fmt::format("  simulated with      {} transfers and {} timers in {:.3f} s of wall time\n",
+                     sim.at("transfers").get<long long>(), sim.at("timers").get<long long>(),
+                     r.at("wall_clock").at("simulator_seconds").get<double>());
+  return out;
+}
+
+std::string collective_csv(const nlohmann::json& report)
+{
+  std::string out = "size_B,count,time_us,algbw_GBps,busbw_GBps\n";
+  for (const auto& row : report.at("results"))
+    out += fmt::format("{:.0f},{:.0f},{},{},{}\n", row.at("size_bytes").get<double>(), row.at("count").get<double>(),
+                       row.at("time_us").get<double>(), row.at("algbw_GBps").get<double>(),
+                       row.at("busbw_GBps").get<double>());
+  return out;
+}
+
+void write_outputs(const Scenario& s, const RunResult& result, const std::string& dir)
+{
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    throw SimulationError("cannot create the output folder " + dir + ": " + ec.message());
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = (std::filesystem::path(dir) / name).string();
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+    if (!f)
+      throw SimulationError("cannot write " + path);
+  };
+  write("report.json", result.report.dump(2) + "\n");
+  write("summary.txt", summary_text(s, result.report));
+  if (s.kind == WorkloadKind::collective)
+    write("results.csv", collective_csv(result.report));
+  if (!result.trace.is_null())
+    write("trace.json", result.trace.dump());
+}
+
+}  // namespace ddlsim

@@ -1,0 +1,178 @@
+#include "sim/run.hpp"
+
+#include "models/zoo.hpp"
+#include "sim/collectives/ring.hpp"
+#include "sim/error.hpp"
+#include "sim/trace.hpp"
+#include "sim/training.hpp"
+#include "topologies/star.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+namespace ddlsim {
+
+namespace {
+
+using nlohmann::json;
+
+json cluster_summary(const Scenario& s, const topo::Topology& topology)
+{
+  const ClusterConfig& c = s.cluster;
+  return {{"gpus", c.gpus()},
+          {"nodes", c.nodes},
+          {"gpus_per_node", c.gpus_per_node},
+          {"nic_per_gpu", c.nic_per_gpu()},
+          {"topology", c.network.topology},
+          {"network_link", c.network.link.preset.empty() ? "inline" : c.network.link.preset},
+          {"network_bandwidth_bytes_per_s", c.network.link.bandwidth_bytes_per_s},
+          {"network_latency_s", c.network.link.latency_seconds},
+          {"sharing", to_string(c.network.sharing)},
+          {"links", topology.link_count()}};
+}
+
+RunResult simulate_training(const Scenario& s, const topo::Topology& topology, const Platform& platform)
+{
+  const model::Model model = *model::find_model(s.model);
+  const TrainingPlan plan = build_training(s, model);
+  const Timeline tl = execute(plan.graph, platform);
+  const TrainingConfig& t = s.training;
+  const auto p = static_cast<std::uint32_t>(t.data_parallel);
+
+  // An iteration ends, for a rank, when its last backward segment and its last all-reduce are done;
+  // the iteration time is the span between the slowest rank's ends of consecutive iterations.
+  std::vector<double> iteration_seconds;
+  double prev_end = 0;
+  for (int it = 0; it < t.iterations; ++it) {
+    double end = 0;
+    for (std::uint32_t r = 0; r < p; ++r) {
+      end = std::max(end, tl.end_seconds[plan.last_compute[it][r]]);
+      if (!plan.last_comm[it].empty())
+        end = std::max(end, tl.end_seconds[plan.last_comm[it][r]]);
+    }
+    iteration_seconds.push_back(end - prev_end);
+    prev_end = end;
+  }
+  const double mean = std::accumulate(iteration_seconds.begin(), iteration_seconds.end(), 0.0) / t.iterations;
+  const double min = *std::min_element(iteration_seconds.begin(), iteration_seconds.end());
+  const double max = *std::max_element(iteration_seconds.begin(), iteration_seconds.end());
+  const double samples = double(t.batch_per_gpu) * p;
+  const double single_gpu_samples_per_s = t.batch_per_gpu / plan.compute_seconds;
+
+  double sent_rank0 = 0;
+  for (const CollectiveInstance& c : plan.graph.collectives())
+    sent_rank0 += c.schedule.bytes_sent_by(0);
+  std::size_t collectives_per_iteration = 0;
+  for (const Bucket& b : plan.buckets)
+    collectives_per_iteration += (b.gradient_bytes > 0 && p > 1) ? 1 : 0;
+
+  json report = {
+      {"schema", 1},
+      {"scenario", s.name},
+      {"kind", "training"},
+      {"model", {{"name", model.name}, {"parameters", model.total_params()}, {"layers", model.layers.size()},
+                 {"forward_flops_per_sample", model.forward_flops_per_sample()}}},
+      {"cluster", cluster_summary(s, topology)},
+      {"workload",
+       {{"data_parallel", p},
+        {"batch_per_gpu", t.batch_per_gpu},
+        {"precision", to_string(t.precision)},
+        {"iterations", t.iterations},
+        {"policy", to_string(t.policy)},
+        {"bucket_bytes", t.policy == SchedulingPolicy::wfbp ? t.bucket_bytes : plan.gradient_bytes},
+        {"algorithm", to_string(t.algorithm)},
+        {"fidelity", plan.fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
+        {"fidelity_requested", to_string(t.fidelity)},
+        {"gradient_bytes", plan.gradient_bytes},
+        {"collectives_per_iteration", collectives_per_iteration}}},
+      {"iteration_time_s", {{"mean", mean}, {"min", min}, {"max", max}, {"per_iteration", iteration_seconds}}},
+      {"throughput", {{"samples_per_s", samples / mean}}},
+      {"single_gpu", {{"iteration_time_s", plan.compute_seconds}, {"samples_per_s", single_gpu_samples_per_s}}},
+      {"scaling_efficiency", (samples / mean) / (p * single_gpu_samples_per_s)},
+      {"breakdown_s",
+       {{"compute", plan.compute_seconds},
+        {"forward", plan.forward_seconds},
+        {"backward", plan.compute_seconds - plan.forward_seconds},
+        {"exposed_communication", mean - plan.compute_seconds}}},
+      {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},
+      {"simulation", {{"transfers", tl.transfers}, {"timers", tl.timers}, {"tasks", plan.graph.tasks().size()},
+                      {"simulated_seconds", tl.makespan_seconds}}},
+  };
+  RunResult result{report, nullptr};
+  if (s.output.trace)
+    result.trace = chrome_trace(plan.graph, tl, s.cluster.gpus_per_node);
+  return result;
+}
+
+RunResult simulate_collective(const Scenario& s, const topo::Topology& topology, const Platform& platform)
+{
+  const CollectiveConfig& c = s.collective;
+  const auto p = static_cast<std::uint32_t>(s.cluster.gpus());
+  const coll::ScheduleFidelity fidelity = choose_fidelity(c.fidelity, coll::ring_allreduce_messages(p));
+  std::vector<std::uint32_t> group(p);
+  std::iota(group.begin(), group.end(), 0U);
+
+  // One all-reduce per size, separated by barriers so each is timed from a common start.
+  TaskGraph g;
+  std::vector<std::uint32_t> barriers{g.add_join("start")};
+  for (double bytes : c.sizes_bytes) {
+    const std::uint32_t col = g.add_collective(coll::ring_allreduce(p, bytes, fidelity), group, "allreduce");
+    const std::uint32_t barrier = g.add_join("barrier");
+    for (std::uint32_t task : g.collective(col).tasks) {
+      g.add_dependency(barriers.back(), task);
+      g.add_dependency(task, barrier);
+    }
+    barriers.push_back(barrier);
+  }
+  const Timeline tl = execute(g, platform);
+
+  json rows = json::array();
+  const double element = bytes_per_element(c.precision);
+  const double bus_factor = p > 1 ? 2.0 * (p - 1) / p : 0.0;  // nccl-tests' all-reduce bus bandwidth factor
+  for (std::size_t i = 0; i < c.sizes_bytes.size(); ++i) {
+    const double bytes = c.sizes_bytes[i];
+    const double seconds = tl.end_seconds[barriers[i + 1]] - tl.end_seconds[barriers[i]];
+    const double algbw = seconds > 0 ? bytes / seconds : 0;
+    rows.push_back({{"size_bytes", bytes},
+                    {"count", std::floor(bytes / element)},
+                    {"time_us", seconds * 1e6},
+                    {"algbw_GBps", algbw / 1e9},
+                    {"busbw_GBps", algbw * bus_factor / 1e9}});
+  }
+  json report = {{"schema", 1},
+                 {"scenario", s.name},
+                 {"kind", "collective"},
+                 {"cluster", cluster_summary(s, topology)},
+                 {"collective",
+                  {{"op", to_string(c.op)},
+                   {"algorithm", to_string(c.algorithm)},
+                   {"ranks", p},
+                   {"precision", to_string(c.precision)},
+                   {"fidelity", fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
+                   {"fidelity_requested", to_string(c.fidelity)}}},
+                 {"results", rows},
+                 {"simulation", {{"transfers", tl.transfers}, {"timers", tl.timers}, {"tasks", g.tasks().size()},
+                                 {"simulated_seconds", tl.makespan_seconds}}}};
+  RunResult result{report, nullptr};
+  if (s.output.trace)
+    result.trace = chrome_trace(g, tl, s.cluster.gpus_per_node);
+  return result;
+}
+
+}  // namespace
+
+RunResult simulate(const Scenario& s)
+{
+  const auto wall_start = std::chrono::steady_clock::now();
+  const topo::Topology topology = topo::make_star(star_params(s.cluster));
+  create_engine(s.cluster.network.sharing);
+  const Platform platform(topology, s.cluster.network.sharing);
+  RunResult result = s.kind == WorkloadKind::training ? simulate_training(s, topology, platform)
+                                                      : simulate_collective(s, topology, platform);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  result.report["wall_clock"] = {{"simulator_seconds", wall}};
+  return result;
+}
+
+}  // namespace ddlsim

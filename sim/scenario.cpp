@@ -1,0 +1,343 @@
+#include "sim/scenario.hpp"
+
+#include "models/zoo.hpp"
+#include "sim/error.hpp"
+#include "sim/json_reader.hpp"
+#include "topologies/link_presets.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace ddlsim {
+
+const char* to_string(Sharing v)
+{
+  switch (v) {
+    case Sharing::max_min: return "max-min";
+    case Sharing::tcp: return "tcp";
+    case Sharing::ib: return "ib";
+  }
+  return "?";
+}
+const char* to_string(Fidelity v)
+{
+  switch (v) {
+    case Fidelity::step: return "step";
+    case Fidelity::flow: return "flow";
+    case Fidelity::auto_: return "auto";
+  }
+  return "?";
+}
+const char* to_string(Precision v)
+{
+  switch (v) {
+    case Precision::fp32: return "fp32";
+    case Precision::fp16: return "fp16";
+    case Precision::bf16: return "bf16";
+  }
+  return "?";
+}
+const char* to_string(SchedulingPolicy v) { return v == SchedulingPolicy::none ? "none" : "wfbp"; }
+const char* to_string(CollectiveOp) { return "allreduce"; }
+const char* to_string(CollectiveAlgorithm) { return "ring"; }
+double bytes_per_element(Precision p) { return p == Precision::fp32 ? 4.0 : 2.0; }
+
+namespace {
+
+const std::vector<std::string_view> SHARING_NAMES{"max-min", "tcp", "ib"};
+const std::vector<std::string_view> FIDELITY_NAMES{"step", "flow", "auto"};
+const std::vector<std::string_view> PRECISION_NAMES{"fp32", "fp16", "bf16"};
+
+/// A link: a preset name ("ib-hdr-200") or an inline {"bandwidth", "latency"} object.
+LinkConfig parse_link(const JsonNode& node)
+{
+  if (node.is_string()) {
+    const std::string name = node.as_string();
+    const auto preset = topo::find_link_preset(name);
+    if (!preset)
+      node.fail(fmt::format("unknown link preset '{}'; expected one of: {}, or an object with 'bandwidth' and 'latency'",
+                            name, join_names(topo::link_preset_names())));
+    return {name, preset->spec.bandwidth_bytes_per_s, preset->spec.latency_seconds};
+  }
+  node.allow_keys({"bandwidth", "latency"});
+  return {"", node.quantity("bandwidth", Dimension::bytes_per_s, Bound::positive),
+          node.quantity("latency", Dimension::seconds, Bound::non_negative)};
+}
+
+Fidelity parse_fidelity(const JsonNode& w)
+{
+  return static_cast<Fidelity>(w.choice_or("fidelity", FIDELITY_NAMES, std::size_t(Fidelity::auto_)));
+}
+
+ClusterConfig parse_cluster(const JsonNode& node)
+{
+  node.allow_keys({"nodes", "gpus_per_node", "intra_node", "nics_per_node", "network"});
+  ClusterConfig c{};
+  c.nodes = static_cast<int>(node.integer("nodes", 1));
+  c.gpus_per_node = static_cast<int>(node.integer_or("gpus_per_node", 1, 1));
+  if (double(c.nodes) * c.gpus_per_node > 1048576)
+    node.fail(fmt::format("{} nodes x {} GPUs is more than the 1,048,576 GPUs ddlsim supports", c.nodes,
+                          c.gpus_per_node));
+  c.nics_per_node = static_cast<int>(node.integer_or("nics_per_node", 1, 1));
+  if (c.nics_per_node != 1 && c.nics_per_node != c.gpus_per_node)
+    node.child("nics_per_node")
+        .fail(fmt::format("found {}; expected 1 (one NIC per node) or {} (gpus_per_node: one NIC per GPU)",
+                          c.nics_per_node, c.gpus_per_node));
+
+  c.fabric = topo::IntraFabric::nvswitch;
+  c.intra = {"", 0, 0};
+  if (auto intra = node.optional_child("intra_node")) {
+    intra->allow_keys({"fabric", "link", "bandwidth", "latency"});
+    c.fabric = static_cast<topo::IntraFabric>(intra->child("fabric").as_choice({"nvswitch", "pcie"}));
+    if (intra->has("link")) {
+      if (intra->has("bandwidth") || intra->has("latency"))
+        intra->fail("give either 'link' (a preset) or 'bandwidth' and 'latency', not both");
+      c.intra = parse_link(intra->child("link"));
+    } else {
+      c.intra = {"", intra->quantity("bandwidth", Dimension::bytes_per_s, Bound::positive),
+                 intra->quantity("latency", Dimension::seconds, Bound::non_negative)};
+    }
+  } else if (!(c.gpus_per_node == 1 && c.nic_per_gpu())) {
+    node.fail("missing required key 'intra_node' (the GPUs of a node need a fabric: {\"fabric\": \"nvswitch\" or "
+              "\"pcie\", \"bandwidth\", \"latency\"})");
+  }
+
+  const JsonNode net = node.child("network");
+  net.allow_keys({"topology", "link", "sharing"});
+  c.network.topology = "star";
+  net.choice_or("topology", {"star"}, 0);
+  c.network.link = parse_link(net.child("link"));
+  c.network.sharing = static_cast<Sharing>(net.choice_or("sharing", SHARING_NAMES, 0));
+  return c;
+}
+
+std::vector<double> parse_sizes(const JsonNode& node)
+{
+  node.allow_keys({"from", "to", "factor", "list"});
+  std::vector<double> sizes;
+  if (node.has("list")) {
+    if (node.has("from") || node.has("to") || node.has("factor"))
+      node.fail("give either 'list' or 'from'/'to'/'factor', not both");
+    const JsonNode list = node.child("list");
+    for (std::size_t i = 0; i < list.array_size(); ++i) {
+      sizes.push_back(list.element(i).as_quantity(Dimension::bytes, Bound::positive));
+      if (i > 0 && sizes[i] <= sizes[i - 1])
+        list.element(i).fail("sizes must be strictly increasing");
+    }
+    if (sizes.empty())
+      list.fail("found an empty list; expected at least one size");
+    return sizes;
+  }
+  const double from = node.quantity("from", Dimension::bytes, Bound::positive);
+  const double to = node.quantity("to", Dimension::bytes, Bound::positive);
+  const double factor = node.number_or("factor", 2, Bound::positive);
+  if (to < from)
+    node.child("to").fail("found a size smaller than 'from'; expected to >= from");
+  if (!(factor > 1))
+    node.child("factor").fail(fmt::format("found {}; expected a number greater than 1", factor));
+  for (double s = from; s <= to * (1 + 1e-12); s *= factor) {
+    sizes.push_back(s);
+    if (sizes.size() > 10000)
+      node.fail("more than 10,000 sizes; use a larger factor");
+  }
+  return sizes;
+}
+
+TrainingConfig parse_training(const JsonNode& w, int gpus)
+{
+  w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "sync", "architecture",
+                "scheduling", "compression", "fidelity"});
+  TrainingConfig t{};
+  t.batch_per_gpu = static_cast<int>(w.integer("batch_per_gpu", 1));
+  t.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
+  t.iterations = static_cast<int>(w.integer_or("iterations", 3, 1));
+  t.data_parallel = gpus;
+  t.tensor_parallel = t.pipeline_parallel = 1;
+  if (auto par = w.optional_child("parallelism")) {
+    par->allow_keys({"data", "tensor", "pipeline"});
+    t.data_parallel = static_cast<int>(par->integer_or("data", gpus, 1));
+    t.tensor_parallel = static_cast<int>(par->integer_or("tensor", 1, 1));
+    t.pipeline_parallel = static_cast<int>(par->integer_or("pipeline", 1, 1));
+    if (t.tensor_parallel != 1)
+      par->child("tensor").fail("tensor parallelism is not modelled yet; expected 1");
+    if (t.pipeline_parallel != 1)
+      par->child("pipeline").fail("pipeline parallelism is not modelled yet; expected 1");
+    const long long product = 1LL * t.data_parallel * t.tensor_parallel * t.pipeline_parallel;
+    if (product != gpus)
+      par->fail(fmt::format("data {} x tensor {} x pipeline {} = {} GPUs, but the cluster has {} GPUs", t.data_parallel,
+                            t.tensor_parallel, t.pipeline_parallel, product, gpus));
+  }
+  t.sync = SyncScheme::bsp;
+  if (auto sync = w.optional_child("sync")) {
+    sync->allow_keys({"scheme"});
+    sync->child("scheme").as_choice({"bsp"});
+  }
+  t.architecture = ArchitectureKind::allreduce;
+  t.algorithm = CollectiveAlgorithm::ring;
+  if (auto arch = w.optional_child("architecture")) {
+    arch->allow_keys({"kind", "algorithm"});
+    arch->choice_or("kind", {"allreduce"}, 0);
+    arch->choice_or("algorithm", {"ring"}, 0);
+  }
+  t.policy = SchedulingPolicy::wfbp;
+  t.bucket_bytes = 25.0 * 1024 * 1024;  // PyTorch DDP's default bucket_cap_mb = 25 (MiB)
+  if (auto sched = w.optional_child("scheduling")) {
+    sched->allow_keys({"policy", "bucket"});
+    t.policy = static_cast<SchedulingPolicy>(sched->choice_or("policy", {"none", "wfbp"}, 1));
+    t.bucket_bytes = sched->quantity_or("bucket", Dimension::bytes, t.bucket_bytes, Bound::non_negative);
+    if (t.policy == SchedulingPolicy::none && sched->has("bucket"))
+      sched->child("bucket").fail("'bucket' applies to policy 'wfbp'; policy 'none' all-reduces every gradient at once");
+  }
+  t.codec = Codec::none;
+  if (auto comp = w.optional_child("compression")) {
+    comp->allow_keys({"codec"});
+    comp->child("codec").as_choice({"none"});
+  }
+  t.fidelity = parse_fidelity(w);
+  return t;
+}
+
+CollectiveConfig parse_collective(const JsonNode& w)
+{
+  w.allow_keys({"kind", "op", "algorithm", "sizes", "precision", "fidelity"});
+  CollectiveConfig c{};
+  c.op = static_cast<CollectiveOp>(w.child("op").as_choice({"allreduce"}));
+  c.algorithm = static_cast<CollectiveAlgorithm>(w.choice_or("algorithm", {"ring"}, 0));
+  c.sizes_bytes = parse_sizes(w.child("sizes"));
+  c.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
+  c.fidelity = parse_fidelity(w);
+  return c;
+}
+
+}  // namespace
+
+Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
+{
+  const JsonNode root(document, file, "");
+  root.allow_keys({"schema", "name", "seed", "model", "gpu", "cluster", "workload", "output"});
+  Scenario s{};
+  s.file = file;
+  s.schema = static_cast<int>(root.integer("schema", 1));
+  if (s.schema != 1)
+    root.child("schema").fail(fmt::format("found {}; expected 1 (the only schema this ddlsim reads)", s.schema));
+  s.name = root.has("name") ? root.string("name") : std::filesystem::path(file).stem().string();
+  if (s.name.empty() || s.name.find_first_of("/\\") != std::string::npos)
+    root.child("name").fail("expected a non-empty name without slashes (it names the output folder)");
+  s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 1, 0));
+  s.cluster = parse_cluster(root.child("cluster"));
+
+  const JsonNode w = root.child("workload");
+  const auto kind = w.child("kind").as_choice({"training", "collective"});
+  s.kind = static_cast<WorkloadKind>(kind);
+  if (s.kind == WorkloadKind::training) {
+    s.training = parse_training(w, s.cluster.gpus());
+    const JsonNode model = root.child("model");
+    s.model = model.as_string();
+    if (!model::find_model(s.model))
+      model.fail(fmt::format("unknown model '{}'; expected one of: {}", s.model, join_names(model::model_names())));
+    const JsonNode gpu = root.child("gpu");
+    if (!gpu.is_object())
+      gpu.fail(fmt::format("found {}; expected a placeholder GPU {{\"peak\": \"15.7TFLOPS\", \"efficiency\": 0.5}} "
+                           "(measured GPU profiles are not shipped yet)",
+                           describe_json(gpu.raw())));
+    gpu.allow_keys({"peak", "efficiency"});
+    s.gpu.peak_flops_per_s = gpu.quantity("peak", Dimension::flops_per_s, Bound::positive);
+    s.gpu.efficiency = gpu.child("efficiency").as_number(Bound::positive);
+    if (s.gpu.efficiency > 1)
+      gpu.child("efficiency").fail(fmt::format("found {}; expected a fraction in (0, 1]", s.gpu.efficiency));
+  } else {
+    s.collective = parse_collective(w);
+    if (root.has("model"))
+      root.child("model").fail("a collective workload has no model; remove 'model'");
+    if (root.has("gpu"))
+      root.child("gpu").fail("a collective workload does not compute; remove 'gpu'");
+  }
+
+  s.output = {"out/" + s.name, false};
+  if (auto out = root.optional_child("output")) {
+    out->allow_keys({"dir", "trace"});
+    if (out->has("dir"))
+      s.output.dir = out->string("dir");
+    s.output.trace = out->boolean_or("trace", false);
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) { return parse_scenario(read_json_file(path), path); }
+
+namespace {
+nlohmann::json link_json(const LinkConfig& l)
+{
+  if (!l.preset.empty())
+    return l.preset;
+  return {{"bandwidth", format_quantity(l.bandwidth_bytes_per_s, Dimension::bytes_per_s)},
+          {"latency", format_quantity(l.latency_seconds, Dimension::seconds)}};
+}
+}  // namespace
+
+nlohmann::json to_json(const Scenario& s)
+{
+  using nlohmann::json;
+  json cluster = {{"nodes", s.cluster.nodes},
+                  {"gpus_per_node", s.cluster.gpus_per_node},
+                  {"nics_per_node", s.cluster.nics_per_node},
+                  {"network",
+                   {{"topology", s.cluster.network.topology},
+                    {"link", link_json(s.cluster.network.link)},
+                    {"sharing", to_string(s.cluster.network.sharing)}}}};
+  if (s.cluster.intra.bandwidth_bytes_per_s > 0) {
+    json intra = {{"fabric", s.cluster.fabric == topo::IntraFabric::nvswitch ? "nvswitch" : "pcie"}};
+    if (!s.cluster.intra.preset.empty())
+      intra["link"] = s.cluster.intra.preset;
+    else
+      intra.update(link_json(s.cluster.intra));
+    cluster["intra_node"] = intra;
+  }
+  json doc = {{"schema", s.schema}, {"name", s.name}, {"seed", s.seed}, {"cluster", cluster}};
+  if (s.kind == WorkloadKind::training) {
+    const TrainingConfig& t = s.training;
+    doc["model"] = s.model;
+    doc["gpu"] = {{"peak", format_quantity(s.gpu.peak_flops_per_s, Dimension::flops_per_s)},
+                  {"efficiency", s.gpu.efficiency}};
+    json scheduling = {{"policy", to_string(t.policy)}};
+    if (t.policy == SchedulingPolicy::wfbp)
+      scheduling["bucket"] = format_quantity(t.bucket_bytes, Dimension::bytes);
+    doc["workload"] = {
+        {"kind", "training"},
+        {"batch_per_gpu", t.batch_per_gpu},
+        {"precision", to_string(t.precision)},
+        {"iterations", t.iterations},
+        {"parallelism", {{"data", t.data_parallel}, {"tensor", t.tensor_parallel}, {"pipeline", t.pipeline_parallel}}},
+        {"sync", {{"scheme", "bsp"}}},
+        {"architecture", {{"kind", "allreduce"}, {"algorithm", to_string(t.algorithm)}}},
+        {"scheduling", scheduling},
+        {"compression", {{"codec", "none"}}},
+        {"fidelity", to_string(t.fidelity)}};
+  } else {
+    const CollectiveConfig& c = s.collective;
+    json list = json::array();
+    for (double b : c.sizes_bytes)
+      list.push_back(format_quantity(b, Dimension::bytes));
+    doc["workload"] = {{"kind", "collective"},
+                       {"op", to_string(c.op)},
+                       {"algorithm", to_string(c.algorithm)},
+                       {"sizes", {{"list", list}}},
+                       {"precision", to_string(c.precision)},
+                       {"fidelity", to_string(c.fidelity)}};
+  }
+  doc["output"] = {{"dir", s.output.dir}, {"trace", s.output.trace}};
+  return doc;
+}
+
+topo::StarParams star_params(const ClusterConfig& c)
+{
+  return {c.nodes,
+          c.gpus_per_node,
+          c.fabric,
+          {c.intra.bandwidth_bytes_per_s, c.intra.latency_seconds},
+          {c.network.link.bandwidth_bytes_per_s, c.network.link.latency_seconds},
+          c.nic_per_gpu()};
+}
+
+}  // namespace ddlsim

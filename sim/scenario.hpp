@@ -1,0 +1,115 @@
+#pragma once
+// A scenario (schema 1) after parsing: typed, units resolved to base units, defaults filled.
+// Enumerators are spelled as in the JSON (where C++ allows: "max-min" is max_min, "auto" is auto_).
+#include "topologies/star.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ddlsim {
+
+enum class Sharing { max_min, tcp, ib };
+enum class Fidelity { step, flow, auto_ };
+enum class WorkloadKind { training, collective };
+enum class Precision { fp32, fp16, bf16 };
+enum class SchedulingPolicy { none, wfbp };
+enum class CollectiveOp { allreduce };
+enum class CollectiveAlgorithm { ring };
+enum class SyncScheme { bsp };
+enum class ArchitectureKind { allreduce };
+enum class Codec { none };
+
+const char* to_string(Sharing v);
+const char* to_string(Fidelity v);
+const char* to_string(Precision v);
+const char* to_string(SchedulingPolicy v);
+const char* to_string(CollectiveOp v);
+const char* to_string(CollectiveAlgorithm v);
+double bytes_per_element(Precision p);
+
+struct LinkConfig {
+  std::string preset;  ///< preset name, or empty when given inline
+  double bandwidth_bytes_per_s;
+  double latency_seconds;
+};
+
+struct NetworkConfig {
+  std::string topology;  ///< "star"
+  LinkConfig link;
+  Sharing sharing;
+};
+
+struct ClusterConfig {
+  int nodes;
+  int gpus_per_node;
+  topo::IntraFabric fabric;
+  LinkConfig intra;     ///< unused when gpus_per_node == 1 and NICs are per GPU
+  int nics_per_node;    ///< 1 (per node) or gpus_per_node (per GPU)
+  NetworkConfig network;
+
+  int gpus() const { return nodes * gpus_per_node; }
+  bool nic_per_gpu() const { return nics_per_node == gpus_per_node; }
+};
+
+/// Placeholder GPU until measured profiles exist: a peak rate and the fraction of it reached.
+struct GpuConfig {
+  double peak_flops_per_s;
+  double efficiency;
+};
+
+struct TrainingConfig {
+  int batch_per_gpu;
+  Precision precision;
+  int iterations;
+  int data_parallel, tensor_parallel, pipeline_parallel;
+  SyncScheme sync;
+  ArchitectureKind architecture;
+  CollectiveAlgorithm algorithm;
+  SchedulingPolicy policy;
+  double bucket_bytes;  ///< wfbp: gradients are grouped into buckets of at least this size; 0 = one per layer
+  Codec codec;
+  Fidelity fidelity;
+};
+
+struct CollectiveConfig {
+  CollectiveOp op;
+  CollectiveAlgorithm algorithm;
+  std::vector<double> sizes_bytes;  ///< per-rank buffer sizes, increasing
+  Precision precision;              ///< element type: count = size / element bytes
+  Fidelity fidelity;
+};
+
+struct OutputConfig {
+  std::string dir;
+  bool trace;
+};
+
+struct Scenario {
+  std::string file;  ///< where it was read from (for messages); not part of the resolved JSON
+  int schema;
+  std::string name;
+  std::uint64_t seed;
+  std::string model;  ///< model zoo name (training only)
+  GpuConfig gpu;      ///< training only
+  ClusterConfig cluster;
+  WorkloadKind kind;
+  TrainingConfig training;      ///< when kind == training
+  CollectiveConfig collective;  ///< when kind == collective
+  OutputConfig output;
+};
+
+/// Reads and validates a scenario file; throws ScenarioError naming the file and the JSON path.
+Scenario load_scenario(const std::string& path);
+/// Validates a parsed document; `file` names it in messages.
+Scenario parse_scenario(const nlohmann::json& document, const std::string& file);
+/// The resolved scenario as schema-1 JSON (every default explicit, quantities in base units);
+/// parse_scenario(to_json(s)) gives back s.
+nlohmann::json to_json(const Scenario& scenario);
+
+/// The star topology that `cluster` describes.
+topo::StarParams star_params(const ClusterConfig& cluster);
+
+}  // namespace ddlsim

@@ -1,0 +1,61 @@
+#pragma once
+// The per-rank work of a run as a DAG: fixed-duration tasks on a rank's stream (compute), joins,
+// and each rank's part in a collective. Pure data; sim/executor runs it on SimGrid.
+#include "sim/collectives/schedule.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ddlsim {
+
+enum class TaskKind { delay, join, collective };
+/// What a task's time counts as in reports and traces.
+enum class Stream : std::uint8_t { compute, communication, none };
+
+struct Task {
+  TaskKind kind;
+  Stream stream;
+  std::uint32_t rank;        ///< global GPU rank (joins: unused)
+  double seconds;            ///< delay tasks: duration
+  std::uint32_t collective;  ///< collective tasks: index into collectives()
+  std::uint32_t group_rank;  ///< collective tasks: this rank's index in the collective's group
+  std::uint32_t label;       ///< index into labels()
+};
+
+struct CollectiveInstance {
+  coll::Schedule schedule;
+  std::vector<std::uint32_t> ranks;  ///< group rank -> global GPU rank
+  std::vector<std::uint32_t> tasks;  ///< group rank -> task id of that rank's part
+  std::uint32_t label;
+};
+
+class TaskGraph {
+public:
+  std::uint32_t add_delay(std::uint32_t rank, Stream stream, double seconds, const std::string& label);
+  std::uint32_t add_join(const std::string& label);
+  /// Adds one task per group rank; returns the collective's index. Throws std::invalid_argument
+  /// when `ranks` does not match the schedule.
+  std::uint32_t add_collective(coll::Schedule schedule, std::vector<std::uint32_t> ranks, const std::string& label);
+  /// `after` starts only once `before` has finished.
+  void add_dependency(std::uint32_t before, std::uint32_t after);
+
+  const std::vector<Task>& tasks() const { return tasks_; }
+  const std::vector<std::uint32_t>& successors(std::uint32_t task) const { return successors_[task]; }
+  std::uint32_t predecessor_count(std::uint32_t task) const { return predecessors_[task]; }
+  const std::vector<CollectiveInstance>& collectives() const { return collectives_; }
+  const CollectiveInstance& collective(std::uint32_t c) const { return collectives_[c]; }
+  const std::string& label(std::uint32_t id) const { return labels_[id]; }
+
+private:
+  std::uint32_t add_task(Task t);
+  std::uint32_t intern(const std::string& label);
+
+  std::vector<Task> tasks_;
+  std::vector<std::vector<std::uint32_t>> successors_;
+  std::vector<std::uint32_t> predecessors_;
+  std::vector<CollectiveInstance> collectives_;
+  std::vector<std::string> labels_;
+};
+
+}  // namespace ddlsim

@@ -1,0 +1,75 @@
+#include "topologies/topology.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+namespace ddlsim::topo {
+
+const char* to_string(Tier tier)
+{
+  switch (tier) {
+    case Tier::intra_node: return "intra_node";
+    case Tier::nic: return "nic";
+    case Tier::network: return "network";
+  }
+  return "?";
+}
+
+Vertex Topology::add_gpu(const std::string& name)
+{
+  const Vertex v = boost::add_vertex(VertexProps{VertexKind::gpu, name}, graph_);
+  gpus_.push_back(v);
+  return v;
+}
+
+Vertex Topology::add_router(const std::string& name)
+{
+  return boost::add_vertex(VertexProps{VertexKind::router, name}, graph_);
+}
+
+std::uint32_t Topology::add_link(Vertex a, Vertex b, const std::string& name, double bandwidth_bytes_per_s,
+                                 double latency_seconds, Tier tier)
+{
+  if (!(bandwidth_bytes_per_s > 0))
+    throw std::invalid_argument("link " + name + ": bandwidth must be positive");
+  if (!(latency_seconds >= 0))
+    throw std::invalid_argument("link " + name + ": latency must not be negative");
+  const auto id = static_cast<std::uint32_t>(edges_.size());
+  const auto [edge, inserted] =
+      boost::add_edge(a, b, EdgeProps{name, bandwidth_bytes_per_s, latency_seconds, tier, id}, graph_);
+  (void)inserted;  // parallel links are allowed (vecS out-edge lists)
+  edges_.push_back(edge);
+  return id;
+}
+
+std::pair<std::string, std::string> Topology::link_ends(std::uint32_t id) const
+{
+  const Edge e = edges_.at(id);
+  return {graph_[boost::source(e, graph_)].name, graph_[boost::target(e, graph_)].name};
+}
+
+std::vector<Hop> Topology::route(std::uint32_t src, std::uint32_t dst) const
+{
+  std::vector<Hop> hops;
+  route_(src, dst, hops);
+  return hops;
+}
+
+double Topology::route_latency_seconds(std::uint32_t src, std::uint32_t dst) const
+{
+  double seconds = 0;
+  for (const Hop& h : route(src, dst))
+    seconds += link(h.edge).latency_seconds;
+  return seconds;
+}
+
+double Topology::route_bandwidth_bytes_per_s(std::uint32_t src, std::uint32_t dst) const
+{
+  double bw = std::numeric_limits<double>::infinity();
+  for (const Hop& h : route(src, dst))
+    bw = std::min(bw, link(h.edge).bandwidth_bytes_per_s);
+  return bw;
+}
+
+}  // namespace ddlsim::topo

@@ -1,0 +1,77 @@
+#pragma once
+// A network topology as a Boost.Graph: GPUs and switches as vertices, full-duplex links as
+// edges, plus the routing function that says which links a transfer between two GPUs uses.
+// No time, no events: sim/platform turns this into SimGrid resources.
+#include <boost/graph/adjacency_list.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ddlsim::topo {
+
+enum class VertexKind { gpu, router };
+
+/// Where a link sits; reports aggregate traffic per tier.
+enum class Tier { intra_node, nic, network };
+const char* to_string(Tier tier);
+
+struct VertexProps {
+  VertexKind kind;
+  std::string name;
+};
+
+struct EdgeProps {
+  std::string name;
+  double bandwidth_bytes_per_s;  ///< per direction (links are full-duplex)
+  double latency_seconds;
+  Tier tier;
+  std::uint32_t id;              ///< index into Topology::edges()
+};
+
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, VertexProps, EdgeProps>;
+using Vertex = Graph::vertex_descriptor;
+using Edge = Graph::edge_descriptor;
+
+/// One link of a route, in one direction: `forward` means from the edge's source() to target().
+struct Hop {
+  std::uint32_t edge;
+  bool forward;
+};
+
+/// Appends to `out` the hops of the route from GPU rank `src` to GPU rank `dst`.
+using RouteFn = std::function<void(std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out)>;
+
+class Topology {
+public:
+  Vertex add_gpu(const std::string& name);
+  Vertex add_router(const std::string& name);
+  /// Adds a full-duplex link; throws std::invalid_argument on non-positive bandwidth or negative latency.
+  std::uint32_t add_link(Vertex a, Vertex b, const std::string& name, double bandwidth_bytes_per_s,
+                         double latency_seconds, Tier tier);
+  void set_routing(RouteFn route) { route_ = std::move(route); }
+
+  const Graph& graph() const { return graph_; }
+  std::size_t gpu_count() const { return gpus_.size(); }
+  Vertex gpu(std::uint32_t rank) const { return gpus_.at(rank); }
+  std::size_t link_count() const { return edges_.size(); }
+  const EdgeProps& link(std::uint32_t id) const { return graph_[edges_.at(id)]; }
+  /// Endpoint names of a link as (source, target), the orientation that Hop::forward refers to.
+  std::pair<std::string, std::string> link_ends(std::uint32_t id) const;
+
+  std::vector<Hop> route(std::uint32_t src, std::uint32_t dst) const;
+  void route(std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out) const { route_(src, dst, out); }
+  /// Sum of link latencies along the route (the alpha of a transfer), seconds.
+  double route_latency_seconds(std::uint32_t src, std::uint32_t dst) const;
+  /// Smallest link bandwidth along the route, bytes/s.
+  double route_bandwidth_bytes_per_s(std::uint32_t src, std::uint32_t dst) const;
+
+private:
+  Graph graph_;
+  std::vector<Vertex> gpus_;
+  std::vector<Edge> edges_;
+  RouteFn route_;
+};
+
+}  // namespace ddlsim::topo
