@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -37,6 +38,9 @@ nlohmann::json run_in_child(const std::function<nlohmann::json()>& fn)
   if (pid < 0)
     throw SimulationError("cannot fork the simulation process");
   if (pid == 0) {
+    // Crash handlers inherited from the parent (a test framework's, say) must not run here.
+    for (int sig : {SIGABRT, SIGSEGV, SIGFPE, SIGILL, SIGBUS, SIGTERM, SIGINT})
+      std::signal(sig, SIG_DFL);
     ::close(fd[0]);
     nlohmann::json out;
     try {

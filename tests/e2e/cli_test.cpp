@@ -1,0 +1,179 @@
+// End-to-end: the ddlsim binary on shipped scenarios and on bad input, as a user runs it.
+#include "sim/scenario.hpp"
+
+#include <doctest/doctest.h>
+
+#include "approx.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+Result run_ddlsim(const std::string& args)
+{
+  const std::string command = std::string(DDLSIM_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe))
+    out += buffer;
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+fs::path temp_dir(const std::string& name)
+{
+  const fs::path dir = fs::temp_directory_path() / ("ddlsim-test-" + std::to_string(::getpid())) / name;
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string write_file(const std::string& name, const std::string& text)
+{
+  const fs::path path = temp_dir("inputs") / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+std::string read_file(const fs::path& path)
+{
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string scenario_path(const std::string& name) { return std::string(DDLSIM_SOURCE_DIR) + "/scenarios/" + name; }
+
+const char* GOOD = R"({"schema": 1, "name": "g",
+  "cluster": {"nodes": 4, "network": {"link": "ib-hdr-200"}},
+  "workload": {"kind": "collective", "op": "allreduce", "sizes": {"list": ["1MiB"]}}})";
+
+}  // namespace
+
+TEST_CASE("every shipped scenario runs and writes report.json and summary.txt")
+{
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(std::string(DDLSIM_SOURCE_DIR) + "/scenarios")) {
+    if (entry.path().extension() != ".json")
+      continue;
+    ++count;
+    const fs::path out = temp_dir("shipped-" + entry.path().stem().string());
+    const Result r = run_ddlsim("run " + entry.path().string() + " --quiet --output " + out.string());
+    CAPTURE(entry.path());
+    CAPTURE(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::file_size(out / "report.json") > 0);
+    CHECK(fs::file_size(out / "summary.txt") > 0);
+    const auto report = nlohmann::json::parse(read_file(out / "report.json"));
+    CHECK(report["schema"] == 1);
+  }
+  CHECK(count >= 2);
+}
+
+TEST_CASE("quickstart prints a summary with units and writes a Chrome trace")
+{
+  const fs::path out = temp_dir("quickstart");
+  const Result r = run_ddlsim("run " + scenario_path("quickstart.json") + " --output " + out.string());
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("iteration time") != std::string::npos);
+  CHECK(r.output.find(" ms (mean of 3") != std::string::npos);
+  CHECK(r.output.find("samples/s") != std::string::npos);
+  const auto trace = nlohmann::json::parse(read_file(out / "trace.json"));
+  CHECK(trace["traceEvents"].size() > 8);
+}
+
+TEST_CASE("the collective scenario writes an nccl-tests-style table whose busbw approaches the link bandwidth")
+{
+  const fs::path out = temp_dir("ring16");
+  const Result r = run_ddlsim("run " + scenario_path("ring_allreduce_16gpu.json") + " --output " + out.string());
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("busbw (GB/s)") != std::string::npos);
+  const std::string csv = read_file(out / "results.csv");
+  CHECK(csv.rfind("size_B,count,time_us,algbw_GBps,busbw_GBps\n", 0) == 0);
+  const auto report = nlohmann::json::parse(read_file(out / "report.json"));
+  const auto& last = report["results"].back();
+  CHECK(last["size_bytes"].get<double>() == 8589934592.0);
+  CHECK(last["count"].get<double>() == 8589934592.0 / 4);
+  CHECK(last["busbw_GBps"].get<double>() == ddlsim::test::Rel(25.0).epsilon(1e-3));  // ib-hdr-200 = 25 GB/s
+}
+
+TEST_CASE("the same scenario twice gives byte-identical report.json apart from the wall_clock key")
+{
+  const fs::path a = temp_dir("det-a"), b = temp_dir("det-b");
+  REQUIRE(run_ddlsim("run " + scenario_path("quickstart.json") + " --quiet --output " + a.string()).exit_code == 0);
+  REQUIRE(run_ddlsim("run " + scenario_path("quickstart.json") + " --quiet --output " + b.string()).exit_code == 0);
+  auto ra = nlohmann::json::parse(read_file(a / "report.json"));
+  auto rb = nlohmann::json::parse(read_file(b / "report.json"));
+  CHECK(ra.contains("wall_clock"));
+  ra.erase("wall_clock");
+  rb.erase("wall_clock");
+  CHECK(ra.dump(2) == rb.dump(2));
+  CHECK(read_file(a / "trace.json") == read_file(b / "trace.json"));
+}
+
+TEST_CASE("--print-resolved prints every default, and the printout is itself a valid scenario")
+{
+  const Result r = run_ddlsim("run " + write_file("good.json", GOOD) + " --print-resolved");
+  REQUIRE(r.exit_code == 0);
+  const auto resolved = nlohmann::json::parse(r.output);
+  CHECK(resolved["cluster"]["network"]["sharing"] == "max-min");
+  CHECK(resolved["workload"]["fidelity"] == "auto");
+  CHECK(resolved["output"]["dir"] == "out/g");
+  const Result again = run_ddlsim("run " + write_file("resolved.json", resolved.dump()) + " --print-resolved");
+  CHECK(again.exit_code == 0);
+  CHECK(nlohmann::json::parse(again.output) == resolved);
+}
+
+TEST_CASE("bad input exits with 2 and one message naming the file and the JSON path")
+{
+  struct Case {
+    std::string name, text, expected;
+  };
+  const std::vector<Case> cases{
+      {"malformed.json", "{\"schema\": 1,\n \"cluster\": [}", "malformed.json: malformed JSON at line 2, column"},
+      {"unknown_key.json", R"({"schema": 1, "colour": "blue"})", "/colour: unknown key 'colour'; expected one of: schema"},
+      {"wrong_unit.json",
+       R"({"schema": 1, "cluster": {"nodes": 2, "network": {"link": {"bandwidth": "100Gbs", "latency": "1us"}}}})",
+       "/cluster/network/link/bandwidth: found '100Gbs'; expected a bandwidth"},
+      {"zero_nodes.json", R"({"schema": 1, "cluster": {"nodes": 0}})", "/cluster/nodes: found 0"},
+      {"negative_batch.json",
+       R"({"schema": 1, "model": "resnet50", "gpu": {"peak": "1TFLOPS", "efficiency": 0.5},
+           "cluster": {"nodes": 2, "network": {"link": "eth-100"}}, "workload": {"kind": "training", "batch_per_gpu": -1}})",
+       "/workload/batch_per_gpu: found -1"},
+      {"missing_model.json",
+       R"({"schema": 1, "model": "gpt-5", "gpu": {"peak": "1TFLOPS", "efficiency": 0.5},
+           "cluster": {"nodes": 2, "network": {"link": "eth-100"}}, "workload": {"kind": "training", "batch_per_gpu": 8}})",
+       "/model: unknown model 'gpt-5'; expected one of: resnet50"},
+  };
+  for (const Case& c : cases) {
+    const std::string path = write_file(c.name, c.text);
+    const Result r = run_ddlsim("run " + path);
+    CAPTURE(c.name);
+    CAPTURE(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(path) != std::string::npos);
+    CHECK(r.output.find(c.expected) != std::string::npos);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);  // one message
+  }
+  const Result missing = run_ddlsim("run /nonexistent/scenario.json");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.output.find("/nonexistent/scenario.json: cannot open the file") != std::string::npos);
+  const Result usage = run_ddlsim("frobnicate");
+  CHECK(usage.exit_code == 2);
+  CHECK(usage.output.find("unknown command 'frobnicate'") != std::string::npos);
+}

@@ -1,0 +1,68 @@
+#include "sim/collectives/ring.hpp"
+#include "sim/error.hpp"
+#include "sim_helpers.hpp"
+
+#include <doctest/doctest.h>
+
+#include "approx.hpp"
+
+using namespace ddlsim;
+
+TEST_CASE("delays on a stream run in dependency order; joins wait for all their predecessors")
+{
+  const auto ends = test::simulate_in_child(test::flat_star(2, 1e9, 0), [](TaskGraph& g) {
+    const auto a = g.add_delay(0, Stream::compute, 1.5, "a");
+    const auto b = g.add_delay(0, Stream::compute, 2.0, "b");
+    const auto c = g.add_delay(1, Stream::compute, 0.25, "c");
+    const auto j = g.add_join("j");
+    const auto d = g.add_delay(1, Stream::compute, 1e-6, "d");
+    g.add_dependency(a, b);
+    g.add_dependency(b, j);
+    g.add_dependency(c, j);
+    g.add_dependency(j, d);
+    return std::vector<std::uint32_t>{a, b, c, j, d};
+  });
+  CHECK(ends[0] == 1.5);
+  CHECK(ends[1] == 3.5);
+  CHECK(ends[2] == 0.25);
+  CHECK(ends[3] == 3.5);
+  CHECK(ends[4] == test::Rel(3.5 + 1e-6).epsilon(1e-12));
+}
+
+TEST_CASE("a collective starts per rank: a late rank delays only the steps that need it")
+{
+  // Ring of 3 on a flat star; rank 2 joins 1 ms late. Rank 0 -> 1 can go at once, but every later
+  // step depends on data passing through rank 2.
+  const double bw = 1e9, lat = 1e-6, bytes = 3e6, late = 1e-3;
+  const auto ends = test::simulate_in_child(test::flat_star(3, bw, lat), [&](TaskGraph& g) {
+    const auto c = g.add_collective(coll::ring_allreduce(3, bytes, coll::ScheduleFidelity::step), {0, 1, 2}, "ar");
+    const auto delay = g.add_delay(2, Stream::compute, late, "late");
+    g.add_dependency(delay, g.collective(c).tasks[2]);
+    return g.collective(c).tasks;
+  });
+  const double hop = 2 * lat + bytes / 3 / bw;
+  // Rank 2 starts its 4 steps at `late`; each step needs the previous one of its predecessor.
+  CHECK(ends[2] == test::Rel(late + 4 * hop).epsilon(1e-9));
+  CHECK(ends[0] > late);
+  CHECK(ends[0] <= ends[2] + hop * 1.000001);
+}
+
+TEST_CASE("a dependency cycle is reported as a stalled task graph, not a hang")
+{
+  CHECK_THROWS_WITH_AS(test::simulate_in_child(test::flat_star(2, 1e9, 0),
+                                               [](TaskGraph& g) {
+                                                 const auto a = g.add_delay(0, Stream::compute, 1, "a");
+                                                 const auto b = g.add_delay(0, Stream::compute, 1, "b");
+                                                 g.add_dependency(a, b);
+                                                 g.add_dependency(b, a);
+                                                 return std::vector<std::uint32_t>{a};
+                                               }),
+                       doctest::Contains("the task graph stalled: 2 tasks never finished"), SimulationError);
+}
+
+TEST_CASE("a simulation that crashes in its child process is reported, and the next one still runs")
+{
+  CHECK_THROWS_WITH_AS(run_in_child([]() -> nlohmann::json { std::abort(); }),
+                       doctest::Contains("killed by signal"), SimulationError);
+  CHECK(run_in_child([] { return nlohmann::json(42); }) == 42);
+}

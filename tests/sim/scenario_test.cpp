@@ -1,0 +1,184 @@
+#include "sim/error.hpp"
+#include "sim/json_reader.hpp"
+#include "sim/scenario.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace ddlsim;
+
+namespace {
+
+// A valid training scenario; tests patch one field at a time.
+nlohmann::json base_training()
+{
+  return nlohmann::json::parse(R"({
+    "schema": 1, "name": "t", "model": "resnet50",
+    "gpu": {"peak": "15.7TFLOPS", "efficiency": 0.5},
+    "cluster": {"nodes": 2, "gpus_per_node": 4,
+                "intra_node": {"fabric": "nvswitch", "bandwidth": "150GBps", "latency": "0.5us"},
+                "network": {"link": "ib-edr-100"}},
+    "workload": {"kind": "training", "batch_per_gpu": 32}
+  })");
+}
+
+Scenario parse(const nlohmann::json& j) { return parse_scenario(j, "test.json"); }
+
+}  // namespace
+
+TEST_CASE("defaults are filled: 3 iterations, fp32, wfbp with 25 MiB buckets, max-min sharing, auto fidelity")
+{
+  const Scenario s = parse(base_training());
+  CHECK(s.seed == 1);
+  CHECK(s.cluster.gpus() == 8);
+  CHECK(s.cluster.nics_per_node == 1);
+  CHECK_FALSE(s.cluster.nic_per_gpu());
+  CHECK(s.cluster.network.sharing == Sharing::max_min);
+  CHECK(s.cluster.network.link.bandwidth_bytes_per_s == 12.5e9);
+  CHECK(s.training.iterations == 3);
+  CHECK(s.training.precision == Precision::fp32);
+  CHECK(s.training.data_parallel == 8);
+  CHECK(s.training.policy == SchedulingPolicy::wfbp);
+  CHECK(s.training.bucket_bytes == 25.0 * 1024 * 1024);
+  CHECK(s.training.fidelity == Fidelity::auto_);
+  CHECK(s.output.dir == "out/t");
+  CHECK_FALSE(s.output.trace);
+}
+
+TEST_CASE("the resolved scenario parses back to the same scenario")
+{
+  const Scenario a = parse(base_training());
+  const nlohmann::json resolved = to_json(a);
+  const Scenario b = parse(resolved);
+  CHECK(to_json(b) == resolved);
+  CHECK(b.cluster.intra.bandwidth_bytes_per_s == 150e9);
+  CHECK(b.cluster.intra.latency_seconds == a.cluster.intra.latency_seconds);
+  CHECK(b.gpu.peak_flops_per_s == a.gpu.peak_flops_per_s);
+}
+
+TEST_CASE("a collective size sweep expands from..to by factor, inclusive")
+{
+  const Scenario s = parse(nlohmann::json::parse(R"({
+    "schema": 1, "name": "c",
+    "cluster": {"nodes": 4, "network": {"link": {"bandwidth": "100Gbps", "latency": "1us"}}},
+    "workload": {"kind": "collective", "op": "allreduce", "sizes": {"from": "1KiB", "to": "1MiB", "factor": 4}}
+  })"));
+  CHECK(s.collective.sizes_bytes == std::vector<double>{1024, 4096, 16384, 65536, 262144, 1048576});
+  CHECK(s.cluster.nic_per_gpu());
+  CHECK(to_json(parse(to_json(s))) == to_json(s));
+}
+
+TEST_CASE("malformed JSON is reported with its line and column")
+{
+  CHECK_THROWS_WITH_AS(parse_json_text("{\n  \"schema\": 1,\n  \"name\": }\n", "bad.json"),
+                       doctest::Contains("bad.json: malformed JSON at line 3, column 11"), ScenarioError);
+}
+
+TEST_CASE("a missing file names the file")
+{
+  CHECK_THROWS_WITH_AS(load_scenario("/nonexistent/x.json"), doctest::Contains("/nonexistent/x.json: cannot open"),
+                       ScenarioError);
+}
+
+TEST_CASE("an unknown key is rejected with its path and the known keys")
+{
+  auto j = base_training();
+  j["cluster"]["nodez"] = 3;
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("test.json: /cluster/nodez: unknown key 'nodez'; expected one of: nodes, "
+                                         "gpus_per_node, intra_node, nics_per_node, network"),
+                       ScenarioError);
+}
+
+TEST_CASE("a wrong unit is rejected with the accepted forms")
+{
+  auto j = base_training();
+  j["cluster"]["network"]["link"] = {{"bandwidth", "100Gbs"}, {"latency", "1us"}};
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/cluster/network/link/bandwidth: found '100Gbs'; expected a bandwidth"),
+                       ScenarioError);
+  j["cluster"]["network"]["link"] = {{"bandwidth", 100}, {"latency", "1us"}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/network/link/bandwidth: found 100; expected a bandwidth"),
+                       ScenarioError);
+}
+
+TEST_CASE("zero or negative counts and quantities are rejected")
+{
+  auto j = base_training();
+  j["cluster"]["nodes"] = 0;
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/nodes: found 0; expected a whole number of at least 1"),
+                       ScenarioError);
+  j = base_training();
+  j["workload"]["batch_per_gpu"] = -4;
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/workload/batch_per_gpu: found -4"), ScenarioError);
+  j = base_training();
+  j["cluster"]["intra_node"]["bandwidth"] = "-5GBps";
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/cluster/intra_node/bandwidth: found '-5GBps'; expected a value greater than zero"),
+                       ScenarioError);
+  j = base_training();
+  j["cluster"]["nodes"] = 2.5;
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/nodes: found 2.5"), ScenarioError);
+}
+
+TEST_CASE("an unknown model lists the available ones")
+{
+  auto j = base_training();
+  j["model"] = "resnet5O";
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/model: unknown model 'resnet5O'; expected one of: resnet50"),
+                       ScenarioError);
+}
+
+TEST_CASE("an unknown link preset lists the presets")
+{
+  auto j = base_training();
+  j["cluster"]["network"]["link"] = "ib-hrd";
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/cluster/network/link: unknown link preset 'ib-hrd'; expected one of: "
+                                         "eth-10, eth-100"),
+                       ScenarioError);
+}
+
+TEST_CASE("an impossible shape is rejected: the parallel degrees must multiply to the GPU count")
+{
+  auto j = base_training();
+  j["workload"]["parallelism"] = {{"data", 7}};
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/workload/parallelism: data 7 x tensor 1 x pipeline 1 = 7 GPUs, but the "
+                                         "cluster has 8 GPUs"),
+                       ScenarioError);
+  j = base_training();
+  j["cluster"]["nics_per_node"] = 3;
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/nics_per_node: found 3; expected 1"), ScenarioError);
+}
+
+TEST_CASE("choices list the valid names; features not modelled yet say so")
+{
+  auto j = base_training();
+  j["workload"]["scheduling"] = {{"policy", "fifo"}};
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/workload/scheduling/policy: found 'fifo'; expected one of: none, wfbp"),
+                       ScenarioError);
+  j = base_training();
+  j["workload"]["parallelism"] = {{"data", 4}, {"tensor", 2}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/workload/parallelism/tensor: tensor parallelism is not modelled"),
+                       ScenarioError);
+  j = base_training();
+  j["gpu"] = "v100-sxm2";
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/gpu: found 'v100-sxm2'; expected a placeholder GPU"),
+                       ScenarioError);
+}
+
+TEST_CASE("missing required keys and wrong schema are named")
+{
+  auto j = base_training();
+  j["cluster"].erase("network");
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster: missing required key 'network'"), ScenarioError);
+  j = base_training();
+  j["schema"] = 2;
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/schema: found 2; expected 1"), ScenarioError);
+  j = base_training();
+  j["cluster"].erase("intra_node");
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster: missing required key 'intra_node'"), ScenarioError);
+}

@@ -1,0 +1,71 @@
+#pragma once
+// Helpers for tests that simulate: each simulation runs in a forked child (one SimGrid engine per
+// process), on a star platform built here.
+#include "sim/child_process.hpp"
+#include "sim/executor.hpp"
+#include "sim/platform.hpp"
+#include "sim/task_graph.hpp"
+#include "topologies/star.hpp"
+
+#include <functional>
+#include <vector>
+
+namespace ddlsim::test {
+
+/// `gpus` GPUs, one per node, each with its own NIC (bandwidth, latency per link) to one switch:
+/// contention-free for any permutation, route latency 2 * latency, bottleneck = bandwidth.
+inline topo::StarParams flat_star(int gpus, double bandwidth_bytes_per_s, double latency_seconds)
+{
+  return {gpus, 1, topo::IntraFabric::nvswitch, {0, 0}, {bandwidth_bytes_per_s, latency_seconds}, true};
+}
+
+/// Builds the topology and engine in a child, runs the graph that `build` makes, and returns the
+/// end times of the tasks that `build` lists.
+inline std::vector<double> simulate_in_child(const topo::StarParams& star,
+                                             const std::function<std::vector<std::uint32_t>(TaskGraph&)>& build,
+                                             Sharing sharing = Sharing::max_min)
+{
+  const nlohmann::json out = run_in_child([&]() -> nlohmann::json {
+    const topo::Topology topology = topo::make_star(star);
+    create_engine(sharing);
+    const Platform platform(topology, sharing);
+    TaskGraph graph;
+    const std::vector<std::uint32_t> watch = build(graph);
+    const Timeline tl = execute(graph, platform);
+    nlohmann::json ends = nlohmann::json::array();
+    for (std::uint32_t t : watch)
+      ends.push_back(tl.end_seconds[t]);
+    return ends;
+  });
+  return out.get<std::vector<double>>();
+}
+
+/// Adds `schedules` one after another, each started by a barrier after the previous; returns the
+/// barrier tasks (n + 1 of them), so durations are differences of consecutive barrier ends.
+inline std::vector<std::uint32_t> add_timed_sequence(TaskGraph& g, const std::vector<coll::Schedule>& schedules)
+{
+  std::vector<std::uint32_t> barriers{g.add_join("start")};
+  for (const coll::Schedule& s : schedules) {
+    std::vector<std::uint32_t> ranks(s.ranks());
+    for (std::uint32_t r = 0; r < s.ranks(); ++r)
+      ranks[r] = r;
+    const std::uint32_t c = g.add_collective(s, ranks, "collective");
+    const std::uint32_t barrier = g.add_join("barrier");
+    for (std::uint32_t t : g.collective(c).tasks) {
+      g.add_dependency(barriers.back(), t);
+      g.add_dependency(t, barrier);
+    }
+    barriers.push_back(barrier);
+  }
+  return barriers;
+}
+
+inline std::vector<double> durations(const std::vector<double>& barrier_ends)
+{
+  std::vector<double> d;
+  for (std::size_t i = 1; i < barrier_ends.size(); ++i)
+    d.push_back(barrier_ends[i] - barrier_ends[i - 1]);
+  return d;
+}
+
+}  // namespace ddlsim::test
