@@ -8,6 +8,7 @@
 #include <simgrid/s4u/Comm.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <string>
@@ -205,10 +206,11 @@ private:
     Flight f = std::move(flights_[slot]);
     flights_[slot].comm = nullptr;
     free_slots_.push_back(slot);
-    // The engine still uses the comm after this callback: keep it alive a while longer.
-    graveyard_.push_back(std::move(f.comm));
-    if (graveyard_.size() > 4096)
-      graveyard_.erase(graveyard_.begin(), graveyard_.begin() + 2048);
+    // The engine may still touch this comm after the callback returns, so it is released a few
+    // completions later. Few: SimGrid 3.32 walks a list of every live one-sided comm whenever one
+    // is destroyed (fixed in 3.34), so each comm kept alive slows every completion.
+    graveyard_[graveyard_next_] = std::move(f.comm);
+    graveyard_next_ = (graveyard_next_ + 1) % graveyard_.size();
 
     const CollectiveInstance& inst = g_.collective(f.collective);
     const coll::Transfer& t = inst.schedule.step(f.step)[f.index];
@@ -246,7 +248,8 @@ private:
   std::size_t done_ = 0;
   std::vector<Flight> flights_;
   std::vector<std::uint32_t> free_slots_;
-  std::vector<sg4::CommPtr> graveyard_;
+  std::array<sg4::CommPtr, 8> graveyard_;
+  std::size_t graveyard_next_ = 0;
   sg4::ActorPtr keeper_;
   Timeline timeline_;
 };
