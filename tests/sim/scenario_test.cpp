@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 using namespace ddlsim;
@@ -181,4 +183,36 @@ TEST_CASE("missing required keys and wrong schema are named")
   j = base_training();
   j["cluster"].erase("intra_node");
   CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster: missing required key 'intra_node'"), ScenarioError);
+}
+
+namespace {
+void collect_paths(const nlohmann::json& j, const std::string& prefix, std::vector<std::string>& out)
+{
+  if (!j.is_object())
+    return;
+  for (const auto& [key, value] : j.items()) {
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    out.push_back(path);
+    collect_paths(value, path, out);
+  }
+}
+}  // namespace
+
+TEST_CASE("scenarios/README.md documents every key the loader resolves")
+{
+  std::ifstream in(std::string(DDLSIM_SOURCE_DIR) + "/scenarios/README.md");
+  REQUIRE(in);
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> paths;
+  for (const char* name : {"quickstart.json", "ring_allreduce_16gpu.json", "resnet50_16k_gpus.json"})
+    collect_paths(to_json(load_scenario(std::string(DDLSIM_SOURCE_DIR) + "/scenarios/" + name)), "", paths);
+  collect_paths(to_json(parse(base_training())), "", paths);
+  // Keys only input uses (the resolved form writes presets or expanded lists instead).
+  for (const char* k : {"cluster.intra_node.bandwidth", "cluster.intra_node.latency", "workload.sizes.from",
+                        "workload.sizes.to", "workload.sizes.factor"})
+    paths.emplace_back(k);
+  for (const std::string& p : paths) {
+    CAPTURE(p);
+    CHECK(doc.find("`" + p + "`") != std::string::npos);
+  }
 }
