@@ -10,16 +10,16 @@ namespace ddlsim::model {
 enum class LayerKind { conv, batchnorm, relu, maxpool, avgpool, add, linear };
 
 struct Layer {
-  std::string name;                     ///< unique within the model, e.g. "layer2.0.conv1"
+  std::string name;  ///< unique within the model, e.g. "layer2.0.conv1"
   LayerKind kind;
-  std::int64_t params;                  ///< trainable parameters (elements); 0 for parameter-free layers
-  double forward_flops_per_sample;      ///< floating-point operations of the forward pass (a multiply-add is 2)
-  double activation_elements_per_sample;///< elements of the layer's output tensor
+  std::int64_t params;                    ///< trainable parameters (elements); 0 for parameter-free layers
+  double forward_flops_per_sample;        ///< floating-point operations of the forward pass (a multiply-add is 2)
+  double activation_elements_per_sample;  ///< elements of the layer's output tensor
 };
 
 struct Model {
   std::string name;
-  std::vector<Layer> layers;            ///< in forward order
+  std::vector<Layer> layers;  ///< in forward order
 
   std::int64_t total_params() const;
   double forward_flops_per_sample() const;

@@ -113,19 +113,19 @@ private:
     const Task& t = g_.tasks()[id];
     timeline_.start_seconds[id] = now();
     switch (t.kind) {
-      case TaskKind::join: complete_task(id); break;
-      case TaskKind::delay:
-        if (t.seconds <= 0) {
+    case TaskKind::join: complete_task(id); break;
+    case TaskKind::delay:
+      if (t.seconds <= 0) {
+        complete_task(id);
+      } else {
+        ++timeline_.timers;
+        Timer::set(now() + t.seconds, [this, id] {
           complete_task(id);
-        } else {
-          ++timeline_.timers;
-          Timer::set(now() + t.seconds, [this, id] {
-            complete_task(id);
-            drain();
-          });
-        }
-        break;
-      case TaskKind::collective: enter_collective(t.collective, t.group_rank); break;
+          drain();
+        });
+      }
+      break;
+    case TaskKind::collective: enter_collective(t.collective, t.group_rank); break;
     }
   }
 

@@ -14,8 +14,8 @@ struct Timeline {
   std::vector<double> start_seconds;  ///< per task: when its predecessors were done and it began
   std::vector<double> end_seconds;    ///< per task
   double makespan_seconds = 0;
-  std::uint64_t transfers = 0;        ///< SimGrid comms started
-  std::uint64_t timers = 0;           ///< delays and latency charges
+  std::uint64_t transfers = 0;  ///< SimGrid comms started
+  std::uint64_t timers = 0;     ///< delays and latency charges
 };
 
 /// Runs `graph` to completion; once per process (it runs the engine). Throws SimulationError

@@ -44,9 +44,9 @@ std::string escape_pointer_token(std::string_view key)
 std::string bound_text(Bound bound)
 {
   switch (bound) {
-    case Bound::positive: return "greater than zero";
-    case Bound::non_negative: return "zero or more";
-    case Bound::any: return "";
+  case Bound::positive: return "greater than zero";
+  case Bound::non_negative: return "zero or more";
+  case Bound::any: return "";
   }
   return "";
 }
@@ -55,8 +55,8 @@ void check_bound(const JsonNode& node, double value, Bound bound)
 {
   if (std::isnan(value) || std::isinf(value))
     node.fail(fmt::format("found {}; expected a finite value", describe_json(node.raw())));
-  const bool ok = bound == Bound::any || (bound == Bound::positive && value > 0) ||
-                  (bound == Bound::non_negative && value >= 0);
+  const bool ok =
+      bound == Bound::any || (bound == Bound::positive && value > 0) || (bound == Bound::non_negative && value >= 0);
   if (!ok)
     node.fail(fmt::format("found {}; expected a value {}", describe_json(node.raw()), bound_text(bound)));
 }
@@ -108,9 +108,15 @@ std::string join_names(const std::vector<std::string>& names)
   return out;
 }
 
-void JsonNode::fail(const std::string& message) const { throw ScenarioError(file_, path_or_root(), message); }
+void JsonNode::fail(const std::string& message) const
+{
+  throw ScenarioError(file_, path_or_root(), message);
+}
 
-bool JsonNode::has(std::string_view key) const { return value_->is_object() && value_->contains(key); }
+bool JsonNode::has(std::string_view key) const
+{
+  return value_->is_object() && value_->contains(key);
+}
 
 void JsonNode::allow_keys(std::initializer_list<std::string_view> known) const
 {

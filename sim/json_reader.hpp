@@ -45,10 +45,10 @@ public:
   /// Throws unless this is an object whose keys are all in `known` (listed in the message).
   void allow_keys(std::initializer_list<std::string_view> known) const;
 
-  JsonNode child(std::string_view key) const;                     ///< required
+  JsonNode child(std::string_view key) const;  ///< required
   std::optional<JsonNode> optional_child(std::string_view key) const;
   JsonNode element(std::size_t index) const;
-  std::size_t array_size() const;                                 ///< throws unless an array
+  std::size_t array_size() const;  ///< throws unless an array
 
   // Values of this node.
   std::string as_string() const;

@@ -33,13 +33,13 @@ sg4::Engine& create_engine(Sharing sharing)
   static char* argv[] = {name, nullptr};
   engine = std::make_unique<sg4::Engine>(&argc, argv);
   switch (sharing) {
-    case Sharing::max_min:
-      sg4::Engine::set_config("network/model:CM02");
-      sg4::Engine::set_config("network/crosstraffic:0");
-      sg4::Engine::set_config("network/TCP-gamma:0");
-      break;
-    case Sharing::tcp: sg4::Engine::set_config("network/model:LV08"); break;
-    case Sharing::ib: sg4::Engine::set_config("network/model:IB"); break;
+  case Sharing::max_min:
+    sg4::Engine::set_config("network/model:CM02");
+    sg4::Engine::set_config("network/crosstraffic:0");
+    sg4::Engine::set_config("network/TCP-gamma:0");
+    break;
+  case Sharing::tcp: sg4::Engine::set_config("network/model:LV08"); break;
+  case Sharing::ib: sg4::Engine::set_config("network/model:IB"); break;
   }
   return *engine;
 }

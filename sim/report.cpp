@@ -31,7 +31,10 @@ std::string bytes_text(double b)
   return fmt::format("{:.0f} B", b);
 }
 
-std::string rate_text(double bytes_per_s) { return fmt::format("{:.2f} GB/s", bytes_per_s / 1e9); }
+std::string rate_text(double bytes_per_s)
+{
+  return fmt::format("{:.2f} GB/s", bytes_per_s / 1e9);
+}
 
 std::string cluster_line(const Scenario& s)
 {
@@ -72,7 +75,8 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                        w.at("collectives_per_iteration").get<int>(), w.at("fidelity").get<std::string>());
     out += fmt::format("  iteration time      {} (mean of {}; min {}, max {})\n", seconds_text(mean),
                        w.at("iterations").get<int>(), seconds_text(it.at("min")), seconds_text(it.at("max")));
-    out += fmt::format("  throughput          {:.1f} samples/s\n", r.at("throughput").at("samples_per_s").get<double>());
+    out +=
+        fmt::format("  throughput          {:.1f} samples/s\n", r.at("throughput").at("samples_per_s").get<double>());
     out += fmt::format("  scaling efficiency  {:.1f} % of {} x one GPU ({:.1f} samples/s per GPU alone)\n",
                        100 * r.at("scaling_efficiency").get<double>(), w.at("data_parallel").get<int>(),
                        r.at("single_gpu").at("samples_per_s").get<double>());
@@ -82,9 +86,9 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                        bytes_text(r.at("traffic").at("bytes_sent_per_gpu_per_iteration")));
   } else {
     const auto& c = r.at("collective");
-    out += fmt::format("  collective          {} {} over {} ranks, {}, {} fidelity\n", c.at("algorithm").get<std::string>(),
-                       c.at("op").get<std::string>(), c.at("ranks").get<int>(), c.at("precision").get<std::string>(),
-                       c.at("fidelity").get<std::string>());
+    out += fmt::format("  collective          {} {} over {} ranks, {}, {} fidelity\n",
+                       c.at("algorithm").get<std::string>(), c.at("op").get<std::string>(), c.at("ranks").get<int>(),
+                       c.at("precision").get<std::string>(), c.at("fidelity").get<std::string>());
     out += fmt::format("\n  {:>14} {:>14} {:>14} {:>12} {:>12}\n", "size (B)", "count (elems)", "time (us)",
                        "algbw (GB/s)", "busbw (GB/s)");
     for (const auto& row : r.at("results"))

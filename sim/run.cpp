@@ -71,8 +71,11 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       {"schema", 1},
       {"scenario", s.name},
       {"kind", "training"},
-      {"model", {{"name", model.name}, {"parameters", model.total_params()}, {"layers", model.layers.size()},
-                 {"forward_flops_per_sample", model.forward_flops_per_sample()}}},
+      {"model",
+       {{"name", model.name},
+        {"parameters", model.total_params()},
+        {"layers", model.layers.size()},
+        {"forward_flops_per_sample", model.forward_flops_per_sample()}}},
       {"cluster", cluster_summary(s, topology)},
       {"workload",
        {{"data_parallel", p},
@@ -96,8 +99,11 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"backward", plan.compute_seconds - plan.forward_seconds},
         {"exposed_communication", mean - plan.compute_seconds}}},
       {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},
-      {"simulation", {{"transfers", tl.transfers}, {"timers", tl.timers}, {"tasks", plan.graph.tasks().size()},
-                      {"simulated_seconds", tl.makespan_seconds}}},
+      {"simulation",
+       {{"transfers", tl.transfers},
+        {"timers", tl.timers},
+        {"tasks", plan.graph.tasks().size()},
+        {"simulated_seconds", tl.makespan_seconds}}},
   };
   RunResult result{report, nullptr};
   if (s.output.trace)
@@ -152,8 +158,11 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
                    {"fidelity", fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
                    {"fidelity_requested", to_string(c.fidelity)}}},
                  {"results", rows},
-                 {"simulation", {{"transfers", tl.transfers}, {"timers", tl.timers}, {"tasks", g.tasks().size()},
-                                 {"simulated_seconds", tl.makespan_seconds}}}};
+                 {"simulation",
+                  {{"transfers", tl.transfers},
+                   {"timers", tl.timers},
+                   {"tasks", g.tasks().size()},
+                   {"simulated_seconds", tl.makespan_seconds}}}};
   RunResult result{report, nullptr};
   if (s.output.trace)
     result.trace = chrome_trace(g, tl, s.cluster.gpus_per_node);

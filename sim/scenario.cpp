@@ -14,34 +14,46 @@ namespace ddlsim {
 const char* to_string(Sharing v)
 {
   switch (v) {
-    case Sharing::max_min: return "max-min";
-    case Sharing::tcp: return "tcp";
-    case Sharing::ib: return "ib";
+  case Sharing::max_min: return "max-min";
+  case Sharing::tcp: return "tcp";
+  case Sharing::ib: return "ib";
   }
   return "?";
 }
 const char* to_string(Fidelity v)
 {
   switch (v) {
-    case Fidelity::step: return "step";
-    case Fidelity::flow: return "flow";
-    case Fidelity::auto_: return "auto";
+  case Fidelity::step: return "step";
+  case Fidelity::flow: return "flow";
+  case Fidelity::auto_: return "auto";
   }
   return "?";
 }
 const char* to_string(Precision v)
 {
   switch (v) {
-    case Precision::fp32: return "fp32";
-    case Precision::fp16: return "fp16";
-    case Precision::bf16: return "bf16";
+  case Precision::fp32: return "fp32";
+  case Precision::fp16: return "fp16";
+  case Precision::bf16: return "bf16";
   }
   return "?";
 }
-const char* to_string(SchedulingPolicy v) { return v == SchedulingPolicy::none ? "none" : "wfbp"; }
-const char* to_string(CollectiveOp) { return "allreduce"; }
-const char* to_string(CollectiveAlgorithm) { return "ring"; }
-double bytes_per_element(Precision p) { return p == Precision::fp32 ? 4.0 : 2.0; }
+const char* to_string(SchedulingPolicy v)
+{
+  return v == SchedulingPolicy::none ? "none" : "wfbp";
+}
+const char* to_string(CollectiveOp)
+{
+  return "allreduce";
+}
+const char* to_string(CollectiveAlgorithm)
+{
+  return "ring";
+}
+double bytes_per_element(Precision p)
+{
+  return p == Precision::fp32 ? 4.0 : 2.0;
+}
 
 namespace {
 
@@ -56,8 +68,9 @@ LinkConfig parse_link(const JsonNode& node)
     const std::string name = node.as_string();
     const auto preset = topo::find_link_preset(name);
     if (!preset)
-      node.fail(fmt::format("unknown link preset '{}'; expected one of: {}, or an object with 'bandwidth' and 'latency'",
-                            name, join_names(topo::link_preset_names())));
+      node.fail(
+          fmt::format("unknown link preset '{}'; expected one of: {}, or an object with 'bandwidth' and 'latency'",
+                      name, join_names(topo::link_preset_names())));
     return {name, preset->spec.bandwidth_bytes_per_s, preset->spec.latency_seconds};
   }
   node.allow_keys({"bandwidth", "latency"});
@@ -77,8 +90,8 @@ ClusterConfig parse_cluster(const JsonNode& node)
   c.nodes = static_cast<int>(node.integer("nodes", 1));
   c.gpus_per_node = static_cast<int>(node.integer_or("gpus_per_node", 1, 1));
   if (double(c.nodes) * c.gpus_per_node > 1048576)
-    node.fail(fmt::format("{} nodes x {} GPUs is more than the 1,048,576 GPUs ddlsim supports", c.nodes,
-                          c.gpus_per_node));
+    node.fail(
+        fmt::format("{} nodes x {} GPUs is more than the 1,048,576 GPUs ddlsim supports", c.nodes, c.gpus_per_node));
   c.nics_per_node = static_cast<int>(node.integer_or("nics_per_node", 1, 1));
   if (c.nics_per_node != 1 && c.nics_per_node != c.gpus_per_node)
     node.child("nics_per_node")
@@ -146,8 +159,8 @@ std::vector<double> parse_sizes(const JsonNode& node)
 
 TrainingConfig parse_training(const JsonNode& w, int gpus)
 {
-  w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "sync", "architecture",
-                "scheduling", "compression", "fidelity"});
+  w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "sync", "architecture", "scheduling",
+                "compression", "fidelity"});
   TrainingConfig t{};
   t.batch_per_gpu = static_cast<int>(w.integer("batch_per_gpu", 1));
   t.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
@@ -187,7 +200,8 @@ TrainingConfig parse_training(const JsonNode& w, int gpus)
     t.policy = static_cast<SchedulingPolicy>(sched->choice_or("policy", {"none", "wfbp"}, 1));
     t.bucket_bytes = sched->quantity_or("bucket", Dimension::bytes, t.bucket_bytes, Bound::non_negative);
     if (t.policy == SchedulingPolicy::none && sched->has("bucket"))
-      sched->child("bucket").fail("'bucket' applies to policy 'wfbp'; policy 'none' all-reduces every gradient at once");
+      sched->child("bucket").fail(
+          "'bucket' applies to policy 'wfbp'; policy 'none' all-reduces every gradient at once");
   }
   t.codec = Codec::none;
   if (auto comp = w.optional_child("compression")) {
@@ -264,7 +278,10 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   return s;
 }
 
-Scenario load_scenario(const std::string& path) { return parse_scenario(read_json_file(path), path); }
+Scenario load_scenario(const std::string& path)
+{
+  return parse_scenario(read_json_file(path), path);
+}
 
 namespace {
 nlohmann::json link_json(const LinkConfig& l)

@@ -46,8 +46,8 @@ struct ClusterConfig {
   int nodes;
   int gpus_per_node;
   topo::IntraFabric fabric;
-  LinkConfig intra;     ///< unused when gpus_per_node == 1 and NICs are per GPU
-  int nics_per_node;    ///< 1 (per node) or gpus_per_node (per GPU)
+  LinkConfig intra;   ///< unused when gpus_per_node == 1 and NICs are per GPU
+  int nics_per_node;  ///< 1 (per node) or gpus_per_node (per GPU)
   NetworkConfig network;
 
   int gpus() const { return nodes * gpus_per_node; }

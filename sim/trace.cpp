@@ -32,7 +32,8 @@ nlohmann::json chrome_trace(const TaskGraph& graph, const Timeline& timeline, in
     const int node = static_cast<int>(r) / gpus_per_node;
     const int local = static_cast<int>(r) % gpus_per_node;
     if (local == 0)
-      events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", node}, {"args", {{"name", "node " + std::to_string(node)}}}});
+      events.push_back(
+          {{"name", "process_name"}, {"ph", "M"}, {"pid", node}, {"args", {{"name", "node " + std::to_string(node)}}}});
     for (int stream = 0; stream < 2; ++stream)
       events.push_back({{"name", "thread_name"},
                         {"ph", "M"},

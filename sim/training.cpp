@@ -9,7 +9,10 @@
 namespace ddlsim {
 
 namespace {
-calib::PlaceholderGpu placeholder(const GpuConfig& gpu) { return {gpu.peak_flops_per_s, gpu.efficiency}; }
+calib::PlaceholderGpu placeholder(const GpuConfig& gpu)
+{
+  return {gpu.peak_flops_per_s, gpu.efficiency};
+}
 // Above this many step-level messages per collective, `auto` uses flow fidelity: a step-level
 // ring at p = 181 already has 65,160 messages, and SimGrid 3.32 handles ~1e5 per CPU second.
 constexpr double AUTO_FLOW_MESSAGES = 65536;
@@ -18,9 +21,9 @@ constexpr double AUTO_FLOW_MESSAGES = 65536;
 coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages)
 {
   switch (requested) {
-    case Fidelity::step: return coll::ScheduleFidelity::step;
-    case Fidelity::flow: return coll::ScheduleFidelity::flow;
-    case Fidelity::auto_: break;
+  case Fidelity::step: return coll::ScheduleFidelity::step;
+  case Fidelity::flow: return coll::ScheduleFidelity::flow;
+  case Fidelity::auto_: break;
   }
   return messages > AUTO_FLOW_MESSAGES ? coll::ScheduleFidelity::flow : coll::ScheduleFidelity::step;
 }
@@ -42,7 +45,8 @@ std::vector<Bucket> make_buckets(const model::Model& model, const TrainingConfig
     current.backward_seconds += calib::layer_seconds(*it, t.batch_per_gpu, placeholder(gpu)).backward_seconds;
     current.gradient_bytes += double(it->params) * element_bytes;
     ++current.layers;
-    const bool closes = t.policy == SchedulingPolicy::wfbp && it->params > 0 && current.gradient_bytes >= t.bucket_bytes;
+    const bool closes =
+        t.policy == SchedulingPolicy::wfbp && it->params > 0 && current.gradient_bytes >= t.bucket_bytes;
     if (closes) {
       buckets.push_back(current);
       current = {0, 0, 0};

@@ -3,8 +3,8 @@
 // buckets, each bucket all-reduced over the data-parallel group as soon as it is ready (wfbp) or
 // everything after backward (none); BSP: the next forward waits for the rank's last all-reduce.
 #include "models/layer.hpp"
-#include "sim/scenario.hpp"
 #include "sim/collectives/ring.hpp"
+#include "sim/scenario.hpp"
 #include "sim/task_graph.hpp"
 
 #include <vector>

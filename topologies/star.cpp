@@ -27,8 +27,9 @@ Topology make_star(const StarParams& p)
     if (node_switches) {
       node_switch = t.add_router(prefix + "-" + fabric);
       for (std::uint32_t i = 0; i < g; ++i)
-        gpu_link.push_back(t.add_link(t.gpu(node * g + i), node_switch, prefix + "-gpu" + std::to_string(i) + "-" + fabric,
-                                      p.intra.bandwidth_bytes_per_s, p.intra.latency_seconds, Tier::intra_node));
+        gpu_link.push_back(t.add_link(t.gpu(node * g + i), node_switch,
+                                      prefix + "-gpu" + std::to_string(i) + "-" + fabric, p.intra.bandwidth_bytes_per_s,
+                                      p.intra.latency_seconds, Tier::intra_node));
     }
     if (p.nic_per_gpu) {
       for (std::uint32_t i = 0; i < g; ++i)

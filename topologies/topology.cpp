@@ -9,9 +9,9 @@ namespace ddlsim::topo {
 const char* to_string(Tier tier)
 {
   switch (tier) {
-    case Tier::intra_node: return "intra_node";
-    case Tier::nic: return "nic";
-    case Tier::network: return "network";
+  case Tier::intra_node: return "intra_node";
+  case Tier::nic: return "nic";
+  case Tier::network: return "network";
   }
   return "?";
 }

@@ -27,7 +27,7 @@ struct EdgeProps {
   double bandwidth_bytes_per_s;  ///< per direction (links are full-duplex)
   double latency_seconds;
   Tier tier;
-  std::uint32_t id;              ///< index into Topology::edges()
+  std::uint32_t id;  ///< index into Topology::edges()
 };
 
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, VertexProps, EdgeProps>;

@@ -19,7 +19,8 @@ void Schedule::add_step(std::vector<Transfer> transfers)
     if (t.messages == 0)
       throw std::invalid_argument("schedule: a transfer stands for at least one message");
   }
-  std::stable_sort(transfers.begin(), transfers.end(), [](const Transfer& a, const Transfer& b) { return a.src < b.src; });
+  std::stable_sort(transfers.begin(), transfers.end(),
+                   [](const Transfer& a, const Transfer& b) { return a.src < b.src; });
   transfers_.insert(transfers_.end(), transfers.begin(), transfers.end());
   step_begin_.push_back(transfers_.size());
 }

@@ -57,7 +57,10 @@ std::string read_file(const fs::path& path)
   return s.str();
 }
 
-std::string scenario_path(const std::string& name) { return std::string(DDLSIM_SOURCE_DIR) + "/scenarios/" + name; }
+std::string scenario_path(const std::string& name)
+{
+  return std::string(DDLSIM_SOURCE_DIR) + "/scenarios/" + name;
+}
 
 const char* GOOD = R"({"schema": 1, "name": "g",
   "cluster": {"nodes": 4, "network": {"link": "ib-hdr-200"}},
@@ -146,7 +149,8 @@ TEST_CASE("bad input exits with 2 and one message naming the file and the JSON p
   };
   const std::vector<Case> cases{
       {"malformed.json", "{\"schema\": 1,\n \"cluster\": [}", "malformed.json: malformed JSON at line 2, column"},
-      {"unknown_key.json", R"({"schema": 1, "colour": "blue"})", "/colour: unknown key 'colour'; expected one of: schema"},
+      {"unknown_key.json", R"({"schema": 1, "colour": "blue"})",
+       "/colour: unknown key 'colour'; expected one of: schema"},
       {"wrong_unit.json",
        R"({"schema": 1, "cluster": {"nodes": 2, "network": {"link": {"bandwidth": "100Gbs", "latency": "1us"}}}})",
        "/cluster/network/link/bandwidth: found '100Gbs'; expected a bandwidth"},

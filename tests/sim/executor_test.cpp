@@ -62,7 +62,7 @@ TEST_CASE("a dependency cycle is reported as a stalled task graph, not a hang")
 
 TEST_CASE("a simulation that crashes in its child process is reported, and the next one still runs")
 {
-  CHECK_THROWS_WITH_AS(run_in_child([]() -> nlohmann::json { std::abort(); }),
-                       doctest::Contains("killed by signal"), SimulationError);
+  CHECK_THROWS_WITH_AS(run_in_child([]() -> nlohmann::json { std::abort(); }), doctest::Contains("killed by signal"),
+                       SimulationError);
   CHECK(run_in_child([] { return nlohmann::json(42); }) == 42);
 }

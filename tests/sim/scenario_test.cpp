@@ -25,7 +25,10 @@ nlohmann::json base_training()
   })");
 }
 
-Scenario parse(const nlohmann::json& j) { return parse_scenario(j, "test.json"); }
+Scenario parse(const nlohmann::json& j)
+{
+  return parse_scenario(j, "test.json");
+}
 
 }  // namespace
 
@@ -116,9 +119,9 @@ TEST_CASE("zero or negative counts and quantities are rejected")
   CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/workload/batch_per_gpu: found -4"), ScenarioError);
   j = base_training();
   j["cluster"]["intra_node"]["bandwidth"] = "-5GBps";
-  CHECK_THROWS_WITH_AS(parse(j),
-                       doctest::Contains("/cluster/intra_node/bandwidth: found '-5GBps'; expected a value greater than zero"),
-                       ScenarioError);
+  CHECK_THROWS_WITH_AS(
+      parse(j), doctest::Contains("/cluster/intra_node/bandwidth: found '-5GBps'; expected a value greater than zero"),
+      ScenarioError);
   j = base_training();
   j["cluster"]["nodes"] = 2.5;
   CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/nodes: found 2.5"), ScenarioError);

@@ -16,14 +16,19 @@ Scenario flat_training(int p, const std::string& scheduling)
 {
   const std::string text = R"({"schema": 1, "name": "t", "model": "resnet50",
     "gpu": {"peak": "15.7TFLOPS", "efficiency": 0.5},
-    "cluster": {"nodes": )" + std::to_string(p) +
+    "cluster": {"nodes": )" +
+                           std::to_string(p) +
                            R"(, "network": {"link": {"bandwidth": "12.5GBps", "latency": "1us"}}},
     "workload": {"kind": "training", "batch_per_gpu": 32, "iterations": 2, "fidelity": "step",
-                 "scheduling": )" + scheduling + "}}";
+                 "scheduling": )" +
+                           scheduling + "}}";
   return parse_scenario(nlohmann::json::parse(text), "t.json");
 }
 
-double ring_time(int p, double bytes) { return 2.0 * (p - 1) * (2e-6 + bytes / (p * 12.5e9)); }
+double ring_time(int p, double bytes)
+{
+  return 2.0 * (p - 1) * (2e-6 + bytes / (p * 12.5e9));
+}
 
 }  // namespace
 
@@ -97,7 +102,8 @@ TEST_CASE("one GPU: the iteration is pure compute and scaling efficiency is 1")
 {
   const Scenario s = flat_training(1, R"({"policy": "wfbp"})");
   const nlohmann::json r = run_in_child([&] { return simulate(s).report; });
-  CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(r["breakdown_s"]["compute"].get<double>()).epsilon(1e-12));
+  CHECK(r["iteration_time_s"]["mean"].get<double>() ==
+        test::Rel(r["breakdown_s"]["compute"].get<double>()).epsilon(1e-12));
   CHECK(r["scaling_efficiency"].get<double>() == test::Rel(1.0).epsilon(1e-12));
 }
 

@@ -23,7 +23,10 @@ std::vector<double> sizes_1kib_to_1gib()
   return s;
 }
 
-double ring_formula(int p, double bytes) { return 2.0 * (p - 1) * (ALPHA + bytes / (p * BW)); }
+double ring_formula(int p, double bytes)
+{
+  return 2.0 * (p - 1) * (ALPHA + bytes / (p * BW));
+}
 
 std::vector<double> simulate_ring(int p, const std::vector<double>& sizes, ScheduleFidelity f)
 {
