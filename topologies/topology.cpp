@@ -58,8 +58,12 @@ std::vector<Hop> Topology::route(std::uint32_t src, std::uint32_t dst) const
 
 double Topology::route_latency_seconds(std::uint32_t src, std::uint32_t dst) const
 {
+  // Called per flow completion at flow fidelity: reuse one buffer instead of allocating a route.
+  thread_local std::vector<Hop> hops;
+  hops.clear();
+  route_(src, dst, hops);
   double seconds = 0;
-  for (const Hop& h : route(src, dst))
+  for (const Hop& h : hops)
     seconds += link(h.edge).latency_seconds;
   return seconds;
 }

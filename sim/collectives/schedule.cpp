@@ -29,8 +29,7 @@ double Schedule::bytes_sent_by(Rank rank) const
 {
   double bytes = 0;
   for (const Transfer& t : transfers_)
-    if (t.src == rank)
-      bytes += t.bytes;
+    bytes += t.src == rank ? t.bytes : 0;
   return bytes;
 }
 
@@ -38,8 +37,7 @@ double Schedule::bytes_received_by(Rank rank) const
 {
   double bytes = 0;
   for (const Transfer& t : transfers_)
-    if (t.dst == rank)
-      bytes += t.bytes;
+    bytes += t.dst == rank ? t.bytes : 0;
   return bytes;
 }
 

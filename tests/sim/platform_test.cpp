@@ -65,3 +65,18 @@ TEST_CASE("the tcp sharing model is SimGrid's LV08, not alpha-beta")
   // LV08: latency x 13.01, bandwidth x 0.97 (SimGrid 3.32 defaults, shared/reference probe).
   CHECK(d[0] == test::Rel(13.01 * 2 * lat + bytes / (0.97 * bw)).epsilon(1e-6));
 }
+
+TEST_CASE("the ib sharing model is SimGrid's IB model: slower than alpha-beta for a lone 1 MB transfer")
+{
+  const double bw = 10e9, lat = 1e-6, bytes = 1e6;
+  const auto run = [&](Sharing sharing) {
+    return test::durations(test::simulate_in_child(
+        test::flat_star(2, bw, lat),
+        [&](TaskGraph& g) { return test::add_timed_sequence(g, {one_transfer(2, 0, 1, bytes)}); }, sharing))[0];
+  };
+  const double ideal = run(Sharing::max_min);
+  const double ib = run(Sharing::ib);
+  CHECK(ideal == test::Rel(2 * lat + bytes / bw).epsilon(1e-9));
+  // SMPI/IB factors for messages >= 65,472 B: bandwidth x 0.94 or less, latency x 11.64 (SimGrid 3.32).
+  CHECK(ib > ideal * 1.05);
+}
