@@ -46,7 +46,7 @@ std::string cluster_line(const Scenario& s)
   const std::string link = c.network.link.preset.empty() ? "inline link" : c.network.link.preset;
   return fmt::format("{} nodes x {} GPUs = {} GPUs{}, {} to a {} switch ({}, {} latency), {} sharing", c.nodes,
                      c.gpus_per_node, c.gpus(), intra, c.nic_per_gpu() ? "a NIC per GPU" : "a NIC per node",
-                     c.network.topology, link + ": " + rate_text(c.network.link.bandwidth_bytes_per_s),
+                     topo::to_string(c.network.topology), link + ": " + rate_text(c.network.link.bandwidth_bytes_per_s),
                      seconds_text(c.network.link.latency_seconds), to_string(c.network.sharing));
 }
 

@@ -5,7 +5,7 @@
 #include "sim/error.hpp"
 #include "sim/trace.hpp"
 #include "sim/training.hpp"
-#include "topologies/star.hpp"
+
 
 #include <algorithm>
 #include <chrono>
@@ -24,7 +24,7 @@ json cluster_summary(const Scenario& s, const topo::Topology& topology)
           {"nodes", c.nodes},
           {"gpus_per_node", c.gpus_per_node},
           {"nic_per_gpu", c.nic_per_gpu()},
-          {"topology", c.network.topology},
+          {"topology", topo::to_string(c.network.topology)},
           {"network_link", c.network.link.preset.empty() ? "inline" : c.network.link.preset},
           {"network_bandwidth_bytes_per_s", c.network.link.bandwidth_bytes_per_s},
           {"network_latency_s", c.network.link.latency_seconds},
@@ -174,7 +174,7 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
 RunResult simulate(const Scenario& s)
 {
   const auto wall_start = std::chrono::steady_clock::now();
-  const topo::Topology topology = topo::make_star(star_params(s.cluster));
+  const topo::Topology topology = topo::make_cluster(cluster_params(s.cluster, s.seed));
   create_engine(s.cluster.network.sharing);
   const Platform platform(topology, s.cluster.network.sharing);
   RunResult result = s.kind == WorkloadKind::training ? simulate_training(s, topology, platform)

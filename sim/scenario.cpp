@@ -83,6 +83,64 @@ Fidelity parse_fidelity(const JsonNode& w)
   return static_cast<Fidelity>(w.choice_or("fidelity", FIDELITY_NAMES, std::size_t(Fidelity::auto_)));
 }
 
+const std::vector<std::string_view> TOPOLOGY_NAMES{"star", "fat_tree", "rail_optimized", "torus", "dragonfly", "custom"};
+
+NetworkConfig parse_network(const JsonNode& net)
+{
+  NetworkConfig n{};
+  n.topology = static_cast<topo::NetworkKind>(net.choice_or("topology", TOPOLOGY_NAMES, 0));
+  switch (n.topology) {
+    case topo::NetworkKind::star: net.allow_keys({"topology", "link", "sharing"}); break;
+    case topo::NetworkKind::fat_tree:
+    case topo::NetworkKind::rail_optimized:
+      net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing"});
+      n.tiers = static_cast<int>(net.integer_or("tiers", 2, 2));
+      if (n.tiers > 3)
+        net.child("tiers").fail(fmt::format("found {}; expected 2 or 3", n.tiers));
+      n.radix = static_cast<int>(net.integer("radix", 2));
+      n.oversubscription = net.number_or("oversubscription", 1.0, Bound::positive);
+      n.routing = static_cast<topo::ClosRouting>(net.choice_or("routing", {"d-mod-k", "ecmp"}, 0));
+      break;
+    case topo::NetworkKind::torus: {
+      net.allow_keys({"topology", "link", "sharing", "dims"});
+      const JsonNode dims = net.child("dims");
+      for (std::size_t i = 0; i < dims.array_size(); ++i)
+        n.dims.push_back(static_cast<int>(dims.element(i).as_integer(1)));
+      if (n.dims.empty())
+        dims.fail("found an empty list; expected the size of each dimension, e.g. [4, 4, 4]");
+      break;
+    }
+    case topo::NetworkKind::dragonfly:
+      net.allow_keys({"topology", "link", "sharing", "groups", "routers_per_group", "hosts_per_router",
+                      "global_links_per_router"});
+      n.groups = static_cast<int>(net.integer("groups", 1));
+      n.routers_per_group = static_cast<int>(net.integer("routers_per_group", 1));
+      n.hosts_per_router = static_cast<int>(net.integer("hosts_per_router", 1));
+      n.global_links_per_router = static_cast<int>(net.integer("global_links_per_router", 0));
+      break;
+    case topo::NetworkKind::custom: {
+      net.allow_keys({"topology", "link", "sharing", "switches", "links"});
+      const JsonNode switches = net.child("switches");
+      for (std::size_t i = 0; i < switches.array_size(); ++i)
+        n.switches.push_back(switches.element(i).as_string());
+      break;
+    }
+  }
+  n.link = parse_link(net.child("link"));
+  if (n.topology == topo::NetworkKind::custom) {
+    const JsonNode links = net.child("links");
+    for (std::size_t i = 0; i < links.array_size(); ++i) {
+      const JsonNode l = links.element(i);
+      l.allow_keys({"from", "to", "link"});
+      n.links.push_back({l.string("from"), l.string("to"), l.has("link") ? parse_link(l.child("link")) : n.link});
+    }
+    if (n.links.empty())
+      links.fail("found an empty list; expected the links of the network");
+  }
+  n.sharing = static_cast<Sharing>(net.choice_or("sharing", SHARING_NAMES, 0));
+  return n;
+}
+
 ClusterConfig parse_cluster(const JsonNode& node)
 {
   node.allow_keys({"nodes", "gpus_per_node", "intra_node", "nics_per_node", "network"});
@@ -116,12 +174,7 @@ ClusterConfig parse_cluster(const JsonNode& node)
               "\"pcie\", \"bandwidth\", \"latency\"})");
   }
 
-  const JsonNode net = node.child("network");
-  net.allow_keys({"topology", "link", "sharing"});
-  c.network.topology = "star";
-  net.choice_or("topology", {"star"}, 0);
-  c.network.link = parse_link(net.child("link"));
-  c.network.sharing = static_cast<Sharing>(net.choice_or("sharing", SHARING_NAMES, 0));
+  c.network = parse_network(node.child("network"));
   return c;
 }
 
@@ -240,6 +293,14 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     root.child("name").fail("expected a non-empty name without slashes (it names the output folder)");
   s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 1, 0));
   s.cluster = parse_cluster(root.child("cluster"));
+  try {
+    const topo::ClusterParams params = cluster_params(s.cluster, s.seed);
+    topo::validate(params);
+    if (s.cluster.network.topology == topo::NetworkKind::custom)
+      topo::make_cluster(params);  // custom networks are small; building them checks every name and path
+  } catch (const std::invalid_argument& e) {
+    root.child("cluster").child("network").fail(e.what());
+  }
 
   const JsonNode w = root.child("workload");
   const auto kind = w.child("kind").as_choice({"training", "collective"});
@@ -291,6 +352,36 @@ nlohmann::json link_json(const LinkConfig& l)
   return {{"bandwidth", format_quantity(l.bandwidth_bytes_per_s, Dimension::bytes_per_s)},
           {"latency", format_quantity(l.latency_seconds, Dimension::seconds)}};
 }
+nlohmann::json network_json(const NetworkConfig& n)
+{
+  nlohmann::json j = {{"topology", topo::to_string(n.topology)},
+                      {"link", link_json(n.link)},
+                      {"sharing", to_string(n.sharing)}};
+  switch (n.topology) {
+    case topo::NetworkKind::star: break;
+    case topo::NetworkKind::fat_tree:
+    case topo::NetworkKind::rail_optimized:
+      j["tiers"] = n.tiers;
+      j["radix"] = n.radix;
+      j["oversubscription"] = n.oversubscription;
+      j["routing"] = n.routing == topo::ClosRouting::d_mod_k ? "d-mod-k" : "ecmp";
+      break;
+    case topo::NetworkKind::torus: j["dims"] = n.dims; break;
+    case topo::NetworkKind::dragonfly:
+      j["groups"] = n.groups;
+      j["routers_per_group"] = n.routers_per_group;
+      j["hosts_per_router"] = n.hosts_per_router;
+      j["global_links_per_router"] = n.global_links_per_router;
+      break;
+    case topo::NetworkKind::custom:
+      j["switches"] = n.switches;
+      j["links"] = nlohmann::json::array();
+      for (const auto& l : n.links)
+        j["links"].push_back({{"from", l.from}, {"to", l.to}, {"link", link_json(l.link)}});
+      break;
+  }
+  return j;
+}
 }  // namespace
 
 nlohmann::json to_json(const Scenario& s)
@@ -300,9 +391,7 @@ nlohmann::json to_json(const Scenario& s)
                   {"gpus_per_node", s.cluster.gpus_per_node},
                   {"nics_per_node", s.cluster.nics_per_node},
                   {"network",
-                   {{"topology", s.cluster.network.topology},
-                    {"link", link_json(s.cluster.network.link)},
-                    {"sharing", to_string(s.cluster.network.sharing)}}}};
+                   network_json(s.cluster.network)}};
   if (s.cluster.intra.bandwidth_bytes_per_s > 0) {
     json intra = {{"fabric", s.cluster.fabric == topo::IntraFabric::nvswitch ? "nvswitch" : "pcie"}};
     if (!s.cluster.intra.preset.empty())
@@ -347,14 +436,21 @@ nlohmann::json to_json(const Scenario& s)
   return doc;
 }
 
-topo::StarParams star_params(const ClusterConfig& c)
+topo::ClusterParams cluster_params(const ClusterConfig& c, std::uint64_t seed)
 {
-  return {c.nodes,
-          c.gpus_per_node,
-          c.fabric,
-          {c.intra.bandwidth_bytes_per_s, c.intra.latency_seconds},
-          {c.network.link.bandwidth_bytes_per_s, c.network.link.latency_seconds},
-          c.nic_per_gpu()};
+  const NetworkConfig& n = c.network;
+  const topo::LinkSpec link{n.link.bandwidth_bytes_per_s, n.link.latency_seconds};
+  topo::ClusterParams p{c.nodes, c.gpus_per_node, c.fabric, {c.intra.bandwidth_bytes_per_s, c.intra.latency_seconds},
+                        c.nic_per_gpu(), {}};
+  p.network.kind = n.topology;
+  p.network.link = link;
+  p.network.clos = {n.tiers, n.radix, n.oversubscription, n.routing, seed, link};
+  p.network.torus = {n.dims, link};
+  p.network.dragonfly = {n.groups, n.routers_per_group, n.hosts_per_router, n.global_links_per_router, link};
+  p.network.custom.switches = n.switches;
+  for (const auto& l : n.links)
+    p.network.custom.links.push_back({l.from, l.to, {l.link.bandwidth_bytes_per_s, l.link.latency_seconds}});
+  return p;
 }
 
 }  // namespace ddlsim

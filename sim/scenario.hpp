@@ -1,7 +1,7 @@
 #pragma once
 // A scenario (schema 1) after parsing: typed, units resolved to base units, defaults filled.
 // Enumerators are spelled as in the JSON (where C++ allows: "max-min" is max_min, "auto" is auto_).
-#include "topologies/star.hpp"
+#include "topologies/cluster.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -37,9 +37,25 @@ struct LinkConfig {
 };
 
 struct NetworkConfig {
-  std::string topology;  ///< "star"
-  LinkConfig link;
+  topo::NetworkKind topology;
+  LinkConfig link;  ///< every network link, NICs included (custom links may override it)
   Sharing sharing;
+  // fat_tree and rail_optimized
+  int tiers;
+  int radix;
+  double oversubscription;
+  topo::ClosRouting routing;
+  // torus
+  std::vector<int> dims;
+  // dragonfly
+  int groups, routers_per_group, hosts_per_router, global_links_per_router;
+  // custom
+  std::vector<std::string> switches;
+  struct CustomLink {
+    std::string from, to;
+    LinkConfig link;
+  };
+  std::vector<CustomLink> links;
 };
 
 struct ClusterConfig {
@@ -109,7 +125,7 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
 /// parse_scenario(to_json(s)) gives back s.
 nlohmann::json to_json(const Scenario& scenario);
 
-/// The star topology that `cluster` describes.
-topo::StarParams star_params(const ClusterConfig& cluster);
+/// The cluster that `cluster` describes; `seed` seeds ECMP hashing.
+topo::ClusterParams cluster_params(const ClusterConfig& cluster, std::uint64_t seed);
 
 }  // namespace ddlsim

@@ -1,6 +1,6 @@
 #pragma once
 // Named link technologies: a scenario says "ib-hdr-200" instead of a bandwidth and a latency.
-#include "topologies/star.hpp"
+#include "topologies/network.hpp"
 
 #include <optional>
 #include <string>

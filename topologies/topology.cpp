@@ -11,7 +11,12 @@ const char* to_string(Tier tier)
   switch (tier) {
   case Tier::intra_node: return "intra_node";
   case Tier::nic: return "nic";
-  case Tier::network: return "network";
+  case Tier::leaf_spine: return "leaf_spine";
+  case Tier::spine_core: return "spine_core";
+  case Tier::torus: return "torus";
+  case Tier::local: return "local";
+  case Tier::global: return "global";
+  case Tier::custom: return "custom";
   }
   return "?";
 }

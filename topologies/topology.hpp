@@ -13,8 +13,9 @@ namespace ddlsim::topo {
 
 enum class VertexKind { gpu, router };
 
-/// Where a link sits; reports aggregate traffic per tier.
-enum class Tier { intra_node, nic, network };
+/// Where a link sits; reports aggregate traffic per tier. leaf_spine and spine_core are the
+/// first and second switch tiers of a Clos; local and global are a dragonfly's two link kinds.
+enum class Tier { intra_node, nic, leaf_spine, spine_core, torus, local, global, custom };
 const char* to_string(Tier tier);
 
 struct VertexProps {

@@ -1,0 +1,158 @@
+#include "topologies/clos.hpp"
+
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+
+namespace ddlsim::topo {
+
+namespace {
+
+int leaf_down_ports(const ClosParams& p)
+{
+  if (p.tiers != 2 && p.tiers != 3)
+    throw std::invalid_argument("tiers: expected 2 or 3, found " + std::to_string(p.tiers));
+  if (p.radix < 2 || p.radix % 2 != 0)
+    throw std::invalid_argument("radix: expected an even number of switch ports >= 2, found " +
+                                std::to_string(p.radix));
+  if (!(p.oversubscription >= 1))
+    throw std::invalid_argument("oversubscription: expected a ratio >= 1 (down:up ports at the leaf)");
+  const double down = p.radix * p.oversubscription / (p.oversubscription + 1);
+  if (std::abs(down - std::round(down)) > 1e-9 || std::round(down) >= p.radix)
+    throw std::invalid_argument("oversubscription: " + std::to_string(p.oversubscription) + " does not split a radix-" +
+                                std::to_string(p.radix) + " leaf into whole numbers of down and up ports");
+  return static_cast<int>(std::round(down));
+}
+
+/// The Clos above the leaves, shared by the fat-tree and the rail-optimized layout.
+EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, std::vector<std::uint32_t> leaf_of,
+                           int leaves, const ClosParams& p)
+{
+  const ClosShape shape = clos_shape(p, leaves);
+  const int up = shape.up, half = p.radix / 2;
+  const LinkSpec& l = p.link;
+  std::vector<Vertex> leaf(leaves);
+  std::vector<std::uint32_t> nic(endpoints.size()), up1(static_cast<std::size_t>(leaves) * up), up2;
+  if (p.tiers == 2) {
+    for (int i = 0; i < leaves; ++i)
+      leaf[i] = t.add_router("leaf" + std::to_string(i));
+    for (int j = 0; j < up; ++j) {
+      const Vertex spine = t.add_router("spine" + std::to_string(j));
+      for (int i = 0; i < leaves; ++i)
+        up1[i * up + j] = t.add_link(leaf[i], spine, "leaf" + std::to_string(i) + "-spine" + std::to_string(j),
+                                     l.bandwidth_bytes_per_s, l.latency_seconds, Tier::leaf_spine);
+    }
+  } else {
+    std::vector<Vertex> core(static_cast<std::size_t>(up) * half);
+    for (int j = 0; j < up; ++j)
+      for (int c = 0; c < half; ++c)
+        core[j * half + c] = t.add_router("core" + std::to_string(j) + "-" + std::to_string(c));
+    up2.resize(static_cast<std::size_t>(shape.pods) * up * half);
+    for (int pod = 0; pod < shape.pods; ++pod) {
+      const std::string prefix = "pod" + std::to_string(pod);
+      for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
+        leaf[i] = t.add_router(prefix + "-leaf" + std::to_string(i - pod * half));
+      for (int j = 0; j < up; ++j) {
+        const std::string agg_name = prefix + "-agg" + std::to_string(j);
+        const Vertex agg = t.add_router(agg_name);
+        for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
+          up1[i * up + j] =
+              t.add_link(leaf[i], agg, prefix + "-leaf" + std::to_string(i - pod * half) + "-agg" + std::to_string(j),
+                         l.bandwidth_bytes_per_s, l.latency_seconds, Tier::leaf_spine);
+        for (int c = 0; c < half; ++c)
+          up2[(static_cast<std::size_t>(pod) * up + j) * half + c] =
+              t.add_link(agg, core[j * half + c], agg_name + "-core" + std::to_string(j) + "-" + std::to_string(c),
+                         l.bandwidth_bytes_per_s, l.latency_seconds, Tier::spine_core);
+      }
+    }
+  }
+  for (std::size_t e = 0; e < endpoints.size(); ++e)
+    nic[e] = t.add_link(endpoints[e], leaf[leaf_of[e]], t.graph()[endpoints[e]].name + "-nic", l.bandwidth_bytes_per_s,
+                        l.latency_seconds, Tier::nic);
+
+  const bool three = p.tiers == 3;
+  const bool ecmp = p.routing == ClosRouting::ecmp;
+  const std::uint64_t seed = p.seed;
+  return [=, leaf_of = std::move(leaf_of)](std::uint32_t a, std::uint32_t b, std::vector<Hop>& out) {
+    const std::uint32_t la = leaf_of[a], lb = leaf_of[b];
+    out.push_back({nic[a], true});
+    if (la != lb) {
+      // d-mod-k: the destination's index picks the aggregation/spine, then the core within its group.
+      const std::uint64_t key = ecmp ? mix64(seed ^ mix64((std::uint64_t(a) << 32) | b)) : b;
+      const auto j = static_cast<std::uint32_t>(key % up);
+      const std::uint32_t pa = la / half, pb = lb / half;
+      out.push_back({up1[la * up + j], true});
+      if (three && pa != pb) {
+        const auto c = static_cast<std::uint32_t>((key / up) % half);
+        out.push_back({up2[(std::size_t(pa) * up + j) * half + c], true});
+        out.push_back({up2[(std::size_t(pb) * up + j) * half + c], false});
+      }
+      out.push_back({up1[lb * up + j], false});
+    }
+    out.push_back({nic[b], false});
+  };
+}
+
+}  // namespace
+
+ClosShape clos_shape(const ClosParams& p, int leaves)
+{
+  const int down = leaf_down_ports(p);
+  ClosShape s{down, p.radix - down, leaves, 0, 0, 0};
+  if (p.tiers == 2) {
+    if (leaves > p.radix)
+      throw std::invalid_argument("a 2-tier Clos of radix " + std::to_string(p.radix) + " has at most " +
+                                  std::to_string(p.radix) + " leaves (" + std::to_string(p.radix * down) +
+                                  " endpoints); this network needs " + std::to_string(leaves) +
+                                  " leaves: use 3 tiers or a larger radix");
+    s.spines = s.up;
+  } else {
+    const int half = p.radix / 2;
+    s.pods = (leaves + half - 1) / half;
+    if (s.pods > p.radix)
+      throw std::invalid_argument("a 3-tier Clos of radix " + std::to_string(p.radix) + " has at most " +
+                                  std::to_string(p.radix) + " pods (" + std::to_string(p.radix * half * down) +
+                                  " endpoints); this network needs " + std::to_string(s.pods) +
+                                  " pods: use a larger radix");
+    s.spines = s.pods * s.up;
+    s.cores = s.up * half;
+  }
+  return s;
+}
+
+int fat_tree_leaves(const ClosParams& p, std::uint32_t endpoints)
+{
+  const int down = leaf_down_ports(p);
+  return static_cast<int>((endpoints + down - 1) / down);
+}
+
+int rail_leaves(const ClosParams& p, std::uint32_t endpoints, int gpus_per_node)
+{
+  const int down = leaf_down_ports(p);
+  const std::uint32_t nodes = endpoints / gpus_per_node;
+  return static_cast<int>((nodes + down - 1) / down) * gpus_per_node;
+}
+
+EndpointRouteFn build_fat_tree(Topology& t, const std::vector<Vertex>& endpoints, const ClosParams& p)
+{
+  const int leaves = fat_tree_leaves(p, static_cast<std::uint32_t>(endpoints.size()));
+  const auto down = static_cast<std::uint32_t>(clos_shape(p, leaves).down);
+  std::vector<std::uint32_t> leaf_of(endpoints.size());
+  for (std::uint32_t e = 0; e < endpoints.size(); ++e)
+    leaf_of[e] = e / down;
+  return build_clos(t, endpoints, std::move(leaf_of), leaves, p);
+}
+
+EndpointRouteFn build_rail_optimized(Topology& t, const std::vector<Vertex>& endpoints, int gpus_per_node,
+                                     const ClosParams& p)
+{
+  const auto g = static_cast<std::uint32_t>(gpus_per_node);
+  const int leaves = rail_leaves(p, static_cast<std::uint32_t>(endpoints.size()), gpus_per_node);
+  const auto down = static_cast<std::uint32_t>(clos_shape(p, leaves).down);
+  std::vector<std::uint32_t> leaf_of(endpoints.size());
+  for (std::uint32_t e = 0; e < endpoints.size(); ++e)
+    leaf_of[e] = (e / g / down) * g + e % g;  // group of `down` nodes, rail = GPU index
+  return build_clos(t, endpoints, std::move(leaf_of), leaves, p);
+}
+
+}  // namespace ddlsim::topo

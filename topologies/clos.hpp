@@ -1,0 +1,54 @@
+#pragma once
+// Folded Clos networks: the fat-tree and the rail-optimized layout.
+#include "topologies/network.hpp"
+
+#include <string>
+
+namespace ddlsim::topo {
+
+enum class ClosRouting { d_mod_k, ecmp };
+
+/// A folded Clos of switches with `radix` ports.
+/// Leaf (edge) switches have `down = radix * r / (r + 1)` host ports and `up = radix - down`
+/// uplinks, r being the oversubscription (1 for a non-blocking tree, 2 for 2:1, ...).
+/// 2 tiers: every leaf has one link to each of `up` spines; at most `radix` leaves.
+/// 3 tiers: pods of radix/2 leaves and `up` aggregation switches (each leaf linked to each),
+/// aggregation switches with radix/2 links down and radix/2 up; `up` groups of radix/2 core
+/// switches, aggregation switch j of every pod linked to each core of group j; at most `radix`
+/// pods. At r = 1 and full size this is Al-Fares et al.'s k-ary fat-tree (SIGCOMM 2008):
+/// k^3/4 hosts, 5k^2/4 switches.
+/// Routing: `d_mod_k` picks the uplink from the destination's index (InfiniBand's ftree routing:
+/// destination-based, so flows to one host share a path); `ecmp` hashes (seed, source,
+/// destination) as Ethernet switches hash flows.
+struct ClosParams {
+  int tiers;
+  int radix;
+  double oversubscription;
+  ClosRouting routing;
+  std::uint64_t seed;
+  LinkSpec link;
+};
+
+struct ClosShape {
+  int down, up;        ///< leaf ports
+  int leaves, spines;  ///< 2 tiers: spines; 3 tiers: aggregation switches in all pods
+  int pods, cores;     ///< 3 tiers only (0 otherwise)
+};
+
+/// Shape for `leaves` leaf switches; throws std::invalid_argument naming the parameter at fault.
+ClosShape clos_shape(const ClosParams& params, int leaves);
+
+/// Fat-tree: endpoint e on leaf e / down. Throws std::invalid_argument if the endpoints do not fit.
+EndpointRouteFn build_fat_tree(Topology& t, const std::vector<Vertex>& endpoints, const ClosParams& params);
+
+/// Rail-optimized (DGX SuperPOD, Spectrum-X): nodes of `gpus_per_node` GPUs each with its NIC
+/// (endpoint e = node * gpus_per_node + i); the NIC of GPU i of every node in a group of `down`
+/// nodes goes to that group's rail-i leaf; leaves are joined by the Clos's upper tiers.
+EndpointRouteFn build_rail_optimized(Topology& t, const std::vector<Vertex>& endpoints, int gpus_per_node,
+                                     const ClosParams& params);
+
+/// Leaves needed for a fat-tree / rail-optimized network of `endpoints` endpoints.
+int fat_tree_leaves(const ClosParams& params, std::uint32_t endpoints);
+int rail_leaves(const ClosParams& params, std::uint32_t endpoints, int gpus_per_node);
+
+}  // namespace ddlsim::topo
