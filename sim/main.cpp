@@ -4,6 +4,7 @@
 #include "sim/report.hpp"
 #include "sim/run.hpp"
 #include "sim/scenario.hpp"
+#include "sim/topology_report.hpp"
 
 #include <fmt/format.h>
 
@@ -14,6 +15,7 @@
 namespace {
 
 constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolved] [--output DIR] [--quiet]
+       ddlsim topo SCENARIO.json [--json] [--dot FILE]
 
   run               simulate the scenario; write report.json, summary.txt (and results.csv for
                     collective workloads, trace.json when output.trace is true) into the
@@ -21,6 +23,11 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
   --print-resolved  print the scenario with every default filled in (JSON), then exit
   --output DIR      write the outputs into DIR instead of output.dir
   --quiet           do not print the summary
+
+  topo              describe the scenario's cluster: hosts, switches and links per tier,
+                    per-GPU injection bandwidth, bisection bandwidth, diameter in links
+  --json            print that description as JSON
+  --dot FILE        write the topology as Graphviz to FILE
 
 exit status: 0 success, 2 bad input, 1 simulation failure
 )";
@@ -70,6 +77,33 @@ int run_command(const std::vector<std::string>& args)
   return 0;
 }
 
+int topo_command(const std::vector<std::string>& args)
+{
+  std::string path, dot;
+  bool as_json = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json")
+      as_json = true;
+    else if (a == "--dot") {
+      if (i + 1 == args.size())
+        throw UsageError("--dot needs a file name");
+      dot = args[++i];
+    } else if (!a.empty() && a[0] == '-')
+      throw UsageError("unknown option '" + a + "'");
+    else if (path.empty())
+      path = a;
+    else
+      throw UsageError("more than one scenario given");
+  }
+  if (path.empty())
+    throw UsageError("no scenario file given");
+  const ddlsim::Scenario scenario = ddlsim::load_scenario(path);
+  const nlohmann::json description = ddlsim::describe_topology(scenario, dot);
+  std::fputs(as_json ? (description.dump(2) + "\n").c_str() : ddlsim::topology_text(description).c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -82,6 +116,8 @@ int main(int argc, char** argv)
     }
     if (args[0] == "run")
       return run_command({args.begin() + 1, args.end()});
+    if (args[0] == "topo")
+      return topo_command({args.begin() + 1, args.end()});
     throw UsageError("unknown command '" + args[0] + "'");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "ddlsim: %s\n%s", e.what(), USAGE);

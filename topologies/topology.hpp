@@ -60,6 +60,8 @@ public:
   const EdgeProps& link(std::uint32_t id) const { return graph_[edges_.at(id)]; }
   /// Endpoint names of a link as (source, target), the orientation that Hop::forward refers to.
   std::pair<std::string, std::string> link_ends(std::uint32_t id) const;
+  Vertex link_source(std::uint32_t id) const { return boost::source(edges_.at(id), graph_); }
+  Vertex link_target(std::uint32_t id) const { return boost::target(edges_.at(id), graph_); }
 
   std::vector<Hop> route(std::uint32_t src, std::uint32_t dst) const;
   void route(std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out) const { route_(src, dst, out); }

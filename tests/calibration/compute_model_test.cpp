@@ -6,7 +6,7 @@
 
 using namespace ddlsim;
 
-TEST_CASE("placeholder compute: forward = flops * batch / (peak * efficiency); backward twice that with parameters")
+TEST_CASE("placeholder compute: forward = flops * batch / (peak * efficiency) - backward twice that with parameters")
 {
   const calib::PlaceholderGpu gpu{10e12, 0.5};
   const model::Layer conv{"c", model::LayerKind::conv, 100, 1e9, 10};

@@ -8,7 +8,7 @@
 
 using namespace ddlsim;
 
-TEST_CASE("delays on a stream run in dependency order; joins wait for all their predecessors")
+TEST_CASE("delays on a stream run in dependency order - joins wait for all their predecessors")
 {
   const auto ends = test::simulate_in_child(test::flat_star(2, 1e9, 0), [](TaskGraph& g) {
     const auto a = g.add_delay(0, Stream::compute, 1.5, "a");

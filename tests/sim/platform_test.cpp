@@ -43,7 +43,7 @@ TEST_CASE("a transfer across nodes pays every link's latency and the slowest lin
   CHECK(d[1] == test::Rel(1e-6 + bytes / 100e9).epsilon(1e-9));
 }
 
-TEST_CASE("concurrent flows into one link share it max-min fairly; links are full duplex")
+TEST_CASE("concurrent flows into one link share it max-min fairly - links are full duplex")
 {
   const double bw = 10e9, lat = 1e-6, bytes = 1e9;
   const auto d = test::durations(test::simulate_in_child(test::flat_star(4, bw, lat), [&](TaskGraph& g) {

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -158,7 +159,7 @@ TEST_CASE("an impossible shape is rejected: the parallel degrees must multiply t
   CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/nics_per_node: found 3; expected 1"), ScenarioError);
 }
 
-TEST_CASE("choices list the valid names; features not modelled yet say so")
+TEST_CASE("choices list the valid names - features not modelled yet say so")
 {
   auto j = base_training();
   j["workload"]["scheduling"] = {{"policy", "fifo"}};
@@ -207,8 +208,9 @@ TEST_CASE("scenarios/README.md documents every key the loader resolves")
   REQUIRE(in);
   const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<std::string> paths;
-  for (const char* name : {"quickstart.json", "ring_allreduce_16gpu.json", "resnet50_16k_gpus.json"})
-    collect_paths(to_json(load_scenario(std::string(DDLSIM_SOURCE_DIR) + "/scenarios/" + name)), "", paths);
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(DDLSIM_SOURCE_DIR) + "/scenarios"))
+    if (entry.path().extension() == ".json")
+      collect_paths(to_json(load_scenario(entry.path().string())), "", paths);
   collect_paths(to_json(parse(base_training())), "", paths);
   // Keys only input uses (the resolved form writes presets or expanded lists instead).
   for (const char* k : {"cluster.intra_node.bandwidth", "cluster.intra_node.latency", "workload.sizes.from",
@@ -218,4 +220,31 @@ TEST_CASE("scenarios/README.md documents every key the loader resolves")
     CAPTURE(p);
     CHECK(doc.find("`" + p + "`") != std::string::npos);
   }
+}
+
+TEST_CASE("network topologies: their keys are checked and a cluster that cannot be built is named at /cluster/network")
+{
+  auto j = base_training();
+  j["cluster"]["nics_per_node"] = 4;
+  j["cluster"]["network"] = {{"topology", "fat_tree"}, {"radix", 7}, {"link", "ib-hdr-200"}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/network: radix: expected an even number"), ScenarioError);
+  j["cluster"]["network"] = {{"topology", "fat_tree"}, {"radix", 8}, {"dims", {4, 4}}, {"link", "ib-hdr-200"}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/network/dims: unknown key 'dims'"), ScenarioError);
+  j["cluster"]["network"] = {{"topology", "torus"}, {"dims", {3, 3}}, {"link", "ib-hdr-200"}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/network: dims: a torus of 9 vertices cannot hold 8"),
+                       ScenarioError);
+  j["cluster"]["network"] = {{"topology", "hypercube"}, {"link", "ib-hdr-200"}};
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/cluster/network/topology: found 'hypercube'; expected one of: star, "
+                                         "fat_tree, rail_optimized, torus, dragonfly, custom"),
+                       ScenarioError);
+  j["cluster"]["network"] = {{"topology", "custom"},
+                             {"link", "eth-100"},
+                             {"switches", {"s"}},
+                             {"links", {{{"from", "nic0"}, {"to", "s"}}, {{"from", "nic9"}, {"to", "s"}}}}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/network: links/1: unknown vertex 'nic9'"), ScenarioError);
+  j["cluster"]["network"] = {{"topology", "torus"}, {"dims", {2, 4}}, {"link", "ib-hdr-200"}};
+  const Scenario ok = parse(j);
+  CHECK(ok.cluster.network.dims == std::vector<int>{2, 4});
+  CHECK(to_json(parse(to_json(ok))) == to_json(ok));
 }

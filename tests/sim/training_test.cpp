@@ -32,7 +32,7 @@ double ring_time(int p, double bytes)
 
 }  // namespace
 
-TEST_CASE("buckets: policy none is one bucket of all gradients; bucket 0 is one per layer with parameters")
+TEST_CASE("buckets: policy none is one bucket of all gradients - bucket 0 is one per layer with parameters")
 {
   const model::Model m = *model::find_model("resnet50");
   const Scenario none = flat_training(4, R"({"policy": "none"})");

@@ -39,7 +39,7 @@ std::vector<double> simulate_ring(int p, const std::vector<double>& sizes, Sched
 }
 }  // namespace
 
-TEST_CASE("ring all-reduce schedule: 2(p-1) steps of p transfers of S/p; each rank sends 2(p-1)/p * S")
+TEST_CASE("ring all-reduce schedule: 2(p-1) steps of p transfers of S/p - each rank sends 2(p-1)/p * S")
 {
   for (coll::Rank p : {2U, 3U, 8U, 12U}) {
     const double S = 1e6;

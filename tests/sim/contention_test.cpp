@@ -1,0 +1,123 @@
+// Contention on real topologies: the reason to simulate rather than use formulas.
+#include "sim/child_process.hpp"
+#include "sim/executor.hpp"
+#include "sim/platform.hpp"
+#include "topologies/cluster.hpp"
+
+#include <doctest/doctest.h>
+
+#include "approx.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <string>
+
+using namespace ddlsim;
+
+namespace {
+
+constexpr double B = 25e9, LAT = 1e-6, BYTES = 1e9;
+
+topo::ClusterParams clos_cluster(int gpus, int radix, double oversubscription, topo::ClosRouting routing)
+{
+  topo::NetworkParams n{};
+  n.kind = topo::NetworkKind::fat_tree;
+  n.clos = {2, radix, oversubscription, routing, 7, {B, LAT}};
+  return {gpus, 1, topo::IntraFabric::nvswitch, {0, 0}, true, n};
+}
+
+/// One step in which GPU i sends BYTES to perm[i]; returns its duration.
+double permutation_time(const topo::ClusterParams& cluster, const std::vector<std::uint32_t>& perm)
+{
+  const nlohmann::json out = run_in_child([&]() -> nlohmann::json {
+    const topo::Topology t = topo::make_cluster(cluster);
+    create_engine(Sharing::max_min);
+    const Platform platform(t, Sharing::max_min);
+    TaskGraph g;
+    coll::Schedule s(static_cast<coll::Rank>(perm.size()));
+    std::vector<coll::Transfer> step;
+    for (std::uint32_t i = 0; i < perm.size(); ++i)
+      if (perm[i] != i)
+        step.push_back({i, perm[i], BYTES, 1});
+    s.add_step(step);
+    std::vector<std::uint32_t> ranks(perm.size());
+    std::iota(ranks.begin(), ranks.end(), 0U);
+    g.add_collective(s, ranks, "permutation");
+    return execute(g, platform).makespan_seconds;
+  });
+  return out.get<double>();
+}
+
+}  // namespace
+
+TEST_CASE("a permutation across the spine takes twice as long at 2:1 oversubscription as at 1:1")
+{
+  // Two leaves of 4 hosts each; every host of leaf 0 sends to one of leaf 1 and back.
+  // 1:1 radix 8 has 4 uplinks per leaf, 2:1 radix 6 has 2.
+  const std::vector<std::uint32_t> swap{4, 5, 6, 7, 0, 1, 2, 3};
+  const double alpha = 4 * LAT;  // NIC, uplink, downlink, NIC
+  const double full = permutation_time(clos_cluster(8, 8, 1, topo::ClosRouting::d_mod_k), swap);
+  const double over = permutation_time(clos_cluster(8, 6, 2, topo::ClosRouting::d_mod_k), swap);
+  CHECK(full == test::Rel(alpha + BYTES / B).epsilon(1e-9));
+  CHECK(over == test::Rel(alpha + 2 * BYTES / B).epsilon(1e-9));
+  CHECK((over - alpha) / (full - alpha) == test::Rel(2.0).epsilon(1e-9));
+}
+
+TEST_CASE("on a torus, a ring along one dimension is contention-free - a badly mapped ring is not")
+{
+  topo::NetworkParams n{};
+  n.kind = topo::NetworkKind::torus;
+  n.torus = {{4, 4}, {B, LAT}};
+  const topo::ClusterParams torus{16, 1, topo::IntraFabric::nvswitch, {0, 0}, true, n};
+  // The row y = 0 holds ranks 0, 4, 8, 12 (dimension 0 varies slowest).
+  auto ring = [](std::vector<std::uint32_t> order) {
+    std::vector<std::uint32_t> perm(16);
+    std::iota(perm.begin(), perm.end(), 0U);
+    for (std::size_t i = 0; i < order.size(); ++i)
+      perm[order[i]] = order[(i + 1) % order.size()];
+    return perm;
+  };
+  const double good = permutation_time(torus, ring({0, 4, 8, 12}));
+  const double bad = permutation_time(torus, ring({0, 8, 4, 12}));
+  // good: NIC, one torus link, NIC for every hop; each torus link carries one flow
+  CHECK(good == test::Rel(3 * LAT + BYTES / B).epsilon(1e-9));
+  // bad: 0->8 and 4->12 both cross the link from x=1 to x=2 in the same direction
+  CHECK(bad >= 2 * BYTES / B);
+}
+
+/// Most flows that any directed link carries when GPU i sends to perm[i].
+std::size_t max_link_load(const topo::ClusterParams& cluster, const std::vector<std::uint32_t>& perm)
+{
+  const topo::Topology t = topo::make_cluster(cluster);
+  std::vector<std::size_t> load(2 * t.link_count(), 0);
+  std::size_t most = 0;
+  for (std::uint32_t i = 0; i < perm.size(); ++i)
+    if (perm[i] != i)
+      for (const topo::Hop& h : t.route(i, perm[i]))
+        most = std::max(most, ++load[2 * h.edge + (h.forward ? 0 : 1)]);
+  return most;
+}
+
+TEST_CASE("ECMP and d-mod-k on a 1:1 fat-tree: a random permutation takes alpha + L_max * S / B")
+{
+  // 2-tier, radix 16: 16 leaves of 8 hosts, 8 spines, 128 hosts. With equal flows under max-min
+  // sharing, the flows of the most loaded link (L_max flows) finish last, at alpha + L_max * S/B.
+  // Hash collisions (ECMP) and destination-based sharing of uplinks (d-mod-k) make L_max > 1,
+  // as on real fabrics without adaptive routing.
+  std::vector<std::uint32_t> perm(128);
+  std::iota(perm.begin(), perm.end(), 0U);
+  std::mt19937 rng(2026);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  const double alpha = 4 * LAT, ideal = alpha + BYTES / B;
+  for (auto routing : {topo::ClosRouting::ecmp, topo::ClosRouting::d_mod_k}) {
+    const topo::ClusterParams cluster = clos_cluster(128, 16, 1, routing);
+    const std::size_t load = max_link_load(cluster, perm);
+    const double time = permutation_time(cluster, perm);
+    MESSAGE(std::string(routing == topo::ClosRouting::ecmp ? "ECMP" : "d-mod-k")
+            << ": most loaded link carries " << load << " flows; " << time / ideal << "x the contention-free time");
+    CHECK(load > 1);
+    CHECK(time == test::Rel(alpha + double(load) * BYTES / B).epsilon(1e-9));
+    CHECK(time < 6 * ideal);  // the factor bench/README.md and the closing note document
+  }
+}
