@@ -1,11 +1,15 @@
-// Speed and memory of the simulator on a ring all-reduce: one simulation per process (forked), on
-// a star of p GPUs with a NIC each (25 GB/s, 1 us per link), one all-reduce of 1 GiB per rank.
-// usage: ddlsim_bench_ring [--fidelity step|flow] [p ...]   (default: flow, p = 1024 16384)
+// Speed and memory of the simulator on a ring all-reduce: one simulation per process (forked),
+// one all-reduce of 1 GiB per rank, every network link 25 GB/s and 1 us.
+//   star: p single-GPU nodes, each with its NIC, on one switch (contention-free ring);
+//   fat_tree / rail_optimized: p/8 DGX-like nodes (8 GPUs on NVSwitch at 300 GB/s, a NIC per
+//   GPU) on a 3-tier Clos of radix-64 switches, 1:1, d-mod-k routing.
+// usage: ddlsim_bench_ring [--fidelity step|flow] [--topology star|fat_tree|rail_optimized] [p ...]
+//        (default: flow, star, p = 1024 16384)
 #include "sim/child_process.hpp"
 #include "sim/collectives/ring.hpp"
 #include "sim/executor.hpp"
 #include "sim/platform.hpp"
-#include "topologies/star.hpp"
+#include "topologies/cluster.hpp"
 
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -21,11 +25,26 @@ namespace {
 
 constexpr double BANDWIDTH = 25e9, LINK_LATENCY = 1e-6, BYTES = 1073741824.0;
 
-nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity)
+topo::ClusterParams cluster(topo::NetworkKind kind, std::uint32_t p)
+{
+  if (kind == topo::NetworkKind::star) {
+    topo::ClusterParams c{static_cast<int>(p), 1, topo::IntraFabric::nvswitch, {0, 0}, topo::NicPlacement::per_gpu, {}};
+    c.network.kind = kind;
+    c.network.link = {BANDWIDTH, LINK_LATENCY};
+    return c;
+  }
+  topo::ClusterParams c{static_cast<int>(p / 8),     8, topo::IntraFabric::nvswitch, {300e9, 0.5e-6},
+                        topo::NicPlacement::per_gpu, {}};
+  c.network.kind = kind;
+  c.network.clos = {3, 64, 1, topo::ClosRouting::d_mod_k, 1, {BANDWIDTH, LINK_LATENCY}};
+  return c;
+}
+
+nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity, topo::NetworkKind kind)
 {
   const auto t0 = std::chrono::steady_clock::now();
-  const topo::Topology topology =
-      topo::make_star({static_cast<int>(p), 1, topo::IntraFabric::nvswitch, {0, 0}, {BANDWIDTH, LINK_LATENCY}, true});
+  const topo::Topology topology = topo::make_cluster(cluster(kind, p));
+  const auto tb = std::chrono::steady_clock::now();
   create_engine(Sharing::max_min);
   const Platform platform(topology, Sharing::max_min);
   TaskGraph graph;
@@ -37,8 +56,11 @@ nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity)
   const auto t2 = std::chrono::steady_clock::now();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
+  // Closed form for the contention-free star only (alpha = two links).
   const double expected = 2.0 * (p - 1) * (2 * LINK_LATENCY + BYTES / p / BANDWIDTH);
   return {{"p", p},
+          {"topology_s", std::chrono::duration<double>(tb - t0).count()},
+          {"links", topology.link_count()},
           {"setup_s", std::chrono::duration<double>(t1 - t0).count()},
           {"run_s", std::chrono::duration<double>(t2 - t1).count()},
           {"peak_rss_mib", usage.ru_maxrss / 1024.0},
@@ -53,27 +75,34 @@ int main(int argc, char** argv)
 {
   coll::ScheduleFidelity fidelity = coll::ScheduleFidelity::flow;
   std::vector<std::uint32_t> sizes;
+  topo::NetworkKind kind = topo::NetworkKind::star;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--fidelity" && i + 1 < argc) {
       const std::string f = argv[++i];
       fidelity = f == "step" ? coll::ScheduleFidelity::step : coll::ScheduleFidelity::flow;
+    } else if (a == "--topology" && i + 1 < argc) {
+      const std::string t = argv[++i];
+      kind = t == "fat_tree"         ? topo::NetworkKind::fat_tree
+             : t == "rail_optimized" ? topo::NetworkKind::rail_optimized
+                                     : topo::NetworkKind::star;
     } else {
       sizes.push_back(static_cast<std::uint32_t>(std::stoul(a)));
     }
   }
   if (sizes.empty())
     sizes = {1024, 16384};
-  std::printf("ring all-reduce, 1 GiB per rank, star, %s fidelity\n",
+  std::printf("ring all-reduce, 1 GiB per rank, %s, %s fidelity\n", topo::to_string(kind),
               fidelity == coll::ScheduleFidelity::flow ? "flow" : "step");
-  std::printf("%8s %12s %10s %10s %10s %14s %12s\n", "GPUs", "transfers", "setup (s)", "run (s)", "wall (s)",
-              "peak RSS (MiB)", "sim/formula-1");
+  std::printf("%8s %8s %12s %12s %10s %10s %10s %14s %12s %14s\n", "GPUs", "links", "transfers", "topology (s)",
+              "setup (s)", "run (s)", "wall (s)", "peak RSS (MiB)", "sim/formula-1", "simulated (s)");
   for (std::uint32_t p : sizes) {
-    const nlohmann::json r = run_in_child([&] { return one_run(p, fidelity); });
+    const nlohmann::json r = run_in_child([&] { return one_run(p, fidelity, kind); });
     const double setup = r["setup_s"].get<double>(), run = r["run_s"].get<double>();
-    std::printf("%8u %12llu %10.3f %10.3f %10.3f %14.1f %12.1e\n", p, r["transfers"].get<unsigned long long>(), setup,
-                run, setup + run, r["peak_rss_mib"].get<double>(),
-                r["simulated_s"].get<double>() / r["formula_s"].get<double>() - 1);
+    std::printf("%8u %8zu %12llu %12.3f %10.3f %10.3f %10.3f %14.1f %12.1e %14.6f\n", p, r["links"].get<std::size_t>(),
+                r["transfers"].get<unsigned long long>(), r["topology_s"].get<double>(), setup, run, setup + run,
+                r["peak_rss_mib"].get<double>(), r["simulated_s"].get<double>() / r["formula_s"].get<double>() - 1,
+                r["simulated_s"].get<double>());
     std::fflush(stdout);
   }
   return 0;

@@ -6,7 +6,6 @@
 #include "sim/trace.hpp"
 #include "sim/training.hpp"
 
-
 #include <algorithm>
 #include <chrono>
 #include <numeric>
@@ -23,7 +22,7 @@ json cluster_summary(const Scenario& s, const topo::Topology& topology)
   return {{"gpus", c.gpus()},
           {"nodes", c.nodes},
           {"gpus_per_node", c.gpus_per_node},
-          {"nic_per_gpu", c.nic_per_gpu()},
+          {"nics_per_node", c.nics_per_node},
           {"topology", topo::to_string(c.network.topology)},
           {"network_link", c.network.link.preset.empty() ? "inline" : c.network.link.preset},
           {"network_bandwidth_bytes_per_s", c.network.link.bandwidth_bytes_per_s},

@@ -83,48 +83,49 @@ Fidelity parse_fidelity(const JsonNode& w)
   return static_cast<Fidelity>(w.choice_or("fidelity", FIDELITY_NAMES, std::size_t(Fidelity::auto_)));
 }
 
-const std::vector<std::string_view> TOPOLOGY_NAMES{"star", "fat_tree", "rail_optimized", "torus", "dragonfly", "custom"};
+const std::vector<std::string_view> TOPOLOGY_NAMES{"star",  "fat_tree",  "rail_optimized",
+                                                   "torus", "dragonfly", "custom"};
 
 NetworkConfig parse_network(const JsonNode& net)
 {
   NetworkConfig n{};
   n.topology = static_cast<topo::NetworkKind>(net.choice_or("topology", TOPOLOGY_NAMES, 0));
   switch (n.topology) {
-    case topo::NetworkKind::star: net.allow_keys({"topology", "link", "sharing"}); break;
-    case topo::NetworkKind::fat_tree:
-    case topo::NetworkKind::rail_optimized:
-      net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing"});
-      n.tiers = static_cast<int>(net.integer_or("tiers", 2, 2));
-      if (n.tiers > 3)
-        net.child("tiers").fail(fmt::format("found {}; expected 2 or 3", n.tiers));
-      n.radix = static_cast<int>(net.integer("radix", 2));
-      n.oversubscription = net.number_or("oversubscription", 1.0, Bound::positive);
-      n.routing = static_cast<topo::ClosRouting>(net.choice_or("routing", {"d-mod-k", "ecmp"}, 0));
-      break;
-    case topo::NetworkKind::torus: {
-      net.allow_keys({"topology", "link", "sharing", "dims"});
-      const JsonNode dims = net.child("dims");
-      for (std::size_t i = 0; i < dims.array_size(); ++i)
-        n.dims.push_back(static_cast<int>(dims.element(i).as_integer(1)));
-      if (n.dims.empty())
-        dims.fail("found an empty list; expected the size of each dimension, e.g. [4, 4, 4]");
-      break;
-    }
-    case topo::NetworkKind::dragonfly:
-      net.allow_keys({"topology", "link", "sharing", "groups", "routers_per_group", "hosts_per_router",
-                      "global_links_per_router"});
-      n.groups = static_cast<int>(net.integer("groups", 1));
-      n.routers_per_group = static_cast<int>(net.integer("routers_per_group", 1));
-      n.hosts_per_router = static_cast<int>(net.integer("hosts_per_router", 1));
-      n.global_links_per_router = static_cast<int>(net.integer("global_links_per_router", 0));
-      break;
-    case topo::NetworkKind::custom: {
-      net.allow_keys({"topology", "link", "sharing", "switches", "links"});
-      const JsonNode switches = net.child("switches");
-      for (std::size_t i = 0; i < switches.array_size(); ++i)
-        n.switches.push_back(switches.element(i).as_string());
-      break;
-    }
+  case topo::NetworkKind::star: net.allow_keys({"topology", "link", "sharing"}); break;
+  case topo::NetworkKind::fat_tree:
+  case topo::NetworkKind::rail_optimized:
+    net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing"});
+    n.tiers = static_cast<int>(net.integer_or("tiers", 2, 2));
+    if (n.tiers > 3)
+      net.child("tiers").fail(fmt::format("found {}; expected 2 or 3", n.tiers));
+    n.radix = static_cast<int>(net.integer("radix", 2));
+    n.oversubscription = net.number_or("oversubscription", 1.0, Bound::positive);
+    n.routing = static_cast<topo::ClosRouting>(net.choice_or("routing", {"d-mod-k", "ecmp"}, 0));
+    break;
+  case topo::NetworkKind::torus: {
+    net.allow_keys({"topology", "link", "sharing", "dims"});
+    const JsonNode dims = net.child("dims");
+    for (std::size_t i = 0; i < dims.array_size(); ++i)
+      n.dims.push_back(static_cast<int>(dims.element(i).as_integer(1)));
+    if (n.dims.empty())
+      dims.fail("found an empty list; expected the size of each dimension, e.g. [4, 4, 4]");
+    break;
+  }
+  case topo::NetworkKind::dragonfly:
+    net.allow_keys(
+        {"topology", "link", "sharing", "groups", "routers_per_group", "hosts_per_router", "global_links_per_router"});
+    n.groups = static_cast<int>(net.integer("groups", 1));
+    n.routers_per_group = static_cast<int>(net.integer("routers_per_group", 1));
+    n.hosts_per_router = static_cast<int>(net.integer("hosts_per_router", 1));
+    n.global_links_per_router = static_cast<int>(net.integer("global_links_per_router", 0));
+    break;
+  case topo::NetworkKind::custom: {
+    net.allow_keys({"topology", "link", "sharing", "switches", "links"});
+    const JsonNode switches = net.child("switches");
+    for (std::size_t i = 0; i < switches.array_size(); ++i)
+      n.switches.push_back(switches.element(i).as_string());
+    break;
+  }
   }
   n.link = parse_link(net.child("link"));
   if (n.topology == topo::NetworkKind::custom) {
@@ -150,17 +151,14 @@ ClusterConfig parse_cluster(const JsonNode& node)
   if (double(c.nodes) * c.gpus_per_node > 1048576)
     node.fail(
         fmt::format("{} nodes x {} GPUs is more than the 1,048,576 GPUs ddlsim supports", c.nodes, c.gpus_per_node));
-  c.nics_per_node = static_cast<int>(node.integer_or("nics_per_node", 1, 1));
-  if (c.nics_per_node != 1 && c.nics_per_node != c.gpus_per_node)
-    node.child("nics_per_node")
-        .fail(fmt::format("found {}; expected 1 (one NIC per node) or {} (gpus_per_node: one NIC per GPU)",
-                          c.nics_per_node, c.gpus_per_node));
-
   c.fabric = topo::IntraFabric::nvswitch;
   c.intra = {"", 0, 0};
+  c.gpus_per_pcie_switch = c.gpus_per_node;
+  c.uplink = {"", 0, 0};
+  c.nics_per_node = static_cast<int>(node.integer_or("nics_per_node", 1, 1));
   if (auto intra = node.optional_child("intra_node")) {
-    intra->allow_keys({"fabric", "link", "bandwidth", "latency"});
-    c.fabric = static_cast<topo::IntraFabric>(intra->child("fabric").as_choice({"nvswitch", "pcie"}));
+    intra->allow_keys({"fabric", "link", "bandwidth", "latency", "gpus_per_pcie_switch", "uplink"});
+    c.fabric = static_cast<topo::IntraFabric>(intra->child("fabric").as_choice({"nvswitch", "pcie", "nvlink_ring"}));
     if (intra->has("link")) {
       if (intra->has("bandwidth") || intra->has("latency"))
         intra->fail("give either 'link' (a preset) or 'bandwidth' and 'latency', not both");
@@ -169,10 +167,24 @@ ClusterConfig parse_cluster(const JsonNode& node)
       c.intra = {"", intra->quantity("bandwidth", Dimension::bytes_per_s, Bound::positive),
                  intra->quantity("latency", Dimension::seconds, Bound::non_negative)};
     }
-  } else if (!(c.gpus_per_node == 1 && c.nic_per_gpu())) {
-    node.fail("missing required key 'intra_node' (the GPUs of a node need a fabric: {\"fabric\": \"nvswitch\" or "
-              "\"pcie\", \"bandwidth\", \"latency\"})");
+    if (c.fabric != topo::IntraFabric::pcie && (intra->has("gpus_per_pcie_switch") || intra->has("uplink")))
+      intra->fail("'gpus_per_pcie_switch' and 'uplink' describe the pcie fabric only");
+    c.gpus_per_pcie_switch = static_cast<int>(intra->integer_or("gpus_per_pcie_switch", c.gpus_per_node, 1));
+    if (c.gpus_per_node % c.gpus_per_pcie_switch != 0)
+      intra->child("gpus_per_pcie_switch")
+          .fail(fmt::format("found {}; expected a divisor of gpus_per_node ({})", c.gpus_per_pcie_switch,
+                            c.gpus_per_node));
+    c.uplink = intra->has("uplink") ? parse_link(intra->child("uplink")) : c.intra;
+  } else if (!(c.gpus_per_node == 1 && c.nics_per_node == 1)) {
+    node.fail("missing required key 'intra_node' (the GPUs of a node need a fabric: {\"fabric\": \"nvswitch\", "
+              "\"pcie\" or \"nvlink_ring\", \"bandwidth\", \"latency\"})");
   }
+  if (c.nics_per_node != 1 && c.nics_per_node != c.gpus_per_node && c.nics_per_node != c.pcie_switches())
+    node.child("nics_per_node")
+        .fail(fmt::format("found {}; expected 1 (one NIC per node), {} (gpus_per_node: one NIC per GPU){}",
+                          c.nics_per_node, c.gpus_per_node,
+                          c.pcie_switches() > 1 ? fmt::format(" or {} (one NIC per PCIe switch)", c.pcie_switches())
+                                                : std::string()));
 
   c.network = parse_network(node.child("network"));
   return c;
@@ -354,31 +366,30 @@ nlohmann::json link_json(const LinkConfig& l)
 }
 nlohmann::json network_json(const NetworkConfig& n)
 {
-  nlohmann::json j = {{"topology", topo::to_string(n.topology)},
-                      {"link", link_json(n.link)},
-                      {"sharing", to_string(n.sharing)}};
+  nlohmann::json j = {
+      {"topology", topo::to_string(n.topology)}, {"link", link_json(n.link)}, {"sharing", to_string(n.sharing)}};
   switch (n.topology) {
-    case topo::NetworkKind::star: break;
-    case topo::NetworkKind::fat_tree:
-    case topo::NetworkKind::rail_optimized:
-      j["tiers"] = n.tiers;
-      j["radix"] = n.radix;
-      j["oversubscription"] = n.oversubscription;
-      j["routing"] = n.routing == topo::ClosRouting::d_mod_k ? "d-mod-k" : "ecmp";
-      break;
-    case topo::NetworkKind::torus: j["dims"] = n.dims; break;
-    case topo::NetworkKind::dragonfly:
-      j["groups"] = n.groups;
-      j["routers_per_group"] = n.routers_per_group;
-      j["hosts_per_router"] = n.hosts_per_router;
-      j["global_links_per_router"] = n.global_links_per_router;
-      break;
-    case topo::NetworkKind::custom:
-      j["switches"] = n.switches;
-      j["links"] = nlohmann::json::array();
-      for (const auto& l : n.links)
-        j["links"].push_back({{"from", l.from}, {"to", l.to}, {"link", link_json(l.link)}});
-      break;
+  case topo::NetworkKind::star: break;
+  case topo::NetworkKind::fat_tree:
+  case topo::NetworkKind::rail_optimized:
+    j["tiers"] = n.tiers;
+    j["radix"] = n.radix;
+    j["oversubscription"] = n.oversubscription;
+    j["routing"] = n.routing == topo::ClosRouting::d_mod_k ? "d-mod-k" : "ecmp";
+    break;
+  case topo::NetworkKind::torus: j["dims"] = n.dims; break;
+  case topo::NetworkKind::dragonfly:
+    j["groups"] = n.groups;
+    j["routers_per_group"] = n.routers_per_group;
+    j["hosts_per_router"] = n.hosts_per_router;
+    j["global_links_per_router"] = n.global_links_per_router;
+    break;
+  case topo::NetworkKind::custom:
+    j["switches"] = n.switches;
+    j["links"] = nlohmann::json::array();
+    for (const auto& l : n.links)
+      j["links"].push_back({{"from", l.from}, {"to", l.to}, {"link", link_json(l.link)}});
+    break;
   }
   return j;
 }
@@ -390,14 +401,17 @@ nlohmann::json to_json(const Scenario& s)
   json cluster = {{"nodes", s.cluster.nodes},
                   {"gpus_per_node", s.cluster.gpus_per_node},
                   {"nics_per_node", s.cluster.nics_per_node},
-                  {"network",
-                   network_json(s.cluster.network)}};
+                  {"network", network_json(s.cluster.network)}};
   if (s.cluster.intra.bandwidth_bytes_per_s > 0) {
-    json intra = {{"fabric", s.cluster.fabric == topo::IntraFabric::nvswitch ? "nvswitch" : "pcie"}};
+    json intra = {{"fabric", topo::to_string(s.cluster.fabric)}};
     if (!s.cluster.intra.preset.empty())
       intra["link"] = s.cluster.intra.preset;
     else
       intra.update(link_json(s.cluster.intra));
+    if (s.cluster.fabric == topo::IntraFabric::pcie) {
+      intra["gpus_per_pcie_switch"] = s.cluster.gpus_per_pcie_switch;
+      intra["uplink"] = link_json(s.cluster.uplink);
+    }
     cluster["intra_node"] = intra;
   }
   json doc = {{"schema", s.schema}, {"name", s.name}, {"seed", s.seed}, {"cluster", cluster}};
@@ -440,8 +454,13 @@ topo::ClusterParams cluster_params(const ClusterConfig& c, std::uint64_t seed)
 {
   const NetworkConfig& n = c.network;
   const topo::LinkSpec link{n.link.bandwidth_bytes_per_s, n.link.latency_seconds};
-  topo::ClusterParams p{c.nodes, c.gpus_per_node, c.fabric, {c.intra.bandwidth_bytes_per_s, c.intra.latency_seconds},
-                        c.nic_per_gpu(), {}};
+  topo::ClusterParams p{c.nodes,           c.gpus_per_node,
+                        c.fabric,          {c.intra.bandwidth_bytes_per_s, c.intra.latency_seconds},
+                        c.nic_placement(), {}};
+  if (c.fabric == topo::IntraFabric::pcie) {
+    p.gpus_per_pcie_switch = c.gpus_per_pcie_switch;
+    p.uplink = {c.uplink.bandwidth_bytes_per_s, c.uplink.latency_seconds};
+  }
   p.network.kind = n.topology;
   p.network.link = link;
   p.network.clos = {n.tiers, n.radix, n.oversubscription, n.routing, seed, link};

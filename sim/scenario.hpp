@@ -62,12 +62,23 @@ struct ClusterConfig {
   int nodes;
   int gpus_per_node;
   topo::IntraFabric fabric;
-  LinkConfig intra;   ///< unused when gpus_per_node == 1 and NICs are per GPU
-  int nics_per_node;  ///< 1 (per node) or gpus_per_node (per GPU)
+  LinkConfig intra;          ///< unused when gpus_per_node == 1 and NICs are per GPU
+  int gpus_per_pcie_switch;  ///< pcie: GPUs under each PCIe switch (gpus_per_node: one switch)
+  LinkConfig uplink;         ///< pcie with several switches: switch to root complex
+  int nics_per_node;         ///< 1 (per node), PCIe switches per node (pcie), or gpus_per_node (per GPU)
   NetworkConfig network;
 
   int gpus() const { return nodes * gpus_per_node; }
-  bool nic_per_gpu() const { return nics_per_node == gpus_per_node; }
+  int pcie_switches() const { return fabric == topo::IntraFabric::pcie ? gpus_per_node / gpus_per_pcie_switch : 1; }
+  topo::NicPlacement nic_placement() const
+  {
+    if (nics_per_node == gpus_per_node)
+      return topo::NicPlacement::per_gpu;
+    if (nics_per_node == pcie_switches() && nics_per_node > 1)
+      return topo::NicPlacement::per_pcie_switch;
+    return topo::NicPlacement::per_node;
+  }
+  bool nic_per_gpu() const { return nic_placement() == topo::NicPlacement::per_gpu; }
 };
 
 /// Placeholder GPU until measured profiles exist: a peak rate and the fraction of it reached.

@@ -20,20 +20,42 @@ const char* to_string(NetworkKind kind)
   return "?";
 }
 
+const char* to_string(IntraFabric fabric)
+{
+  switch (fabric) {
+  case IntraFabric::nvswitch: return "nvswitch";
+  case IntraFabric::pcie: return "pcie";
+  case IntraFabric::nvlink_ring: return "nvlink_ring";
+  }
+  return "?";
+}
+
 void validate(const ClusterParams& p)
 {
   if (p.nodes < 1 || p.gpus_per_node < 1)
     throw std::invalid_argument("nodes and gpus_per_node must be at least 1");
-  const bool node_switch = !(p.nic_per_gpu && p.gpus_per_node == 1);
-  if (node_switch && !(p.intra.bandwidth_bytes_per_s > 0))
+  const bool alone = p.gpus_per_node == 1 && p.nics == NicPlacement::per_gpu;
+  if (!alone && !(p.intra.bandwidth_bytes_per_s > 0))
     throw std::invalid_argument("the intra-node links need a positive bandwidth");
+  if (p.fabric == IntraFabric::nvlink_ring && p.nics != NicPlacement::per_gpu)
+    throw std::invalid_argument("an nvlink_ring node has no switch to share a NIC: give every GPU its NIC "
+                                "(nics_per_node = gpus_per_node)");
+  if (p.fabric == IntraFabric::pcie && p.gpus_per_pcie_switch > 0) {
+    if (p.gpus_per_node % p.gpus_per_pcie_switch != 0)
+      throw std::invalid_argument("gpus_per_pcie_switch (" + std::to_string(p.gpus_per_pcie_switch) +
+                                  ") must divide gpus_per_node (" + std::to_string(p.gpus_per_node) + ")");
+    if (p.pcie_switches() > 1 && !(p.uplink.bandwidth_bytes_per_s > 0))
+      throw std::invalid_argument("PCIe switch uplinks need a positive bandwidth");
+  }
+  if (p.nics == NicPlacement::per_pcie_switch && p.fabric != IntraFabric::pcie)
+    throw std::invalid_argument("a NIC per PCIe switch needs the pcie fabric");
   const std::uint32_t endpoints = p.endpoints();
   switch (p.network.kind) {
   case NetworkKind::star:
   case NetworkKind::custom: break;
   case NetworkKind::fat_tree: clos_shape(p.network.clos, fat_tree_leaves(p.network.clos, endpoints)); break;
   case NetworkKind::rail_optimized:
-    if (!p.nic_per_gpu)
+    if (p.nics != NicPlacement::per_gpu)
       throw std::invalid_argument("a rail-optimized network needs a NIC per GPU (nics_per_node = gpus_per_node)");
     clos_shape(p.network.clos, rail_leaves(p.network.clos, endpoints, p.gpus_per_node));
     break;
@@ -48,26 +70,67 @@ Topology make_cluster(const ClusterParams& p)
   Topology t;
   const auto n = static_cast<std::uint32_t>(p.nodes);
   const auto g = static_cast<std::uint32_t>(p.gpus_per_node);
+  const auto S = static_cast<std::uint32_t>(p.pcie_switches());
+  const std::uint32_t per_switch = g / S;
+  const IntraFabric fabric = p.fabric;
+  const NicPlacement nics = p.nics;
   for (std::uint32_t node = 0; node < n; ++node)
     for (std::uint32_t i = 0; i < g; ++i)
       t.add_gpu("node" + std::to_string(node) + "-gpu" + std::to_string(i));
-  const bool node_switches = !(p.nic_per_gpu && g == 1);
-  const char* fabric = p.fabric == IntraFabric::nvswitch ? "nvswitch" : "pcie";
+  const bool alone = g == 1 && nics == NicPlacement::per_gpu;
+  const LinkSpec& l = p.intra;
 
-  std::vector<std::uint32_t> gpu_link;
+  // gpu_link[rank]: GPU to its NVSwitch or PCIe switch; ring[rank]: GPU i to GPU i+1 (nvlink_ring);
+  // uplink[node * S + s]: PCIe switch s to the root complex.
+  std::vector<std::uint32_t> gpu_link, ring, uplink;
   std::vector<Vertex> endpoints;
   for (std::uint32_t node = 0; node < n; ++node) {
     const std::string prefix = "node" + std::to_string(node);
-    if (node_switches) {
-      const Vertex node_switch = t.add_router(prefix + "-" + fabric);
-      for (std::uint32_t i = 0; i < g; ++i)
-        gpu_link.push_back(t.add_link(t.gpu(node * g + i), node_switch,
-                                      prefix + "-gpu" + std::to_string(i) + "-" + fabric, p.intra.bandwidth_bytes_per_s,
-                                      p.intra.latency_seconds, Tier::intra_node));
-      if (!p.nic_per_gpu)
-        endpoints.push_back(node_switch);
+    auto gpu_name = [&](std::uint32_t i) {
+      return prefix + "-gpu" + std::to_string(i);
+    };
+    if (alone) {
+      endpoints.push_back(t.gpu(node));
+      continue;
     }
-    if (p.nic_per_gpu)
+    switch (fabric) {
+    case IntraFabric::nvswitch: {
+      const Vertex sw = t.add_router(prefix + "-nvswitch");
+      for (std::uint32_t i = 0; i < g; ++i)
+        gpu_link.push_back(t.add_link(t.gpu(node * g + i), sw, gpu_name(i) + "-nvswitch", l.bandwidth_bytes_per_s,
+                                      l.latency_seconds, Tier::intra_node));
+      if (nics == NicPlacement::per_node)
+        endpoints.push_back(sw);
+      break;
+    }
+    case IntraFabric::pcie: {
+      const Vertex root = S > 1 ? t.add_router(prefix + "-cpu") : Vertex{};
+      for (std::uint32_t s = 0; s < S; ++s) {
+        const std::string sw_name = prefix + "-pcie" + (S > 1 ? std::to_string(s) : "");
+        const Vertex sw = t.add_router(sw_name);
+        for (std::uint32_t i = s * per_switch; i < (s + 1) * per_switch; ++i)
+          gpu_link.push_back(t.add_link(t.gpu(node * g + i), sw, gpu_name(i) + "-pcie", l.bandwidth_bytes_per_s,
+                                        l.latency_seconds, Tier::intra_node));
+        if (S > 1)
+          uplink.push_back(t.add_link(sw, root, sw_name + "-cpu", p.uplink.bandwidth_bytes_per_s,
+                                      p.uplink.latency_seconds, Tier::intra_node));
+        if (nics == NicPlacement::per_pcie_switch || (nics == NicPlacement::per_node && S == 1))
+          endpoints.push_back(sw);
+      }
+      if (nics == NicPlacement::per_node && S > 1)
+        endpoints.push_back(root);
+      break;
+    }
+    case IntraFabric::nvlink_ring:
+      for (std::uint32_t i = 0; i < g; ++i)
+        ring.push_back(g == 1 || (g == 2 && i == 1)
+                           ? UINT32_MAX
+                           : t.add_link(t.gpu(node * g + i), t.gpu(node * g + (i + 1) % g),
+                                        gpu_name(i) + "-nvlink-" + std::to_string((i + 1) % g), l.bandwidth_bytes_per_s,
+                                        l.latency_seconds, Tier::intra_node));
+      break;
+    }
+    if (nics == NicPlacement::per_gpu)
       for (std::uint32_t i = 0; i < g; ++i)
         endpoints.push_back(t.gpu(node * g + i));
   }
@@ -84,20 +147,60 @@ Topology make_cluster(const ClusterParams& p)
   case NetworkKind::custom: network = build_custom(t, endpoints, p.network.custom); break;
   }
 
-  // GPU links were added GPU-side first, so "forward" is the direction away from the GPU.
-  const bool per_gpu = p.nic_per_gpu;
-  t.set_routing([g, per_gpu, gpu_link, network](std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out) {
+  // Links were added from the GPU side (or the lower tier) first: "forward" points away from the GPU.
+  const auto endpoints_per_node = p.endpoints() / n;
+  t.set_routing([=](std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out) {
     if (src == dst)
       return;
     const std::uint32_t src_node = src / g, dst_node = dst / g;
+    const std::uint32_t si = src % g, di = dst % g;
     if (src_node == dst_node) {
+      if (fabric == IntraFabric::nvlink_ring) {
+        const std::uint32_t base = src_node * g, ahead = (di + g - si) % g;
+        if (g == 2) {
+          out.push_back({ring[base], si == 0});
+          return;
+        }
+        const bool positive = ahead <= g - ahead;
+        for (std::uint32_t i = si, steps = positive ? ahead : g - ahead; steps > 0; --steps) {
+          if (positive) {
+            out.push_back({ring[base + i], true});
+            i = (i + 1) % g;
+          } else {
+            i = (i + g - 1) % g;
+            out.push_back({ring[base + i], false});
+          }
+        }
+        return;
+      }
       out.push_back({gpu_link[src], true});
+      if (S > 1 && si / per_switch != di / per_switch) {
+        out.push_back({uplink[src_node * S + si / per_switch], true});
+        out.push_back({uplink[dst_node * S + di / per_switch], false});
+      }
       out.push_back({gpu_link[dst], false});
-    } else if (per_gpu) {
-      network(src, dst, out);
-    } else {
+      return;
+    }
+    // GPU -> its endpoint -> network -> endpoint -> GPU
+    std::uint32_t ea = 0, eb = 0;
+    switch (nics) {
+    case NicPlacement::per_gpu: ea = src, eb = dst; break;
+    case NicPlacement::per_pcie_switch:
+      ea = src_node * endpoints_per_node + si / per_switch;
+      eb = dst_node * endpoints_per_node + di / per_switch;
+      break;
+    case NicPlacement::per_node: ea = src_node, eb = dst_node; break;
+    }
+    const bool through_root = nics == NicPlacement::per_node && S > 1;
+    if (nics != NicPlacement::per_gpu) {
       out.push_back({gpu_link[src], true});
-      network(src_node, dst_node, out);
+      if (through_root)
+        out.push_back({uplink[src_node * S + si / per_switch], true});
+    }
+    network(ea, eb, out);
+    if (nics != NicPlacement::per_gpu) {
+      if (through_root)
+        out.push_back({uplink[dst_node * S + di / per_switch], false});
       out.push_back({gpu_link[dst], false});
     }
   });
@@ -119,7 +222,8 @@ EndpointRouteFn build_star(Topology& t, const std::vector<Vertex>& endpoints, co
 
 Topology make_star(const StarParams& s)
 {
-  ClusterParams p{s.nodes, s.gpus_per_node, s.fabric, s.intra, s.nic_per_gpu, {}};
+  ClusterParams p{
+      s.nodes, s.gpus_per_node, s.fabric, s.intra, s.nic_per_gpu ? NicPlacement::per_gpu : NicPlacement::per_node, {}};
   p.network.kind = NetworkKind::star;
   p.network.link = s.nic;
   return make_cluster(p);

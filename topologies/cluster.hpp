@@ -7,9 +7,11 @@
 
 namespace ddlsim::topo {
 
-enum class IntraFabric { nvswitch, pcie };
+enum class IntraFabric { nvswitch, pcie, nvlink_ring };
+enum class NicPlacement { per_node, per_pcie_switch, per_gpu };
 enum class NetworkKind { star, fat_tree, rail_optimized, torus, dragonfly, custom };
 const char* to_string(NetworkKind kind);
+const char* to_string(IntraFabric fabric);
 
 struct NetworkParams {
   NetworkKind kind;
@@ -20,21 +22,39 @@ struct NetworkParams {
   CustomParams custom;
 };
 
-/// Inside a node each GPU has one full-duplex link (`intra`) to the node's switch: the NVSwitch
-/// for `nvswitch`, the PCIe switch (which the GPUs share) for `pcie`. With `nic_per_gpu`, every
-/// GPU is a NIC endpoint of the network; otherwise the node switch is, and the node's GPUs share
-/// its NIC. A node of one GPU with its own NIC has no node switch.
-/// Routes: same node -> GPU link up, GPU link down; otherwise (NIC per node: GPU link up), the
-/// network's route between the two endpoints, (NIC per node: GPU link down).
+/// Inside a node:
+/// - `nvswitch`: each GPU has one link (`intra`) to the node's NVSwitch;
+/// - `pcie`: GPUs in groups of `gpus_per_pcie_switch` under PCIe switches (`intra` links); with
+///   several switches, each has an `uplink` to the CPU root complex, which GPUs on different
+///   switches share;
+/// - `nvlink_ring`: direct GPU-to-GPU links (`intra`) in a ring (one link for two GPUs), routes
+///   the shorter way round; it has no switch, so it needs a NIC per GPU.
+/// NICs: `per_gpu` (every GPU is a network endpoint), `per_pcie_switch` (pcie: each PCIe switch
+/// is one, shared by its GPUs), `per_node` (the node switch, or the root complex when there are
+/// several PCIe switches). A node of one GPU with its own NIC has no node switch.
+/// Routes: same node -> the fabric's route; otherwise GPU -> its endpoint, the network's route
+/// between the endpoints, endpoint -> GPU.
 struct ClusterParams {
   int nodes;
   int gpus_per_node;
   IntraFabric fabric;
   LinkSpec intra;
-  bool nic_per_gpu;
+  NicPlacement nics;
   NetworkParams network;
+  int gpus_per_pcie_switch = 0;  ///< pcie: 0 means all the node's GPUs on one switch
+  LinkSpec uplink{0, 0};         ///< pcie with several switches: switch to root complex
 
-  std::uint32_t endpoints() const { return static_cast<std::uint32_t>(nic_per_gpu ? nodes * gpus_per_node : nodes); }
+  int pcie_switches() const
+  {
+    return fabric == IntraFabric::pcie && gpus_per_pcie_switch > 0 ? gpus_per_node / gpus_per_pcie_switch : 1;
+  }
+  std::uint32_t endpoints() const
+  {
+    const int per_node = nics == NicPlacement::per_gpu           ? gpus_per_node
+                         : nics == NicPlacement::per_pcie_switch ? pcie_switches()
+                                                                 : 1;
+    return static_cast<std::uint32_t>(nodes * per_node);
+  }
 };
 
 /// Throws std::invalid_argument, naming the parameter at fault, for a cluster that cannot be built.

@@ -92,8 +92,8 @@ void write_dot(const Topology& t, std::ostream& out)
   out << "graph ddlsim {\n  node [fontsize=10];\n";
   const auto& g = t.graph();
   for (auto [v, end] = boost::vertices(g); v != end; ++v)
-    out << "  v" << *v << " [label=\"" << g[*v].name << "\", shape=" << (g[*v].kind == VertexKind::gpu ? "box" : "ellipse")
-        << "];\n";
+    out << "  v" << *v << " [label=\"" << g[*v].name
+        << "\", shape=" << (g[*v].kind == VertexKind::gpu ? "box" : "ellipse") << "];\n";
   for (std::uint32_t id = 0; id < t.link_count(); ++id) {
     const EdgeProps& l = t.link(id);
     out << "  v" << t.link_source(id) << " -- v" << t.link_target(id) << " [label=\"" << to_string(l.tier) << " "

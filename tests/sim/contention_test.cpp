@@ -24,7 +24,7 @@ topo::ClusterParams clos_cluster(int gpus, int radix, double oversubscription, t
   topo::NetworkParams n{};
   n.kind = topo::NetworkKind::fat_tree;
   n.clos = {2, radix, oversubscription, routing, 7, {B, LAT}};
-  return {gpus, 1, topo::IntraFabric::nvswitch, {0, 0}, true, n};
+  return {gpus, 1, topo::IntraFabric::nvswitch, {0, 0}, topo::NicPlacement::per_gpu, n};
 }
 
 /// One step in which GPU i sends BYTES to perm[i]; returns its duration.
@@ -69,7 +69,7 @@ TEST_CASE("on a torus, a ring along one dimension is contention-free - a badly m
   topo::NetworkParams n{};
   n.kind = topo::NetworkKind::torus;
   n.torus = {{4, 4}, {B, LAT}};
-  const topo::ClusterParams torus{16, 1, topo::IntraFabric::nvswitch, {0, 0}, true, n};
+  const topo::ClusterParams torus{16, 1, topo::IntraFabric::nvswitch, {0, 0}, topo::NicPlacement::per_gpu, n};
   // The row y = 0 holds ranks 0, 4, 8, 12 (dimension 0 varies slowest).
   auto ring = [](std::vector<std::uint32_t> order) {
     std::vector<std::uint32_t> perm(16);

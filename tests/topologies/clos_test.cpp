@@ -80,8 +80,12 @@ TEST_CASE("d-mod-k: flows to one destination share one path - flows to a leaf's 
 {
   const Topology t = make_cluster(test::single_gpu_nodes(32, test::clos(2, 8, 1)));
   // destination 20 (leaf 5): every source takes spine 20 mod 4 = 0
-  const auto via = [&](std::uint32_t a, std::uint32_t b) { return t.route(a, b)[1].edge; };
-  const auto spine_link_name = [&](std::uint32_t a, std::uint32_t b) { return t.link_ends(via(a, b)).second; };
+  const auto via = [&](std::uint32_t a, std::uint32_t b) {
+    return t.route(a, b)[1].edge;
+  };
+  const auto spine_link_name = [&](std::uint32_t a, std::uint32_t b) {
+    return t.link_ends(via(a, b)).second;
+  };
   CHECK(spine_link_name(0, 20) == "spine0");
   CHECK(spine_link_name(9, 20) == "spine0");
   CHECK(spine_link_name(0, 21) == "spine1");
@@ -92,7 +96,7 @@ TEST_CASE("rail-optimized: GPU i of every node of a group shares the rail-i leaf
 {
   NetworkParams n = test::clos(2, 16, 1);
   n.kind = NetworkKind::rail_optimized;
-  const ClusterParams p{16, 4, IntraFabric::nvswitch, {300e9, 0.5e-6}, true, n};
+  const ClusterParams p{16, 4, IntraFabric::nvswitch, {300e9, 0.5e-6}, NicPlacement::per_gpu, n};
   const Topology t = make_cluster(p);
   test::check_all_routes(t);
   // nodes 0..7 form group 0 (8 down ports per leaf): GPU 1 of node 0 and of node 5 meet at one leaf
@@ -105,7 +109,7 @@ TEST_CASE("rail-optimized: GPU i of every node of a group shares the rail-i leaf
   CHECK(m.switches == 16 + 2 * 4 + 8);  // node switches, 2 groups x 4 rails, 8 spines
 
   ClusterParams per_node = p;
-  per_node.nic_per_gpu = false;
+  per_node.nics = NicPlacement::per_node;
   CHECK_THROWS_WITH_AS(validate(per_node), doctest::Contains("needs a NIC per GPU"), std::invalid_argument);
 }
 
@@ -117,6 +121,6 @@ TEST_CASE("Clos parameters that cannot be built are rejected with the reason")
                        doctest::Contains("whole numbers of down and up ports"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(validate(test::single_gpu_nodes(8, test::clos(2, 7, 1))), doctest::Contains("radix"),
                        std::invalid_argument);
-  CHECK_THROWS_WITH_AS(validate(test::single_gpu_nodes(200, test::clos(3, 4, 1))),
-                       doctest::Contains("at most 4 pods"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(validate(test::single_gpu_nodes(200, test::clos(3, 4, 1))), doctest::Contains("at most 4 pods"),
+                       std::invalid_argument);
 }

@@ -8,7 +8,7 @@ namespace ddlsim::test {
 /// A cluster of `gpus` single-GPU nodes, each GPU its own NIC endpoint, on `network`.
 inline topo::ClusterParams single_gpu_nodes(int gpus, topo::NetworkParams network)
 {
-  return {gpus, 1, topo::IntraFabric::nvswitch, {0, 0}, true, std::move(network)};
+  return {gpus, 1, topo::IntraFabric::nvswitch, {0, 0}, topo::NicPlacement::per_gpu, std::move(network)};
 }
 
 inline topo::NetworkParams clos(int tiers, int radix, double oversubscription,
