@@ -94,13 +94,14 @@ NetworkConfig parse_network(const JsonNode& net)
   case topo::NetworkKind::star: net.allow_keys({"topology", "link", "sharing"}); break;
   case topo::NetworkKind::fat_tree:
   case topo::NetworkKind::rail_optimized:
-    net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing"});
+    net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing", "planes"});
     n.tiers = static_cast<int>(net.integer_or("tiers", 2, 2));
     if (n.tiers > 3)
       net.child("tiers").fail(fmt::format("found {}; expected 2 or 3", n.tiers));
     n.radix = static_cast<int>(net.integer("radix", 2));
     n.oversubscription = net.number_or("oversubscription", 1.0, Bound::positive);
     n.routing = static_cast<topo::ClosRouting>(net.choice_or("routing", {"d-mod-k", "ecmp"}, 0));
+    n.planes = static_cast<int>(net.integer_or("planes", 1, 1));
     break;
   case topo::NetworkKind::torus: {
     net.allow_keys({"topology", "link", "sharing", "dims"});
@@ -376,6 +377,7 @@ nlohmann::json network_json(const NetworkConfig& n)
     j["radix"] = n.radix;
     j["oversubscription"] = n.oversubscription;
     j["routing"] = n.routing == topo::ClosRouting::d_mod_k ? "d-mod-k" : "ecmp";
+    j["planes"] = n.planes;
     break;
   case topo::NetworkKind::torus: j["dims"] = n.dims; break;
   case topo::NetworkKind::dragonfly:
@@ -463,7 +465,7 @@ topo::ClusterParams cluster_params(const ClusterConfig& c, std::uint64_t seed)
   }
   p.network.kind = n.topology;
   p.network.link = link;
-  p.network.clos = {n.tiers, n.radix, n.oversubscription, n.routing, seed, link};
+  p.network.clos = {n.tiers, n.radix, n.oversubscription, n.routing, seed, link, n.planes};
   p.network.torus = {n.dims, link};
   p.network.dragonfly = {n.groups, n.routers_per_group, n.hosts_per_router, n.global_links_per_router, link};
   p.network.custom.switches = n.switches;

@@ -45,6 +45,7 @@ struct NetworkConfig {
   int radix;
   double oversubscription;
   topo::ClosRouting routing;
+  int planes;
   // torus
   std::vector<int> dims;
   // dragonfly

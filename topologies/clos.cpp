@@ -15,6 +15,8 @@ int leaf_down_ports(const ClosParams& p)
   if (p.radix < 2 || p.radix % 2 != 0)
     throw std::invalid_argument("radix: expected an even number of switch ports >= 2, found " +
                                 std::to_string(p.radix));
+  if (p.planes < 1)
+    throw std::invalid_argument("planes: expected at least 1");
   if (!(p.oversubscription >= 1))
     throw std::invalid_argument("oversubscription: expected a ratio >= 1 (down:up ports at the leaf)");
   const double down = p.radix * p.oversubscription / (p.oversubscription + 1);
@@ -29,67 +31,81 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
                            int leaves, const ClosParams& p)
 {
   const ClosShape shape = clos_shape(p, leaves);
-  const int up = shape.up, half = p.radix / 2;
+  const int up = shape.up, half = p.radix / 2, planes = p.planes;
   const LinkSpec& l = p.link;
-  std::vector<Vertex> leaf(leaves);
-  std::vector<std::uint32_t> nic(endpoints.size()), up1(static_cast<std::size_t>(leaves) * up), up2;
-  if (p.tiers == 2) {
-    for (int i = 0; i < leaves; ++i)
-      leaf[i] = t.add_router("leaf" + std::to_string(i));
-    for (int j = 0; j < up; ++j) {
-      const Vertex spine = t.add_router("spine" + std::to_string(j));
+  const std::size_t E = endpoints.size();
+  const std::size_t up1_per_plane = static_cast<std::size_t>(leaves) * up;
+  const std::size_t up2_per_plane = static_cast<std::size_t>(shape.pods) * up * half;
+  // Index arrays, plane after plane: nic[plane * E + e], up1[plane * up1_per_plane + leaf * up + j],
+  // up2[plane * up2_per_plane + (pod * up + j) * half + c].
+  std::vector<std::uint32_t> nic(E * planes), up1(up1_per_plane * planes), up2(up2_per_plane * planes);
+  for (int plane = 0; plane < planes; ++plane) {
+    const std::string pp = planes > 1 ? "plane" + std::to_string(plane) + "-" : "";
+    std::vector<Vertex> leaf(leaves);
+    std::uint32_t* u1 = up1.data() + plane * up1_per_plane;
+    std::uint32_t* u2 = up2.data() + plane * up2_per_plane;
+    if (p.tiers == 2) {
       for (int i = 0; i < leaves; ++i)
-        up1[i * up + j] = t.add_link(leaf[i], spine, "leaf" + std::to_string(i) + "-spine" + std::to_string(j),
-                                     l.bandwidth_bytes_per_s, l.latency_seconds, Tier::leaf_spine);
-    }
-  } else {
-    std::vector<Vertex> core(static_cast<std::size_t>(up) * half);
-    for (int j = 0; j < up; ++j)
-      for (int c = 0; c < half; ++c)
-        core[j * half + c] = t.add_router("core" + std::to_string(j) + "-" + std::to_string(c));
-    up2.resize(static_cast<std::size_t>(shape.pods) * up * half);
-    for (int pod = 0; pod < shape.pods; ++pod) {
-      const std::string prefix = "pod" + std::to_string(pod);
-      for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
-        leaf[i] = t.add_router(prefix + "-leaf" + std::to_string(i - pod * half));
+        leaf[i] = t.add_router(pp + "leaf" + std::to_string(i));
       for (int j = 0; j < up; ++j) {
-        const std::string agg_name = prefix + "-agg" + std::to_string(j);
-        const Vertex agg = t.add_router(agg_name);
-        for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
-          up1[i * up + j] =
-              t.add_link(leaf[i], agg, prefix + "-leaf" + std::to_string(i - pod * half) + "-agg" + std::to_string(j),
-                         l.bandwidth_bytes_per_s, l.latency_seconds, Tier::leaf_spine);
+        const Vertex spine = t.add_router(pp + "spine" + std::to_string(j));
+        for (int i = 0; i < leaves; ++i)
+          u1[i * up + j] = t.add_link(leaf[i], spine, pp + "leaf" + std::to_string(i) + "-spine" + std::to_string(j),
+                                      l.bandwidth_bytes_per_s, l.latency_seconds, Tier::leaf_spine);
+      }
+    } else {
+      std::vector<Vertex> core(static_cast<std::size_t>(up) * half);
+      for (int j = 0; j < up; ++j)
         for (int c = 0; c < half; ++c)
-          up2[(static_cast<std::size_t>(pod) * up + j) * half + c] =
-              t.add_link(agg, core[j * half + c], agg_name + "-core" + std::to_string(j) + "-" + std::to_string(c),
-                         l.bandwidth_bytes_per_s, l.latency_seconds, Tier::spine_core);
+          core[j * half + c] = t.add_router(pp + "core" + std::to_string(j) + "-" + std::to_string(c));
+      for (int pod = 0; pod < shape.pods; ++pod) {
+        const std::string prefix = pp + "pod" + std::to_string(pod);
+        for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
+          leaf[i] = t.add_router(prefix + "-leaf" + std::to_string(i - pod * half));
+        for (int j = 0; j < up; ++j) {
+          const std::string agg_name = prefix + "-agg" + std::to_string(j);
+          const Vertex agg = t.add_router(agg_name);
+          for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
+            u1[i * up + j] =
+                t.add_link(leaf[i], agg, prefix + "-leaf" + std::to_string(i - pod * half) + "-agg" + std::to_string(j),
+                           l.bandwidth_bytes_per_s, l.latency_seconds, Tier::leaf_spine);
+          for (int c = 0; c < half; ++c)
+            u2[(static_cast<std::size_t>(pod) * up + j) * half + c] =
+                t.add_link(agg, core[j * half + c], agg_name + "-core" + std::to_string(j) + "-" + std::to_string(c),
+                           l.bandwidth_bytes_per_s, l.latency_seconds, Tier::spine_core);
+        }
       }
     }
+    for (std::size_t e = 0; e < E; ++e)
+      nic[plane * E + e] = t.add_link(endpoints[e], leaf[leaf_of[e]], t.graph()[endpoints[e]].name + "-" + pp + "nic",
+                                      l.bandwidth_bytes_per_s, l.latency_seconds, Tier::nic);
   }
-  for (std::size_t e = 0; e < endpoints.size(); ++e)
-    nic[e] = t.add_link(endpoints[e], leaf[leaf_of[e]], t.graph()[endpoints[e]].name + "-nic", l.bandwidth_bytes_per_s,
-                        l.latency_seconds, Tier::nic);
 
   const bool three = p.tiers == 3;
   const bool ecmp = p.routing == ClosRouting::ecmp;
   const std::uint64_t seed = p.seed;
   return [=, leaf_of = std::move(leaf_of)](std::uint32_t a, std::uint32_t b, std::vector<Hop>& out) {
+    // d-mod-k: the destination's index picks the plane, then the aggregation/spine, then the core
+    // within its group; ecmp: a hash of the flow picks them.
+    std::uint64_t key = ecmp ? mix64(seed ^ mix64((std::uint64_t(a) << 32) | b)) : b;
+    const auto plane = static_cast<std::size_t>(key % planes);
+    key /= planes;
+    const std::uint32_t* u1 = up1.data() + plane * up1_per_plane;
+    const std::uint32_t* u2 = up2.data() + plane * up2_per_plane;
     const std::uint32_t la = leaf_of[a], lb = leaf_of[b];
-    out.push_back({nic[a], true});
+    out.push_back({nic[plane * E + a], true});
     if (la != lb) {
-      // d-mod-k: the destination's index picks the aggregation/spine, then the core within its group.
-      const std::uint64_t key = ecmp ? mix64(seed ^ mix64((std::uint64_t(a) << 32) | b)) : b;
       const auto j = static_cast<std::uint32_t>(key % up);
       const std::uint32_t pa = la / half, pb = lb / half;
-      out.push_back({up1[la * up + j], true});
+      out.push_back({u1[la * up + j], true});
       if (three && pa != pb) {
         const auto c = static_cast<std::uint32_t>((key / up) % half);
-        out.push_back({up2[(std::size_t(pa) * up + j) * half + c], true});
-        out.push_back({up2[(std::size_t(pb) * up + j) * half + c], false});
+        out.push_back({u2[(std::size_t(pa) * up + j) * half + c], true});
+        out.push_back({u2[(std::size_t(pb) * up + j) * half + c], false});
       }
-      out.push_back({up1[lb * up + j], false});
+      out.push_back({u1[lb * up + j], false});
     }
-    out.push_back({nic[b], false});
+    out.push_back({nic[plane * E + b], false});
   };
 }
 

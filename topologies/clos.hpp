@@ -20,6 +20,9 @@ enum class ClosRouting { d_mod_k, ecmp };
 /// Routing: `d_mod_k` picks the uplink from the destination's index (InfiniBand's ftree routing:
 /// destination-based, so flows to one host share a path); `ecmp` hashes (seed, source,
 /// destination) as Ethernet switches hash flows.
+/// `planes` > 1 builds that many identical, separate Clos networks (multi-plane fabrics such as
+/// Spectrum-X or multi-rail InfiniBand): every NIC has one port, one `link`, in each plane, and a
+/// flow uses one plane, chosen like the uplinks (destination index for d_mod_k, hash for ecmp).
 struct ClosParams {
   int tiers;
   int radix;
@@ -27,6 +30,7 @@ struct ClosParams {
   ClosRouting routing;
   std::uint64_t seed;
   LinkSpec link;
+  int planes = 1;
 };
 
 struct ClosShape {

@@ -124,3 +124,19 @@ TEST_CASE("Clos parameters that cannot be built are rejected with the reason")
   CHECK_THROWS_WITH_AS(validate(test::single_gpu_nodes(200, test::clos(3, 4, 1))), doctest::Contains("at most 4 pods"),
                        std::invalid_argument);
 }
+
+TEST_CASE("multi-plane Clos: every NIC has a port per plane, flows are spread over the planes")
+{
+  NetworkParams n = test::clos(2, 8, 1);
+  n.clos.planes = 2;
+  const Topology t = make_cluster(test::single_gpu_nodes(32, n));
+  const TopologyMetrics m = measure(t, 0);
+  CHECK(m.switches == 2 * (8 + 4));
+  CHECK(m.links_per_tier.at(Tier::nic) == 2 * 32);
+  CHECK(m.injection_bytes_per_s == test::Rel(2 * 25e9).epsilon(1e-12));
+  CHECK(bisection_bandwidth(t) == test::Rel(2 * 32 / 2 * 25e9).epsilon(1e-12));
+  test::check_all_routes(t);
+  // d-mod-k: even destinations on plane 0, odd ones on plane 1
+  CHECK(t.link_ends(t.route(0, 20)[0].edge).second == "plane0-leaf0");
+  CHECK(t.link_ends(t.route(0, 21)[0].edge).second == "plane1-leaf0");
+}
