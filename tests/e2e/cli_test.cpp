@@ -181,3 +181,22 @@ TEST_CASE("bad input exits with 2 and one message naming the file and the JSON p
   CHECK(usage.exit_code == 2);
   CHECK(usage.output.find("unknown command 'frobnicate'") != std::string::npos);
 }
+
+TEST_CASE("ddlsim topo describes a cluster as text, JSON and Graphviz")
+{
+  const Result text = run_ddlsim("topo " + scenario_path("fat_tree_2to1_64gpu.json"));
+  CHECK(text.exit_code == 0);
+  CHECK(text.output.find("bisection       400.00 GB/s") != std::string::npos);
+  const fs::path dot = temp_dir("topo") / "ft.dot";
+  const Result json = run_ddlsim("topo " + scenario_path("fat_tree_2to1_64gpu.json") + " --json --dot " + dot.string());
+  REQUIRE(json.exit_code == 0);
+  const auto d = nlohmann::json::parse(json.output);
+  CHECK(d["gpus"] == 64);
+  CHECK(d["switches"] == 8 + 8 + 4);  // 8 NVSwitches, 8 leaves, 4 spines
+  CHECK(d["links_per_tier"]["leaf_spine"] == 32);
+  CHECK(d["bisection_bytes_per_s"].get<double>() == 64 / 4 * 25e9);  // 2:1: N/4 x B
+  CHECK(d["diameter_links"] == 4);
+  CHECK(read_file(dot).rfind("graph ddlsim {", 0) == 0);
+  const Result bad = run_ddlsim("topo /nonexistent.json");
+  CHECK(bad.exit_code == 2);
+}
