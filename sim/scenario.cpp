@@ -159,7 +159,8 @@ ClusterConfig parse_cluster(const JsonNode& node)
   c.nics_per_node = static_cast<int>(node.integer_or("nics_per_node", 1, 1));
   if (auto intra = node.optional_child("intra_node")) {
     intra->allow_keys({"fabric", "link", "bandwidth", "latency", "gpus_per_pcie_switch", "uplink"});
-    c.fabric = static_cast<topo::IntraFabric>(intra->child("fabric").as_choice({"nvswitch", "pcie", "nvlink_ring"}));
+    c.fabric = static_cast<topo::IntraFabric>(
+        intra->child("fabric").as_choice({"nvswitch", "pcie", "nvlink_ring", "nvlink_mesh"}));
     if (intra->has("link")) {
       if (intra->has("bandwidth") || intra->has("latency"))
         intra->fail("give either 'link' (a preset) or 'bandwidth' and 'latency', not both");
@@ -178,7 +179,7 @@ ClusterConfig parse_cluster(const JsonNode& node)
     c.uplink = intra->has("uplink") ? parse_link(intra->child("uplink")) : c.intra;
   } else if (!(c.gpus_per_node == 1 && c.nics_per_node == 1)) {
     node.fail("missing required key 'intra_node' (the GPUs of a node need a fabric: {\"fabric\": \"nvswitch\", "
-              "\"pcie\" or \"nvlink_ring\", \"bandwidth\", \"latency\"})");
+              "\"pcie\", \"nvlink_ring\" or \"nvlink_mesh\", \"bandwidth\", \"latency\"})");
   }
   if (c.nics_per_node != 1 && c.nics_per_node != c.gpus_per_node && c.nics_per_node != c.pcie_switches())
     node.child("nics_per_node")

@@ -26,6 +26,7 @@ const char* to_string(IntraFabric fabric)
   case IntraFabric::nvswitch: return "nvswitch";
   case IntraFabric::pcie: return "pcie";
   case IntraFabric::nvlink_ring: return "nvlink_ring";
+  case IntraFabric::nvlink_mesh: return "nvlink_mesh";
   }
   return "?";
 }
@@ -37,9 +38,15 @@ void validate(const ClusterParams& p)
   const bool alone = p.gpus_per_node == 1 && p.nics == NicPlacement::per_gpu;
   if (!alone && !(p.intra.bandwidth_bytes_per_s > 0))
     throw std::invalid_argument("the intra-node links need a positive bandwidth");
-  if (p.fabric == IntraFabric::nvlink_ring && p.nics != NicPlacement::per_gpu)
-    throw std::invalid_argument("an nvlink_ring node has no switch to share a NIC: give every GPU its NIC "
-                                "(nics_per_node = gpus_per_node)");
+  const bool direct = p.fabric == IntraFabric::nvlink_ring || p.fabric == IntraFabric::nvlink_mesh;
+  if (direct && p.nics != NicPlacement::per_gpu)
+    throw std::invalid_argument(std::string("an ") + to_string(p.fabric) +
+                                " node has no switch to share a NIC: give every GPU its NIC (nics_per_node = "
+                                "gpus_per_node)");
+  if (p.fabric == IntraFabric::nvlink_mesh && p.gpus_per_node > 4 && p.gpus_per_node != 8)
+    throw std::invalid_argument("nvlink_mesh links all pairs of up to 4 GPUs, or 8 GPUs as DGX-1's hybrid "
+                                "cube-mesh; found " +
+                                std::to_string(p.gpus_per_node) + " GPUs per node");
   if (p.fabric == IntraFabric::pcie && p.gpus_per_pcie_switch > 0) {
     if (p.gpus_per_node % p.gpus_per_pcie_switch != 0)
       throw std::invalid_argument("gpus_per_pcie_switch (" + std::to_string(p.gpus_per_pcie_switch) +
@@ -83,6 +90,8 @@ Topology make_cluster(const ClusterParams& p)
   // gpu_link[rank]: GPU to its NVSwitch or PCIe switch; ring[rank]: GPU i to GPU i+1 (nvlink_ring);
   // uplink[node * S + s]: PCIe switch s to the root complex.
   std::vector<std::uint32_t> gpu_link, ring, uplink;
+  // mesh[node * g * g + i * g + j], i < j: the direct link between GPUs i and j (nvlink_mesh)
+  std::vector<std::uint32_t> mesh(fabric == IntraFabric::nvlink_mesh ? std::size_t(n) * g * g : 0, UINT32_MAX);
   std::vector<Vertex> endpoints;
   for (std::uint32_t node = 0; node < n; ++node) {
     const std::string prefix = "node" + std::to_string(node);
@@ -121,6 +130,14 @@ Topology make_cluster(const ClusterParams& p)
         endpoints.push_back(root);
       break;
     }
+    case IntraFabric::nvlink_mesh:
+      for (std::uint32_t i = 0; i < g; ++i)
+        for (std::uint32_t j = i + 1; j < g; ++j)
+          if (g <= 4 || i / 4 == j / 4 || j == i + 4)
+            mesh[node * g * g + i * g + j] =
+                t.add_link(t.gpu(node * g + i), t.gpu(node * g + j), gpu_name(i) + "-nvlink-" + std::to_string(j),
+                           l.bandwidth_bytes_per_s, l.latency_seconds, Tier::intra_node);
+      break;
     case IntraFabric::nvlink_ring:
       for (std::uint32_t i = 0; i < g; ++i)
         ring.push_back(g == 1 || (g == 2 && i == 1)
@@ -155,6 +172,20 @@ Topology make_cluster(const ClusterParams& p)
     const std::uint32_t src_node = src / g, dst_node = dst / g;
     const std::uint32_t si = src % g, di = dst % g;
     if (src_node == dst_node) {
+      if (fabric == IntraFabric::nvlink_mesh) {
+        const std::size_t base = std::size_t(src_node) * g * g;
+        auto hop = [&](std::uint32_t i, std::uint32_t j) {
+          out.push_back({mesh[base + std::min(i, j) * g + std::max(i, j)], i < j});
+        };
+        if (mesh[base + std::min(si, di) * g + std::max(si, di)] != UINT32_MAX) {
+          hop(si, di);
+        } else {  // other quad, not the partner: to our quad's partner of di, then across
+          const std::uint32_t via = di ^ 4U;
+          hop(si, via);
+          hop(via, di);
+        }
+        return;
+      }
       if (fabric == IntraFabric::nvlink_ring) {
         const std::uint32_t base = src_node * g, ahead = (di + g - si) % g;
         if (g == 2) {

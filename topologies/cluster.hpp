@@ -7,7 +7,7 @@
 
 namespace ddlsim::topo {
 
-enum class IntraFabric { nvswitch, pcie, nvlink_ring };
+enum class IntraFabric { nvswitch, pcie, nvlink_ring, nvlink_mesh };
 enum class NicPlacement { per_node, per_pcie_switch, per_gpu };
 enum class NetworkKind { star, fat_tree, rail_optimized, torus, dragonfly, custom };
 const char* to_string(NetworkKind kind);
@@ -28,7 +28,11 @@ struct NetworkParams {
 ///   several switches, each has an `uplink` to the CPU root complex, which GPUs on different
 ///   switches share;
 /// - `nvlink_ring`: direct GPU-to-GPU links (`intra`) in a ring (one link for two GPUs), routes
-///   the shorter way round; it has no switch, so it needs a NIC per GPU.
+///   the shorter way round; it has no switch, so it needs a NIC per GPU;
+/// - `nvlink_mesh`: direct GPU-to-GPU links (`intra`): all pairs for up to 4 GPUs; for 8, the
+///   DGX-1 hybrid cube-mesh (two all-to-all quads, GPU i linked to GPU i+4), where a GPU reaches
+///   a GPU of the other quad without a direct link through its own quad's partner of that GPU
+///   (two links). Needs a NIC per GPU.
 /// NICs: `per_gpu` (every GPU is a network endpoint), `per_pcie_switch` (pcie: each PCIe switch
 /// is one, shared by its GPUs), `per_node` (the node switch, or the root complex when there are
 /// several PCIe switches). A node of one GPU with its own NIC has no node switch.

@@ -86,3 +86,24 @@ TEST_CASE("GPUs of one PCIe switch sending across the root complex share their u
   });
   CHECK(out.get<double>() == test::Rel(2 * 1e-6 + 2 * 0.5e-6 + 2 * bytes / 20e9).epsilon(1e-9));
 }
+
+TEST_CASE("nvlink_mesh: DGX-1 hybrid cube-mesh of 8 GPUs, 16 links, at most 2 links between GPUs")
+{
+  ClusterParams p{1, 8, IntraFabric::nvlink_mesh, {25e9, 0.5e-6}, NicPlacement::per_gpu, {}};
+  p.network.kind = NetworkKind::star;
+  p.network.link = NIC;
+  const Topology t = make_cluster(p);
+  test::check_all_routes(t);
+  const TopologyMetrics m = measure(t);
+  CHECK(m.links_per_tier.at(Tier::intra_node) == 6 + 6 + 4);
+  CHECK(t.route(0, 3).size() == 1);  // same quad
+  CHECK(t.route(1, 5).size() == 1);  // partners
+  CHECK(t.route(1, 6).size() == 2);  // 1 -> 2 -> 6
+  CHECK(m.diameter_links == 2);
+  ClusterParams four = p;
+  four.gpus_per_node = 4;
+  CHECK(measure(make_cluster(four)).links_per_tier.at(Tier::intra_node) == 6);
+  ClusterParams six = p;
+  six.gpus_per_node = 6;
+  CHECK_THROWS_WITH_AS(validate(six), doctest::Contains("hybrid cube-mesh"), std::invalid_argument);
+}
