@@ -16,6 +16,15 @@ using namespace ddlsim::topo;
 namespace {
 const LinkSpec PCIE{25e9, 1e-6}, UPLINK{20e9, 0.5e-6}, NIC{12.5e9, 1e-6};
 
+/// Nodes of `gpus` GPUs on direct NVLink links (ring or mesh), each GPU with its NIC on a star.
+ClusterParams direct_nvlink(IntraFabric fabric, int nodes, int gpus, double bandwidth)
+{
+  ClusterParams p{nodes, gpus, fabric, {bandwidth, 0.5e-6}, NicPlacement::per_gpu, {}};
+  p.network.kind = NetworkKind::star;
+  p.network.link = NIC;
+  return p;
+}
+
 ClusterParams pcie_nodes(int nodes, NicPlacement nics)
 {
   ClusterParams p{nodes, 8, IntraFabric::pcie, PCIE, nics, {}, 4, UPLINK};
@@ -49,9 +58,7 @@ TEST_CASE("pcie with a NIC per PCIe switch: inter-node traffic skips the root co
 
 TEST_CASE("nvlink_ring: the shorter way round, one link for two GPUs, and a NIC per GPU required")
 {
-  ClusterParams p{2, 8, IntraFabric::nvlink_ring, {50e9, 0.5e-6}, NicPlacement::per_gpu, {}};
-  p.network.kind = NetworkKind::star;
-  p.network.link = NIC;
+  const ClusterParams p = direct_nvlink(IntraFabric::nvlink_ring, 2, 8, 50e9);
   const Topology t = make_cluster(p);
   test::check_all_routes(t);
   CHECK(t.route(0, 1).size() == 1);
@@ -89,9 +96,7 @@ TEST_CASE("GPUs of one PCIe switch sending across the root complex share their u
 
 TEST_CASE("nvlink_mesh: DGX-1 hybrid cube-mesh of 8 GPUs, 16 links, at most 2 links between GPUs")
 {
-  ClusterParams p{1, 8, IntraFabric::nvlink_mesh, {25e9, 0.5e-6}, NicPlacement::per_gpu, {}};
-  p.network.kind = NetworkKind::star;
-  p.network.link = NIC;
+  const ClusterParams p = direct_nvlink(IntraFabric::nvlink_mesh, 1, 8, 25e9);
   const Topology t = make_cluster(p);
   test::check_all_routes(t);
   const TopologyMetrics m = measure(t);
