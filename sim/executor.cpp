@@ -35,11 +35,20 @@ public:
       const std::size_t p = c.ranks.size();
       st.step.assign(p, -1);
       st.pending.assign(c.schedule.steps() * p, 0);
-      for (std::size_t k = 0; k < c.schedule.steps(); ++k)
-        for (const coll::Transfer& t : c.schedule.step(k)) {
+      st.by_dst_begin.push_back(0);
+      for (std::size_t k = 0; k < c.schedule.steps(); ++k) {
+        const auto transfers = c.schedule.step(k);
+        for (const coll::Transfer& t : transfers) {
           ++st.pending[k * p + t.src];
           ++st.pending[k * p + t.dst];
         }
+        const std::size_t begin = st.by_dst.size();
+        for (std::uint32_t i = 0; i < transfers.size(); ++i)
+          st.by_dst.push_back(i);
+        std::stable_sort(st.by_dst.begin() + static_cast<std::ptrdiff_t>(begin), st.by_dst.end(),
+                         [&](std::uint32_t a, std::uint32_t b) { return transfers[a].dst < transfers[b].dst; });
+        st.by_dst_begin.push_back(st.by_dst.size());
+      }
       collectives_.push_back(std::move(st));
     }
   }
@@ -81,6 +90,8 @@ private:
   struct CollectiveState {
     std::vector<std::int64_t> step;      ///< per group rank: step it is in, -1 before entering
     std::vector<std::uint32_t> pending;  ///< [step * p + rank]: transfers not yet done
+    std::vector<std::uint32_t> by_dst;   ///< per step, indices of its transfers sorted by receiver
+    std::vector<std::size_t> by_dst_begin;
   };
   struct Flight {
     std::uint32_t collective;
@@ -147,7 +158,7 @@ private:
       complete_task(g_.collective(c).tasks[r]);
       return;
     }
-    start_sends(c, 0, r);
+    enter_step(c, 0, r);
     advance(c, r);
   }
 
@@ -164,37 +175,56 @@ private:
         complete_task(inst.tasks[r]);
         return;
       }
-      start_sends(c, static_cast<std::uint32_t>(st.step[r]), r);
+      enter_step(c, static_cast<std::uint32_t>(st.step[r]), r);
     }
   }
 
-  void start_sends(std::uint32_t c, std::uint32_t k, std::uint32_t r)
+  /// Rank r has entered step k: start its transfers of step k, as sender or receiver, whose
+  /// other end has entered step k too (rendezvous: a message needs its receiver in the same step,
+  /// as a posted receive or a free buffer slot).
+  void enter_step(std::uint32_t c, std::uint32_t k, std::uint32_t r)
   {
     const CollectiveInstance& inst = g_.collective(c);
+    const CollectiveState& st = collectives_[c];
     const auto transfers = inst.schedule.step(k);
+    const auto entered = [&](std::uint32_t rank) {
+      return st.step[rank] >= static_cast<std::int64_t>(k);
+    };
     auto it = std::lower_bound(transfers.begin(), transfers.end(), r,
                                [](const coll::Transfer& t, std::uint32_t rank) { return t.src < rank; });
-    for (; it != transfers.end() && it->src == r; ++it) {
-      const double units = std::round(it->bytes * platform_.byte_scale());
-      if (units > 9.2e18)
-        throw SimulationError("a transfer of " + std::to_string(it->bytes) + " bytes is too large to simulate");
-      sg4::Host* src = platform_.host(inst.ranks[it->src]);
-      sg4::Host* dst = platform_.host(inst.ranks[it->dst]);
-      std::uint32_t slot;
-      if (free_slots_.empty()) {
-        slot = static_cast<std::uint32_t>(flights_.size());
-        flights_.emplace_back();
-      } else {
-        slot = free_slots_.back();
-        free_slots_.pop_back();
-      }
-      sg4::CommPtr comm = sg4::Comm::sendto_init(src, dst);
-      comm->set_payload_size(static_cast<std::uint64_t>(units));
-      comm->set_data(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot) + 1));
-      flights_[slot] = {c, k, static_cast<std::uint32_t>(it - transfers.begin()), comm};
-      ++timeline_.transfers;
-      comm->start();
+    for (; it != transfers.end() && it->src == r; ++it)
+      if (entered(it->dst))
+        launch(c, k, static_cast<std::uint32_t>(it - transfers.begin()));
+    const std::uint32_t* order = st.by_dst.data() + st.by_dst_begin[k];
+    const std::uint32_t* order_end = st.by_dst.data() + st.by_dst_begin[k + 1];
+    const std::uint32_t* first = std::lower_bound(
+        order, order_end, r, [&](std::uint32_t i, std::uint32_t rank) { return transfers[i].dst < rank; });
+    for (; first != order_end && transfers[*first].dst == r; ++first)
+      if (entered(transfers[*first].src))
+        launch(c, k, *first);
+  }
+
+  void launch(std::uint32_t c, std::uint32_t k, std::uint32_t index)
+  {
+    const CollectiveInstance& inst = g_.collective(c);
+    const coll::Transfer& t = inst.schedule.step(k)[index];
+    const double units = std::round(t.bytes * platform_.byte_scale());
+    if (units > 9.2e18)
+      throw SimulationError("a transfer of " + std::to_string(t.bytes) + " bytes is too large to simulate");
+    std::uint32_t slot;
+    if (free_slots_.empty()) {
+      slot = static_cast<std::uint32_t>(flights_.size());
+      flights_.emplace_back();
+    } else {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
     }
+    sg4::CommPtr comm = sg4::Comm::sendto_init(platform_.host(inst.ranks[t.src]), platform_.host(inst.ranks[t.dst]));
+    comm->set_payload_size(static_cast<std::uint64_t>(units));
+    comm->set_data(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot) + 1));
+    flights_[slot] = {c, k, index, comm};
+    ++timeline_.transfers;
+    comm->start();
   }
 
   void on_comm_done(const sg4::Activity& a)

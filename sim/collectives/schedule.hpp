@@ -3,8 +3,10 @@
 // no SimGrid. Ranks are group-local (0..ranks-1); the executor maps them to GPUs.
 //
 // Execution semantics (sim/executor): a rank enters step k once every transfer of step k-1 that it
-// sends or receives has completed; on entering, it starts the transfers it sends in step k. So a
-// step is a per-rank dependency, not a global barrier, as in NCCL and MPI implementations.
+// sends or receives has completed. A transfer of step k starts when both its sender and its
+// receiver have entered step k (rendezvous: the receiver must be there, as a posted receive or a
+// free buffer slot). So a step is a per-rank dependency, not a global barrier, as in NCCL and
+// MPI implementations, and step-synchronous algorithms keep their textbook cost.
 //
 // A transfer may stand for `messages` back-to-back messages of the same route (flow fidelity):
 // its bytes move as one long flow, and the executor charges the other messages' latency,

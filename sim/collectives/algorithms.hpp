@@ -1,0 +1,53 @@
+#pragma once
+// Collective schedules beyond the ring all-reduce, each with its alpha-beta cost on a
+// contention-free network where every route has latency alpha and bandwidth B (Thakur,
+// Rabenseifner and Gropp 2005; Chan et al. 2007). Reduction arithmetic (gamma) is not charged.
+// `bytes` is per rank: the input of reduce_scatter and all-reduce, the output of all-gather, the
+// send buffer of all-to-all, the message of broadcast, reduce and send/recv.
+#include "sim/collectives/schedule.hpp"
+
+namespace ddlsim::coll {
+
+/// Ring reduce-scatter: p-1 steps, rank r sends bytes/p to r+1.  T = (p-1)(alpha + S/(pB)).
+Schedule ring_reduce_scatter(Rank p, double bytes);
+/// Ring all-gather of a `bytes` result (bytes/p from each rank).  T = (p-1)(alpha + S/(pB)).
+Schedule ring_allgather(Rank p, double bytes);
+
+/// Binomial-tree broadcast from rank 0: in step k every rank r < 2^k that has the data sends it
+/// to r + 2^k.  T = ceil(log2 p)(alpha + S/B).
+Schedule binomial_broadcast(Rank p, double bytes);
+/// Binomial-tree reduce to rank 0 (the broadcast reversed).  T = ceil(log2 p)(alpha + S/B).
+Schedule binomial_reduce(Rank p, double bytes);
+
+/// Recursive-doubling all-reduce: log2 p' exchanges of the whole buffer between partners r xor
+/// 2^k, p' the largest power of two <= p. For p' < p (MPICH's handling), the first 2(p - p')
+/// ranks pair up first: even ranks send their buffer to the odd one, which takes part, and gets
+/// the result back at the end.  T = log2(p') (alpha + S/B) + [p' < p] 2(alpha + S/B).
+Schedule recursive_doubling_allreduce(Rank p, double bytes);
+
+/// Rabenseifner's all-reduce: reduce-scatter by recursive halving (partner r xor 2^k, half of
+/// the remaining data each step), then all-gather by recursive doubling, among p' ranks; the
+/// extra ranks as in recursive doubling.
+/// T = 2 log2(p') alpha + 2 (p'-1)/p' S/B + [p' < p] 2(alpha + S/B).
+Schedule halving_doubling_allreduce(Rank p, double bytes);
+
+/// Pairwise-exchange all-to-all: p-1 steps, in step k rank r sends bytes/p to (r + k) mod p.
+/// T = (p-1)(alpha + S/(pB)).
+Schedule pairwise_alltoall(Rank p, double bytes);
+/// Linear (direct) all-to-all: every rank sends bytes/p to every other at once, one step.
+/// On one NIC link per rank: T = alpha + (p-1)/p S/B.
+Schedule direct_alltoall(Rank p, double bytes);
+
+/// Point-to-point: rank 0 sends `bytes` to rank 1.  T = alpha + S/B.
+Schedule send_recv(Rank p, double bytes);
+
+/// Dissemination barrier (Hensgen, Finkel and Manber 1988): ceil(log2 p) steps of empty
+/// messages, rank r to r + 2^k mod p.  T = ceil(log2 p) alpha.
+Schedule dissemination_barrier(Rank p);
+
+/// Collapses a schedule whose steps repeat the same pairs (ring, pairwise exchange) into one
+/// step of one flow per pair, carrying all the bytes and standing for all the messages: flow
+/// fidelity. Throws std::invalid_argument for schedules whose steps are not all the same pairs.
+Schedule as_flows(const Schedule& steps);
+
+}  // namespace ddlsim::coll
