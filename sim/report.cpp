@@ -91,12 +91,13 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     out += fmt::format("  collective          {} {} over {} ranks, {}, {} fidelity\n",
                        c.at("algorithm").get<std::string>(), c.at("op").get<std::string>(), c.at("ranks").get<int>(),
                        c.at("precision").get<std::string>(), c.at("fidelity").get<std::string>());
-    out += fmt::format("\n  {:>14} {:>14} {:>14} {:>12} {:>12}\n", "size (B)", "count (elems)", "time (us)",
-                       "algbw (GB/s)", "busbw (GB/s)");
+    out += fmt::format("\n  {:>14} {:>14} {:>14} {:>12} {:>12}  {}\n", "size (B)", "count (elems)", "time (us)",
+                       "algbw (GB/s)", "busbw (GB/s)", "algorithm");
     for (const auto& row : r.at("results"))
-      out += fmt::format("  {:>14.0f} {:>14.0f} {:>14.2f} {:>12.2f} {:>12.2f}\n", row.at("size_bytes").get<double>(),
-                         row.at("count").get<double>(), row.at("time_us").get<double>(),
-                         row.at("algbw_GBps").get<double>(), row.at("busbw_GBps").get<double>());
+      out += fmt::format("  {:>14.0f} {:>14.0f} {:>14.2f} {:>12.2f} {:>12.2f}  {}\n",
+                         row.at("size_bytes").get<double>(), row.at("count").get<double>(),
+                         row.at("time_us").get<double>(), row.at("algbw_GBps").get<double>(),
+                         row.at("busbw_GBps").get<double>(), row.at("algorithm").get<std::string>());
     out += "\n";
   }
   const auto& sim = r.at("simulation");
@@ -108,11 +109,11 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
 
 std::string collective_csv(const nlohmann::json& report)
 {
-  std::string out = "size_B,count,time_us,algbw_GBps,busbw_GBps\n";
+  std::string out = "size_B,count,time_us,algbw_GBps,busbw_GBps,algorithm\n";
   for (const auto& row : report.at("results"))
-    out += fmt::format("{:.0f},{:.0f},{},{},{}\n", row.at("size_bytes").get<double>(), row.at("count").get<double>(),
+    out += fmt::format("{:.0f},{:.0f},{},{},{},{}\n", row.at("size_bytes").get<double>(), row.at("count").get<double>(),
                        row.at("time_us").get<double>(), row.at("algbw_GBps").get<double>(),
-                       row.at("busbw_GBps").get<double>());
+                       row.at("busbw_GBps").get<double>(), row.at("algorithm").get<std::string>());
   return out;
 }
 

@@ -11,7 +11,7 @@ namespace ddlsim {
 /// The readable summary of a report, every number with its unit.
 std::string summary_text(const Scenario& scenario, const nlohmann::json& report);
 
-/// nccl-tests-style CSV of a collective report: size_B,count,time_us,algbw_GBps,busbw_GBps.
+/// nccl-tests-style CSV of a collective report: size_B,count,time_us,algbw_GBps,busbw_GBps,algorithm.
 std::string collective_csv(const nlohmann::json& report);
 
 /// Writes report.json, summary.txt, (collective) results.csv and (if any) trace.json into `dir`,

@@ -1,7 +1,7 @@
 #include "sim/run.hpp"
 
 #include "models/zoo.hpp"
-#include "sim/collectives/ring.hpp"
+#include "sim/collective_plan.hpp"
 #include "sim/error.hpp"
 #include "sim/trace.hpp"
 #include "sim/training.hpp"
@@ -15,6 +15,14 @@ namespace ddlsim {
 namespace {
 
 using nlohmann::json;
+
+json algorithm_names(const std::vector<coll::Algorithm>& used)
+{
+  json names = json::array();
+  for (coll::Algorithm a : used)
+    names.push_back(coll::to_string(a));
+  return names;
+}
 
 json cluster_summary(const Scenario& s, const topo::Topology& topology)
 {
@@ -34,7 +42,9 @@ json cluster_summary(const Scenario& s, const topo::Topology& topology)
 RunResult simulate_training(const Scenario& s, const topo::Topology& topology, const Platform& platform)
 {
   const model::Model model = *model::find_model(s.model);
-  const TrainingPlan plan = build_training(s, model);
+  const auto p_ranks = static_cast<std::uint32_t>(s.training.data_parallel);
+  const TrainingPlan plan =
+      build_training(s, model, group_shape(topology, p_ranks, static_cast<std::uint32_t>(s.cluster.gpus_per_node)));
   const Timeline tl = execute(plan.graph, platform);
   const TrainingConfig& t = s.training;
   const auto p = static_cast<std::uint32_t>(t.data_parallel);
@@ -83,7 +93,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"iterations", t.iterations},
         {"policy", to_string(t.policy)},
         {"bucket_bytes", t.policy == SchedulingPolicy::wfbp ? t.bucket_bytes : plan.gradient_bytes},
-        {"algorithm", to_string(t.algorithm)},
+        {"algorithm", coll::to_string(t.algorithm)},
+        {"algorithms_used", algorithm_names(plan.algorithms)},
         {"fidelity", plan.fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
         {"fidelity_requested", to_string(t.fidelity)},
         {"gradient_bytes", plan.gradient_bytes},
@@ -114,15 +125,17 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
 {
   const CollectiveConfig& c = s.collective;
   const auto p = static_cast<std::uint32_t>(s.cluster.gpus());
-  const coll::ScheduleFidelity fidelity = choose_fidelity(c.fidelity, coll::ring_allreduce_messages(p));
+  const coll::GroupShape shape = group_shape(topology, p, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
   std::vector<std::uint32_t> group(p);
   std::iota(group.begin(), group.end(), 0U);
 
-  // One all-reduce per size, separated by barriers so each is timed from a common start.
+  // One collective per size, separated by barriers so each is timed from a common start.
   TaskGraph g;
   std::vector<std::uint32_t> barriers{g.add_join("start")};
+  std::vector<PlannedCollective> plans;
   for (double bytes : c.sizes_bytes) {
-    const std::uint32_t col = g.add_collective(coll::ring_allreduce(p, bytes, fidelity), group, "allreduce");
+    plans.push_back(plan_collective(c.op, c.algorithm, c.fidelity, shape, bytes));
+    const std::uint32_t col = g.add_collective(std::move(plans.back().schedule), group, coll::to_string(c.op));
     const std::uint32_t barrier = g.add_join("barrier");
     for (std::uint32_t task : g.collective(col).tasks) {
       g.add_dependency(barriers.back(), task);
@@ -134,7 +147,7 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
 
   json rows = json::array();
   const double element = bytes_per_element(c.precision);
-  const double bus_factor = p > 1 ? 2.0 * (p - 1) / p : 0.0;  // nccl-tests' all-reduce bus bandwidth factor
+  const double bus_factor = coll::busbw_factor(c.op, p);
   for (std::size_t i = 0; i < c.sizes_bytes.size(); ++i) {
     const double bytes = c.sizes_bytes[i];
     const double seconds = tl.end_seconds[barriers[i + 1]] - tl.end_seconds[barriers[i]];
@@ -143,25 +156,28 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
                     {"count", std::floor(bytes / element)},
                     {"time_us", seconds * 1e6},
                     {"algbw_GBps", algbw / 1e9},
-                    {"busbw_GBps", algbw * bus_factor / 1e9}});
+                    {"busbw_GBps", algbw * bus_factor / 1e9},
+                    {"algorithm", coll::to_string(plans[i].algorithm)},
+                    {"fidelity", plans[i].fidelity == coll::ScheduleFidelity::step ? "step" : "flow"}});
   }
-  json report = {{"schema", 1},
-                 {"scenario", s.name},
-                 {"kind", "collective"},
-                 {"cluster", cluster_summary(s, topology)},
-                 {"collective",
-                  {{"op", to_string(c.op)},
-                   {"algorithm", to_string(c.algorithm)},
-                   {"ranks", p},
-                   {"precision", to_string(c.precision)},
-                   {"fidelity", fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
-                   {"fidelity_requested", to_string(c.fidelity)}}},
-                 {"results", rows},
-                 {"simulation",
-                  {{"transfers", tl.transfers},
-                   {"timers", tl.timers},
-                   {"tasks", g.tasks().size()},
-                   {"simulated_seconds", tl.makespan_seconds}}}};
+  json report = {
+      {"schema", 1},
+      {"scenario", s.name},
+      {"kind", "collective"},
+      {"cluster", cluster_summary(s, topology)},
+      {"collective",
+       {{"op", coll::to_string(c.op)},
+        {"algorithm", coll::to_string(c.algorithm)},
+        {"ranks", p},
+        {"precision", to_string(c.precision)},
+        {"fidelity", plans.empty() || plans.back().fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
+        {"fidelity_requested", to_string(c.fidelity)}}},
+      {"results", rows},
+      {"simulation",
+       {{"transfers", tl.transfers},
+        {"timers", tl.timers},
+        {"tasks", g.tasks().size()},
+        {"simulated_seconds", tl.makespan_seconds}}}};
   RunResult result{report, nullptr};
   if (s.output.trace)
     result.trace = chrome_trace(g, tl, s.cluster.gpus_per_node);

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace ddlsim {
@@ -42,14 +43,7 @@ const char* to_string(SchedulingPolicy v)
 {
   return v == SchedulingPolicy::none ? "none" : "wfbp";
 }
-const char* to_string(CollectiveOp)
-{
-  return "allreduce";
-}
-const char* to_string(CollectiveAlgorithm)
-{
-  return "ring";
-}
+
 double bytes_per_element(Precision p)
 {
   return p == Precision::fp32 ? 4.0 : 2.0;
@@ -224,6 +218,21 @@ std::vector<double> parse_sizes(const JsonNode& node)
   return sizes;
 }
 
+/// An algorithm that implements `op`, or auto; the error lists those.
+coll::Algorithm parse_algorithm(const JsonNode& node, coll::Op op)
+{
+  const auto a = static_cast<coll::Algorithm>(node.as_choice(coll::algorithm_names()));
+  const auto valid = coll::algorithms_for(op);
+  if (a == coll::Algorithm::auto_ || std::find(valid.begin(), valid.end(), a) != valid.end())
+    return a;
+  std::vector<std::string> names;
+  for (coll::Algorithm v : valid)
+    names.emplace_back(coll::to_string(v));
+  names.emplace_back("auto");
+  node.fail(fmt::format("'{}' does not implement {}; expected one of: {}", coll::to_string(a), coll::to_string(op),
+                        join_names(names)));
+}
+
 TrainingConfig parse_training(const JsonNode& w, int gpus)
 {
   w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "sync", "architecture", "scheduling",
@@ -254,11 +263,12 @@ TrainingConfig parse_training(const JsonNode& w, int gpus)
     sync->child("scheme").as_choice({"bsp"});
   }
   t.architecture = ArchitectureKind::allreduce;
-  t.algorithm = CollectiveAlgorithm::ring;
+  t.algorithm = coll::Algorithm::ring;
   if (auto arch = w.optional_child("architecture")) {
     arch->allow_keys({"kind", "algorithm"});
     arch->choice_or("kind", {"allreduce"}, 0);
-    arch->choice_or("algorithm", {"ring"}, 0);
+    if (arch->has("algorithm"))
+      t.algorithm = parse_algorithm(arch->child("algorithm"), coll::Op::allreduce);
   }
   t.policy = SchedulingPolicy::wfbp;
   t.bucket_bytes = 25.0 * 1024 * 1024;  // PyTorch DDP's default bucket_cap_mb = 25 (MiB)
@@ -283,8 +293,8 @@ CollectiveConfig parse_collective(const JsonNode& w)
 {
   w.allow_keys({"kind", "op", "algorithm", "sizes", "precision", "fidelity"});
   CollectiveConfig c{};
-  c.op = static_cast<CollectiveOp>(w.child("op").as_choice({"allreduce"}));
-  c.algorithm = static_cast<CollectiveAlgorithm>(w.choice_or("algorithm", {"ring"}, 0));
+  c.op = static_cast<coll::Op>(w.child("op").as_choice(coll::op_names()));
+  c.algorithm = w.has("algorithm") ? parse_algorithm(w.child("algorithm"), c.op) : coll::algorithms_for(c.op).front();
   c.sizes_bytes = parse_sizes(w.child("sizes"));
   c.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
   c.fidelity = parse_fidelity(w);
@@ -433,7 +443,7 @@ nlohmann::json to_json(const Scenario& s)
         {"iterations", t.iterations},
         {"parallelism", {{"data", t.data_parallel}, {"tensor", t.tensor_parallel}, {"pipeline", t.pipeline_parallel}}},
         {"sync", {{"scheme", "bsp"}}},
-        {"architecture", {{"kind", "allreduce"}, {"algorithm", to_string(t.algorithm)}}},
+        {"architecture", {{"kind", "allreduce"}, {"algorithm", coll::to_string(t.algorithm)}}},
         {"scheduling", scheduling},
         {"compression", {{"codec", "none"}}},
         {"fidelity", to_string(t.fidelity)}};
@@ -442,12 +452,9 @@ nlohmann::json to_json(const Scenario& s)
     json list = json::array();
     for (double b : c.sizes_bytes)
       list.push_back(format_quantity(b, Dimension::bytes));
-    doc["workload"] = {{"kind", "collective"},
-                       {"op", to_string(c.op)},
-                       {"algorithm", to_string(c.algorithm)},
-                       {"sizes", {{"list", list}}},
-                       {"precision", to_string(c.precision)},
-                       {"fidelity", to_string(c.fidelity)}};
+    doc["workload"] = {
+        {"kind", "collective"},      {"op", coll::to_string(c.op)},         {"algorithm", coll::to_string(c.algorithm)},
+        {"sizes", {{"list", list}}}, {"precision", to_string(c.precision)}, {"fidelity", to_string(c.fidelity)}};
   }
   doc["output"] = {{"dir", s.output.dir}, {"trace", s.output.trace}};
   return doc;

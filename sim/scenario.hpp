@@ -1,6 +1,7 @@
 #pragma once
 // A scenario (schema 1) after parsing: typed, units resolved to base units, defaults filled.
 // Enumerators are spelled as in the JSON (where C++ allows: "max-min" is max_min, "auto" is auto_).
+#include "sim/collectives/registry.hpp"
 #include "topologies/cluster.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,8 +17,7 @@ enum class Fidelity { step, flow, auto_ };
 enum class WorkloadKind { training, collective };
 enum class Precision { fp32, fp16, bf16 };
 enum class SchedulingPolicy { none, wfbp };
-enum class CollectiveOp { allreduce };
-enum class CollectiveAlgorithm { ring };
+
 enum class SyncScheme { bsp };
 enum class ArchitectureKind { allreduce };
 enum class Codec { none };
@@ -26,8 +26,7 @@ const char* to_string(Sharing v);
 const char* to_string(Fidelity v);
 const char* to_string(Precision v);
 const char* to_string(SchedulingPolicy v);
-const char* to_string(CollectiveOp v);
-const char* to_string(CollectiveAlgorithm v);
+
 double bytes_per_element(Precision p);
 
 struct LinkConfig {
@@ -95,7 +94,7 @@ struct TrainingConfig {
   int data_parallel, tensor_parallel, pipeline_parallel;
   SyncScheme sync;
   ArchitectureKind architecture;
-  CollectiveAlgorithm algorithm;
+  coll::Algorithm algorithm;  ///< all-reduce algorithm, or auto (chosen per bucket)
   SchedulingPolicy policy;
   double bucket_bytes;  ///< wfbp: gradients are grouped into buckets of at least this size; 0 = one per layer
   Codec codec;
@@ -103,8 +102,8 @@ struct TrainingConfig {
 };
 
 struct CollectiveConfig {
-  CollectiveOp op;
-  CollectiveAlgorithm algorithm;
+  coll::Op op;
+  coll::Algorithm algorithm;        ///< or auto: chosen per size
   std::vector<double> sizes_bytes;  ///< per-rank buffer sizes, increasing
   Precision precision;              ///< element type: count = size / element bytes
   Fidelity fidelity;

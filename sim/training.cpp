@@ -1,7 +1,6 @@
 #include "sim/training.hpp"
 
 #include "calibration/compute_model.hpp"
-#include "sim/collectives/ring.hpp"
 
 #include <numeric>
 #include <string>
@@ -13,20 +12,7 @@ calib::PlaceholderGpu placeholder(const GpuConfig& gpu)
 {
   return {gpu.peak_flops_per_s, gpu.efficiency};
 }
-// Above this many step-level messages per collective, `auto` uses flow fidelity: a step-level
-// ring at p = 181 already has 65,160 messages, and SimGrid 3.32 handles ~1e5 per CPU second.
-constexpr double AUTO_FLOW_MESSAGES = 65536;
 }  // namespace
-
-coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages)
-{
-  switch (requested) {
-  case Fidelity::step: return coll::ScheduleFidelity::step;
-  case Fidelity::flow: return coll::ScheduleFidelity::flow;
-  case Fidelity::auto_: break;
-  }
-  return messages > AUTO_FLOW_MESSAGES ? coll::ScheduleFidelity::flow : coll::ScheduleFidelity::step;
-}
 
 double forward_seconds(const model::Model& model, const TrainingConfig& t, const GpuConfig& gpu)
 {
@@ -57,7 +43,7 @@ std::vector<Bucket> make_buckets(const model::Model& model, const TrainingConfig
   return buckets;
 }
 
-TrainingPlan build_training(const Scenario& s, const model::Model& model)
+TrainingPlan build_training(const Scenario& s, const model::Model& model, const coll::GroupShape& shape)
 {
   const TrainingConfig& t = s.training;
   const auto p = static_cast<std::uint32_t>(t.data_parallel);
@@ -70,7 +56,7 @@ TrainingPlan build_training(const Scenario& s, const model::Model& model)
     plan.compute_seconds += b.backward_seconds;
     plan.gradient_bytes += b.gradient_bytes;
   }
-  plan.fidelity = choose_fidelity(t.fidelity, coll::ring_allreduce_messages(p));
+  plan.fidelity = coll::ScheduleFidelity::step;
 
   std::vector<std::uint32_t> group(p);
   std::iota(group.begin(), group.end(), 0U);
@@ -100,8 +86,15 @@ TrainingPlan build_training(const Scenario& s, const model::Model& model)
       }
       if (bucket.gradient_bytes <= 0 || p == 1)
         continue;
-      const std::uint32_t c = g.add_collective(coll::ring_allreduce(p, bucket.gradient_bytes, plan.fidelity), group,
-                                               "allreduce bucket " + std::to_string(b));
+      PlannedCollective planned =
+          plan_collective(coll::Op::allreduce, t.algorithm, t.fidelity, shape, bucket.gradient_bytes);
+      if (it == 0) {
+        plan.algorithms.push_back(planned.algorithm);
+        if (planned.fidelity == coll::ScheduleFidelity::flow)
+          plan.fidelity = planned.fidelity;
+      }
+      const std::uint32_t c =
+          g.add_collective(std::move(planned.schedule), group, "allreduce bucket " + std::to_string(b));
       for (std::uint32_t r = 0; r < p; ++r) {
         const std::uint32_t part = g.collective(c).tasks[r];
         g.add_dependency(compute[r], part);

@@ -3,7 +3,7 @@
 // buckets, each bucket all-reduced over the data-parallel group as soon as it is ready (wfbp) or
 // everything after backward (none); BSP: the next forward waits for the rank's last all-reduce.
 #include "models/layer.hpp"
-#include "sim/collectives/ring.hpp"
+#include "sim/collective_plan.hpp"
 #include "sim/scenario.hpp"
 #include "sim/task_graph.hpp"
 
@@ -32,14 +32,12 @@ struct TrainingPlan {
   double forward_seconds;
   double compute_seconds;  ///< forward + backward, one iteration, one GPU
   double gradient_bytes;
-  coll::ScheduleFidelity fidelity;
+  coll::ScheduleFidelity fidelity;          ///< of the largest bucket's all-reduce
+  std::vector<coll::Algorithm> algorithms;  ///< per bucket with gradients (auto picks per size)
   /// [iteration][rank]: the tasks whose ends mark the end of that rank's iteration
   std::vector<std::vector<std::uint32_t>> last_compute, last_comm;
 };
 
-/// The chosen fidelity for a collective of `messages` step-level messages; auto -> flow above 65,536.
-coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages);
-
-TrainingPlan build_training(const Scenario& scenario, const model::Model& model);
+TrainingPlan build_training(const Scenario& scenario, const model::Model& model, const coll::GroupShape& group);
 
 }  // namespace ddlsim

@@ -1,5 +1,6 @@
 #include "sim/collectives/algorithms.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <utility>
@@ -46,8 +47,7 @@ std::vector<Rank> core_ranks(Rank p, Rank q)
 
 /// Builds an all-reduce on p ranks around a power-of-two core `body`, which adds its steps given
 /// the core's real ranks.
-template <class Body>
-Schedule with_extra_ranks(Rank p, double bytes, Body body)
+template <class Body> Schedule with_extra_ranks(Rank p, double bytes, Body body)
 {
   Schedule s(p);
   if (p == 1)
@@ -84,7 +84,23 @@ Schedule ring_reduce_scatter(Rank p, double bytes)
   return s;
 }
 
-Schedule ring_allgather(Rank p, double bytes) { return ring_reduce_scatter(p, bytes); }
+Schedule ring_allgather(Rank p, double bytes)
+{
+  return ring_reduce_scatter(p, bytes);
+}
+
+Schedule ring_reduce_scatter_flows(Rank p, double bytes)
+{
+  check(p, bytes);
+  Schedule s(p);
+  if (p == 1)
+    return s;
+  std::vector<Transfer> t;
+  for (Rank r = 0; r < p; ++r)
+    t.push_back({r, (r + 1) % p, bytes / p * (p - 1), p - 1});
+  s.add_step(std::move(t));
+  return s;
+}
 
 Schedule binomial_broadcast(Rank p, double bytes)
 {
@@ -202,29 +218,99 @@ Schedule dissemination_barrier(Rank p)
   return s;
 }
 
+Schedule torus2d_allreduce(Rank rows, Rank cols, double bytes)
+{
+  if (rows == 0 || cols == 0)
+    throw std::invalid_argument("a 2D torus needs at least one row and one column");
+  check(rows * cols, bytes);
+  Schedule s(rows * cols);
+  const double shard = bytes / cols;
+  auto row_ring = [&](double chunk) {
+    std::vector<Transfer> t;
+    for (Rank r = 0; r < rows; ++r)
+      for (Rank c = 0; c < cols; ++c)
+        t.push_back({r * cols + c, r * cols + (c + 1) % cols, chunk, 1});
+    s.add_step(std::move(t));
+  };
+  for (Rank k = 0; cols > 1 && k < cols - 1; ++k)  // reduce-scatter along rows
+    row_ring(shard);
+  for (Rank k = 0; rows > 1 && k < 2 * (rows - 1); ++k) {  // all-reduce of each shard along columns
+    std::vector<Transfer> t;
+    for (Rank r = 0; r < rows; ++r)
+      for (Rank c = 0; c < cols; ++c)
+        t.push_back({r * cols + c, ((r + 1) % rows) * cols + c, shard / rows, 1});
+    s.add_step(std::move(t));
+  }
+  for (Rank k = 0; cols > 1 && k < cols - 1; ++k)  // all-gather along rows
+    row_ring(shard);
+  return s;
+}
+
+Schedule hierarchical_allreduce(Rank p, Rank gpus_per_node, double bytes)
+{
+  if (gpus_per_node == 0 || p % gpus_per_node != 0)
+    throw std::invalid_argument("hierarchical all-reduce: the ranks must fill whole nodes");
+  return torus2d_allreduce(p / gpus_per_node, gpus_per_node, bytes);
+}
+
+Schedule hierarchical_allreduce_flows(Rank p, Rank c, double bytes)
+{
+  if (c == 0 || p % c != 0)
+    throw std::invalid_argument("hierarchical all-reduce: the ranks must fill whole nodes");
+  check(p, bytes);
+  const Rank rows = p / c;
+  Schedule s(p);
+  const double shard = bytes / c;
+  auto row_phase = [&]() {
+    std::vector<Transfer> t;
+    for (Rank r = 0; r < rows; ++r)
+      for (Rank i = 0; i < c; ++i)
+        t.push_back({r * c + i, r * c + (i + 1) % c, shard * (c - 1), c - 1});
+    s.add_step(std::move(t));
+  };
+  if (c > 1)
+    row_phase();
+  if (rows > 1) {
+    std::vector<Transfer> t;
+    for (Rank r = 0; r < rows; ++r)
+      for (Rank i = 0; i < c; ++i)
+        t.push_back({r * c + i, ((r + 1) % rows) * c + i, shard / rows * 2 * (rows - 1), 2 * (rows - 1)});
+    s.add_step(std::move(t));
+  }
+  if (c > 1)
+    row_phase();
+  return s;
+}
+
 Schedule as_flows(const Schedule& steps)
 {
   Schedule flows(steps.ranks());
-  if (steps.steps() == 0)
-    return flows;
-  std::map<std::pair<Rank, Rank>, Transfer> merged;
-  for (const Transfer& t : steps.step(0))
-    merged[{t.src, t.dst}] = {t.src, t.dst, 0, 0};
-  for (std::size_t k = 0; k < steps.steps(); ++k) {
-    if (steps.step(k).size() != merged.size())
-      throw std::invalid_argument("flow fidelity merges steps over the same pairs only");
-    for (const Transfer& t : steps.step(k)) {
-      const auto it = merged.find({t.src, t.dst});
-      if (it == merged.end())
-        throw std::invalid_argument("flow fidelity merges steps over the same pairs only");
-      it->second.bytes += t.bytes;
-      it->second.messages += t.messages;
-    }
+  auto pairs = [&](std::size_t k) {
+    std::vector<std::pair<Rank, Rank>> v;
+    for (const Transfer& t : steps.step(k))
+      v.emplace_back(t.src, t.dst);
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  std::size_t k = 0;
+  while (k < steps.steps()) {
+    const auto run_pairs = pairs(k);
+    std::size_t end = k + 1;
+    while (end < steps.steps() && pairs(end) == run_pairs)
+      ++end;
+    std::map<std::pair<Rank, Rank>, Transfer> merged;
+    for (std::size_t j = k; j < end; ++j)
+      for (const Transfer& t : steps.step(j)) {
+        auto [it, fresh] = merged.try_emplace({t.src, t.dst}, Transfer{t.src, t.dst, 0, 0});
+        it->second.bytes += t.bytes;
+        it->second.messages += t.messages;
+      }
+    std::vector<Transfer> out;
+    for (const auto& [pair, t] : merged)
+      out.push_back(t);
+    flows.add_step(std::move(out));
+    k = end;
   }
-  std::vector<Transfer> out;
-  for (const auto& [pair, t] : merged)
-    out.push_back(t);
-  flows.add_step(std::move(out));
   return flows;
 }
 

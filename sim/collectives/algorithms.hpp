@@ -12,6 +12,8 @@ namespace ddlsim::coll {
 Schedule ring_reduce_scatter(Rank p, double bytes);
 /// Ring all-gather of a `bytes` result (bytes/p from each rank).  T = (p-1)(alpha + S/(pB)).
 Schedule ring_allgather(Rank p, double bytes);
+/// The ring reduce-scatter (or all-gather) at flow fidelity: as_flows of the above, built directly.
+Schedule ring_reduce_scatter_flows(Rank p, double bytes);
 
 /// Binomial-tree broadcast from rank 0: in step k every rank r < 2^k that has the data sends it
 /// to r + 2^k.  T = ceil(log2 p)(alpha + S/B).
@@ -45,9 +47,25 @@ Schedule send_recv(Rank p, double bytes);
 /// messages, rank r to r + 2^k mod p.  T = ceil(log2 p) alpha.
 Schedule dissemination_barrier(Rank p);
 
-/// Collapses a schedule whose steps repeat the same pairs (ring, pairwise exchange) into one
-/// step of one flow per pair, carrying all the bytes and standing for all the messages: flow
-/// fidelity. Throws std::invalid_argument for schedules whose steps are not all the same pairs.
+/// 2D-torus all-reduce (Mikami et al. 2018) on ranks laid out as `rows` x `cols` (rank =
+/// row * cols + col): ring reduce-scatter within each row, ring all-reduce of the 1/cols shard
+/// within each column, ring all-gather within each row; rows run concurrently.
+/// T = 2(c-1)(alpha_row + S/(c B_row)) + 2(r-1)(alpha_col + S/(c r B_col)) where every column's
+/// ring has its own links (else the columns share them).
+Schedule torus2d_allreduce(Rank rows, Rank cols, double bytes);
+
+/// Hierarchical all-reduce (Horovod, BlueConnect): nodes of `gpus_per_node` consecutive ranks;
+/// intra-node ring reduce-scatter, inter-node ring all-reduce among the ranks of equal local
+/// index, intra-node ring all-gather. The 2D-torus schedule with rows = nodes.
+Schedule hierarchical_allreduce(Rank p, Rank gpus_per_node, double bytes);
+/// The hierarchical all-reduce at flow fidelity: as_flows of the above, built directly.
+Schedule hierarchical_allreduce_flows(Rank p, Rank gpus_per_node, double bytes);
+
+/// Flow fidelity: every run of consecutive steps that repeat the same (source, destination)
+/// pairs (a ring's 2(p-1) steps, a hierarchical all-reduce's three phases) becomes one step of
+/// one flow per pair, carrying the run's bytes and standing for its messages. Steps whose pairs
+/// change (trees, recursive doubling, pairwise exchange) stay as they are: they have O(p log p)
+/// messages, or their pairs differ at every step.
 Schedule as_flows(const Schedule& steps);
 
 }  // namespace ddlsim::coll

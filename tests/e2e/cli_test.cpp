@@ -107,7 +107,7 @@ TEST_CASE("the collective scenario writes an nccl-tests-style table whose busbw 
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("busbw (GB/s)") != std::string::npos);
   const std::string csv = read_file(out / "results.csv");
-  CHECK(csv.rfind("size_B,count,time_us,algbw_GBps,busbw_GBps\n", 0) == 0);
+  CHECK(csv.rfind("size_B,count,time_us,algbw_GBps,busbw_GBps,algorithm\n", 0) == 0);
   const auto report = nlohmann::json::parse(read_file(out / "report.json"));
   const auto& last = report["results"].back();
   CHECK(last["size_bytes"].get<double>() == 8589934592.0);
@@ -199,4 +199,37 @@ TEST_CASE("ddlsim topo describes a cluster as text, JSON and Graphviz")
   CHECK(read_file(dot).rfind("graph ddlsim {", 0) == 0);
   const Result bad = run_ddlsim("topo /nonexistent.json");
   CHECK(bad.exit_code == 2);
+}
+
+TEST_CASE("collective mode runs every operation, with nccl-tests' busbw factor, and auto says what it picked")
+{
+  const std::vector<std::pair<std::string, double>> ops{{"allreduce", 2.0 * 7 / 8},
+                                                        {"reduce_scatter", 7.0 / 8},
+                                                        {"allgather", 7.0 / 8},
+                                                        {"broadcast", 1},
+                                                        {"reduce", 1},
+                                                        {"alltoall", 7.0 / 8},
+                                                        {"sendrecv", 1}};
+  for (const auto& [op, factor] : ops) {
+    const std::string path =
+        write_file(op + ".json", R"({"schema": 1, "cluster": {"nodes": 8, "network": {"link": "ib-hdr-200"}},
+      "workload": {"kind": "collective", "op": ")" +
+                                     op + R"(", "sizes": {"list": ["1MiB", "256MiB"]}}})");
+    const fs::path out = temp_dir("op-" + op);
+    const Result r = run_ddlsim("run " + path + " --quiet --output " + out.string());
+    CAPTURE(op);
+    CAPTURE(r.output);
+    REQUIRE(r.exit_code == 0);
+    const auto report = nlohmann::json::parse(read_file(out / "report.json"));
+    for (const auto& row : report["results"])
+      CHECK(row["busbw_GBps"].get<double>() ==
+            ddlsim::test::Rel(row["algbw_GBps"].get<double>() * factor).epsilon(1e-12));
+  }
+  const std::string bad =
+      write_file("bad_alg.json", R"({"schema": 1, "cluster": {"nodes": 8, "network": {"link": "ib-hdr-200"}},
+      "workload": {"kind": "collective", "op": "broadcast", "algorithm": "ring", "sizes": {"list": ["1MiB"]}}})");
+  const Result r = run_ddlsim("run " + bad);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("/workload/algorithm: 'ring' does not implement broadcast; expected one of: tree, auto") !=
+        std::string::npos);
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <utility>
 
 using namespace ddlsim;
 using namespace ddlsim::coll;
@@ -15,23 +16,40 @@ using namespace ddlsim::coll;
 namespace {
 constexpr double BW = 25e9, LINK_LAT = 1e-6, ALPHA = 2 * LINK_LAT;
 
-struct Algorithm {
+struct Case {
   std::string name;
   std::function<Schedule(Rank, double)> make;
   std::function<double(double p, double S)> formula;
 };
 
-double log2_floor_pow2(double p) { return std::floor(std::log2(p)); }
-double extra(double p) { return std::exp2(log2_floor_pow2(p)) < p ? 2 * (ALPHA) : 0; }
-
-const std::vector<Algorithm>& algorithms()
+double log2_floor_pow2(double p)
 {
-  static const std::vector<Algorithm> list{
-      {"ring reduce-scatter", ring_reduce_scatter, [](double p, double S) { return (p - 1) * (ALPHA + S / (p * BW)); }},
-      {"ring all-gather", ring_allgather, [](double p, double S) { return (p - 1) * (ALPHA + S / (p * BW)); }},
+  return std::floor(std::log2(p));
+}
+double extra(double p)
+{
+  return std::exp2(log2_floor_pow2(p)) < p ? 2 * (ALPHA) : 0;
+}
+
+const std::vector<Case>& algorithms()
+{
+  static const std::vector<Case> list{
+      {"ring reduce-scatter", ring_reduce_scatter,
+       [](double p, double S) {
+         return (p - 1) * (ALPHA + S / (p * BW));
+       }},
+      {"ring all-gather", ring_allgather,
+       [](double p, double S) {
+         return (p - 1) * (ALPHA + S / (p * BW));
+       }},
       {"binomial broadcast", binomial_broadcast,
-       [](double p, double S) { return std::ceil(std::log2(p)) * (ALPHA + S / BW); }},
-      {"binomial reduce", binomial_reduce, [](double p, double S) { return std::ceil(std::log2(p)) * (ALPHA + S / BW); }},
+       [](double p, double S) {
+         return std::ceil(std::log2(p)) * (ALPHA + S / BW);
+       }},
+      {"binomial reduce", binomial_reduce,
+       [](double p, double S) {
+         return std::ceil(std::log2(p)) * (ALPHA + S / BW);
+       }},
       {"recursive-doubling all-reduce", recursive_doubling_allreduce,
        [](double p, double S) {
          const double x = extra(p) > 0 ? 2 * (ALPHA + S / BW) : 0;
@@ -43,11 +61,22 @@ const std::vector<Algorithm>& algorithms()
          const double x = q < p ? 2 * (ALPHA + S / BW) : 0;
          return 2 * std::log2(q) * ALPHA + 2 * (q - 1) / q * S / BW + x;
        }},
-      {"pairwise all-to-all", pairwise_alltoall, [](double p, double S) { return (p - 1) * (ALPHA + S / (p * BW)); }},
-      {"direct all-to-all", direct_alltoall, [](double p, double S) { return ALPHA + (p - 1) / p * S / BW; }},
-      {"send/recv", send_recv, [](double, double S) { return ALPHA + S / BW; }},
+      {"pairwise all-to-all", pairwise_alltoall,
+       [](double p, double S) {
+         return (p - 1) * (ALPHA + S / (p * BW));
+       }},
+      {"direct all-to-all", direct_alltoall,
+       [](double p, double S) {
+         return ALPHA + (p - 1) / p * S / BW;
+       }},
+      {"send/recv", send_recv,
+       [](double, double S) {
+         return ALPHA + S / BW;
+       }},
       {"dissemination barrier", [](Rank p, double) { return dissemination_barrier(p); },
-       [](double p, double) { return std::ceil(std::log2(p)) * ALPHA; }},
+       [](double p, double) {
+         return std::ceil(std::log2(p)) * ALPHA;
+       }},
   };
   return list;
 }
@@ -64,16 +93,16 @@ std::vector<double> sizes_8b_to_4gib()
 TEST_CASE("every algorithm matches its alpha-beta cost to 1e-6 at step fidelity, p in {2, 3, 6, 12, 48}, 8 B to 4 GiB")
 {
   const auto sizes = sizes_8b_to_4gib();
-  for (const Algorithm& a : algorithms()) {
+  for (const Case& a : algorithms()) {
     double worst = 0;
     for (Rank p : {2U, 3U, 6U, 12U, 48U}) {
-      const auto d = test::durations(test::simulate_in_child(test::flat_star(static_cast<int>(p), BW, LINK_LAT),
-                                                             [&](TaskGraph& g) {
-                                                               std::vector<Schedule> s;
-                                                               for (double b : sizes)
-                                                                 s.push_back(a.make(p, b));
-                                                               return test::add_timed_sequence(g, s);
-                                                             }));
+      const auto d = test::durations(
+          test::simulate_in_child(test::flat_star(static_cast<int>(p), BW, LINK_LAT), [&](TaskGraph& g) {
+            std::vector<Schedule> s;
+            for (double b : sizes)
+              s.push_back(a.make(p, b));
+            return test::add_timed_sequence(g, s);
+          }));
       for (std::size_t i = 0; i < sizes.size(); ++i) {
         CAPTURE(a.name);
         CAPTURE(p);
@@ -119,14 +148,54 @@ TEST_CASE("byte accounting: each rank sends the textbook volume")
   CHECK(rd12.bytes_received_by(0) == S);
 }
 
-TEST_CASE("flow fidelity merges a ring's steps into one flow per pair, and refuses other schedules")
+TEST_CASE("flow fidelity merges runs of steps over the same pairs into flows, and leaves trees alone")
 {
-  const Schedule rs = ring_reduce_scatter(6, 6e6);
-  const Schedule f = as_flows(rs);
+  const Schedule f = as_flows(ring_reduce_scatter(6, 6e6));
   REQUIRE(f.steps() == 1);
   CHECK(f.step(0).size() == 6);
   CHECK(f.step(0)[0].messages == 5);
   CHECK(f.step(0)[0].bytes == test::Rel(5e6).epsilon(1e-12));
-  CHECK_THROWS_AS(as_flows(pairwise_alltoall(6, 6e6)), std::invalid_argument);
-  CHECK_THROWS_AS(as_flows(binomial_broadcast(6, 6e6)), std::invalid_argument);
+  CHECK(as_flows(hierarchical_allreduce(16, 4, 1e6)).steps() == 3);
+  // the directly built flow schedules equal the merged step schedules
+  for (auto [a, b] : {std::pair{as_flows(hierarchical_allreduce(24, 4, 1e6)), hierarchical_allreduce_flows(24, 4, 1e6)},
+                      std::pair{as_flows(ring_reduce_scatter(7, 1e6)), ring_reduce_scatter_flows(7, 1e6)}}) {
+    REQUIRE(a.steps() == b.steps());
+    for (std::size_t k = 0; k < a.steps(); ++k) {
+      REQUIRE(a.step(k).size() == b.step(k).size());
+      for (std::size_t i = 0; i < a.step(k).size(); ++i) {
+        CHECK(a.step(k)[i].src == b.step(k)[i].src);
+        CHECK(a.step(k)[i].dst == b.step(k)[i].dst);
+        CHECK(a.step(k)[i].messages == b.step(k)[i].messages);
+        CHECK(a.step(k)[i].bytes == test::Rel(b.step(k)[i].bytes).epsilon(1e-12));
+      }
+    }
+  }
+  CHECK(as_flows(binomial_broadcast(6, 6e6)).steps() == binomial_broadcast(6, 6e6).steps());
+  CHECK(as_flows(pairwise_alltoall(6, 6e6)).transfer_count() == pairwise_alltoall(6, 6e6).transfer_count());
+}
+
+TEST_CASE("hierarchical all-reduce: intra-node ring reduce-scatter, inter-node ring all-reduce, intra-node all-gather")
+{
+  // 4 nodes x 4 GPUs, NVSwitch 100 GB/s 0.5 us per GPU link, a NIC per GPU at 10 GB/s 2 us.
+  const topo::StarParams star{4, 4, topo::IntraFabric::nvswitch, {100e9, 0.5e-6}, {10e9, 2e-6}, true};
+  const std::vector<double> sizes{1e3, 1e6, 1e9};
+  for (auto flows : {false, true}) {
+    const auto d = test::durations(test::simulate_in_child(star, [&](TaskGraph& g) {
+      std::vector<Schedule> s;
+      for (double b : sizes)
+        s.push_back(flows ? as_flows(hierarchical_allreduce(16, 4, b)) : hierarchical_allreduce(16, 4, b));
+      return test::add_timed_sequence(g, s);
+    }));
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      const double S = sizes[i];
+      const double intra = 2 * 3 * (1e-6 + S / 4 / 100e9);
+      const double inter = 2 * 3 * (4e-6 + S / 16 / 10e9);
+      CAPTURE(flows);
+      CHECK(d[i] == test::Rel(intra + inter).epsilon(1e-6));
+    }
+  }
+  const Schedule h = hierarchical_allreduce(16, 4, 1.6e6);
+  for (Rank r = 0; r < 16; ++r)  // 2(g-1)/g S inside the node, 2(n-1)/n S/g across nodes
+    CHECK(h.bytes_sent_by(r) == test::Rel(2 * 3.0 / 4 * 1.6e6 + 2 * 3.0 / 4 * 1.6e6 / 4).epsilon(1e-12));
+  CHECK_THROWS_AS(hierarchical_allreduce(10, 4, 1), std::invalid_argument);
 }

@@ -1,0 +1,179 @@
+#include "sim/collectives/registry.hpp"
+
+#include "sim/collectives/algorithms.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace ddlsim::coll {
+
+const char* to_string(Op op)
+{
+  switch (op) {
+  case Op::allreduce: return "allreduce";
+  case Op::reduce_scatter: return "reduce_scatter";
+  case Op::allgather: return "allgather";
+  case Op::broadcast: return "broadcast";
+  case Op::reduce: return "reduce";
+  case Op::alltoall: return "alltoall";
+  case Op::sendrecv: return "sendrecv";
+  case Op::barrier: return "barrier";
+  }
+  return "?";
+}
+
+const char* to_string(Algorithm a)
+{
+  switch (a) {
+  case Algorithm::ring: return "ring";
+  case Algorithm::tree: return "tree";
+  case Algorithm::recursive_doubling: return "recursive_doubling";
+  case Algorithm::halving_doubling: return "halving_doubling";
+  case Algorithm::hierarchical: return "hierarchical";
+  case Algorithm::pairwise: return "pairwise";
+  case Algorithm::direct: return "direct";
+  case Algorithm::dissemination: return "dissemination";
+  case Algorithm::auto_: return "auto";
+  }
+  return "?";
+}
+
+const std::vector<std::string_view>& op_names()
+{
+  static const std::vector<std::string_view> names{"allreduce", "reduce_scatter", "allgather", "broadcast",
+                                                   "reduce",    "alltoall",       "sendrecv",  "barrier"};
+  return names;
+}
+
+const std::vector<std::string_view>& algorithm_names()
+{
+  static const std::vector<std::string_view> names{
+      "ring",          "tree", "recursive_doubling", "halving_doubling", "hierarchical", "pairwise", "direct",
+      "dissemination", "auto"};
+  return names;
+}
+
+std::vector<Algorithm> algorithms_for(Op op)
+{
+  switch (op) {
+  case Op::allreduce:
+    return {Algorithm::ring, Algorithm::recursive_doubling, Algorithm::halving_doubling, Algorithm::hierarchical};
+  case Op::reduce_scatter:
+  case Op::allgather: return {Algorithm::ring};
+  case Op::broadcast:
+  case Op::reduce: return {Algorithm::tree};
+  case Op::alltoall: return {Algorithm::pairwise, Algorithm::direct};
+  case Op::sendrecv: return {Algorithm::direct};
+  case Op::barrier: return {Algorithm::dissemination};
+  }
+  return {};
+}
+
+double busbw_factor(Op op, Rank n)
+{
+  if (n < 2)
+    return 0;
+  switch (op) {
+  case Op::allreduce: return 2.0 * (n - 1) / n;
+  case Op::reduce_scatter:
+  case Op::allgather:
+  case Op::alltoall: return double(n - 1) / n;
+  case Op::broadcast:
+  case Op::reduce:
+  case Op::sendrecv: return 1;
+  case Op::barrier: return 0;
+  }
+  return 0;
+}
+
+double step_messages(Op op, Algorithm a, const GroupShape& g)
+{
+  const double p = g.ranks, c = g.gpus_per_node, lg = std::ceil(std::log2(std::max(p, 1.0)));
+  switch (a) {
+  case Algorithm::ring: return (op == Op::allreduce ? 2 : 1) * p * (p - 1);
+  case Algorithm::hierarchical: return p * (2 * (c - 1) + 2 * (p / c - 1));
+  case Algorithm::pairwise:
+  case Algorithm::direct: return op == Op::sendrecv ? 1 : p * (p - 1);
+  default: return p * (lg + 2);
+  }
+}
+
+Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, ScheduleFidelity fidelity)
+{
+  const Rank p = g.ranks;
+  if (fidelity == ScheduleFidelity::flow) {
+    if (op == Op::allreduce && a == Algorithm::ring)
+      return ring_allreduce(p, bytes, ScheduleFidelity::flow);
+    if ((op == Op::reduce_scatter || op == Op::allgather) && a == Algorithm::ring)
+      return ring_reduce_scatter_flows(p, bytes);
+    if (op == Op::allreduce && a == Algorithm::hierarchical)
+      return hierarchical_allreduce_flows(p, g.gpus_per_node, bytes);
+  }
+  auto fail = [&]() -> Schedule {
+    throw std::invalid_argument(std::string("no ") + to_string(a) + " algorithm for " + to_string(op));
+  };
+  switch (op) {
+  case Op::allreduce:
+    switch (a) {
+    case Algorithm::ring: return ring_allreduce(p, bytes, ScheduleFidelity::step);
+    case Algorithm::recursive_doubling: return recursive_doubling_allreduce(p, bytes);
+    case Algorithm::halving_doubling: return halving_doubling_allreduce(p, bytes);
+    case Algorithm::hierarchical: return hierarchical_allreduce(p, g.gpus_per_node, bytes);
+    default: return fail();
+    }
+  case Op::reduce_scatter: return a == Algorithm::ring ? ring_reduce_scatter(p, bytes) : fail();
+  case Op::allgather: return a == Algorithm::ring ? ring_allgather(p, bytes) : fail();
+  case Op::broadcast: return a == Algorithm::tree ? binomial_broadcast(p, bytes) : fail();
+  case Op::reduce: return a == Algorithm::tree ? binomial_reduce(p, bytes) : fail();
+  case Op::alltoall:
+    return a == Algorithm::pairwise ? pairwise_alltoall(p, bytes)
+           : a == Algorithm::direct ? direct_alltoall(p, bytes)
+                                    : fail();
+  case Op::sendrecv: return a == Algorithm::direct ? send_recv(p, bytes) : fail();
+  case Op::barrier: return a == Algorithm::dissemination ? dissemination_barrier(p) : fail();
+  }
+  return fail();
+}
+
+double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
+{
+  const double p = g.ranks, alpha = g.alpha_inter_s, B = g.bandwidth_inter;
+  if (g.ranks < 2)
+    return 0;
+  const double q = std::exp2(std::floor(std::log2(p)));
+  const double extra = q < p ? 2 * (alpha + S / B) : 0;
+  const double log_ceil = std::ceil(std::log2(p));
+  switch (a) {
+  case Algorithm::ring: return (op == Op::allreduce ? 2 : 1) * (p - 1) * (alpha + S / (p * B));
+  case Algorithm::recursive_doubling: return std::log2(q) * (alpha + S / B) + extra;
+  case Algorithm::halving_doubling: return 2 * std::log2(q) * alpha + 2 * (q - 1) / q * S / B + extra;
+  case Algorithm::hierarchical: {
+    const double c = g.gpus_per_node, r = p / c;
+    return 2 * (c - 1) * (g.alpha_intra_s + S / (c * g.bandwidth_intra)) + 2 * (r - 1) * (alpha + S / (c * r * B));
+  }
+  case Algorithm::tree: return log_ceil * (alpha + S / B);
+  case Algorithm::pairwise: return (p - 1) * (alpha + S / (p * B));
+  case Algorithm::direct: return op == Op::sendrecv ? alpha + S / B : alpha + (p - 1) / p * S / B;
+  case Algorithm::dissemination: return log_ceil * alpha;
+  case Algorithm::auto_: break;
+  }
+  throw std::invalid_argument("auto has no cost of its own");
+}
+
+Algorithm choose_algorithm(Op op, const GroupShape& g, double bytes)
+{
+  Algorithm best = algorithms_for(op).front();
+  double best_seconds = predicted_seconds(op, best, g, bytes);
+  for (Algorithm a : algorithms_for(op)) {
+    if (a == Algorithm::hierarchical && (g.gpus_per_node < 2 || g.ranks % g.gpus_per_node != 0))
+      continue;
+    const double t = predicted_seconds(op, a, g, bytes);
+    if (t < best_seconds) {
+      best = a;
+      best_seconds = t;
+    }
+  }
+  return best;
+}
+
+}  // namespace ddlsim::coll

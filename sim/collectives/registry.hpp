@@ -1,0 +1,60 @@
+#pragma once
+// Collectives by name: which algorithms implement which operation, their schedules, their
+// alpha-beta cost (for `auto`), and nccl-tests' bus-bandwidth factor.
+#include "sim/collectives/ring.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ddlsim::coll {
+
+enum class Op { allreduce, reduce_scatter, allgather, broadcast, reduce, alltoall, sendrecv, barrier };
+/// `auto` is spelled auto_ (a C++ keyword); it picks the algorithm of least predicted time.
+enum class Algorithm {
+  ring,
+  tree,
+  recursive_doubling,
+  halving_doubling,
+  hierarchical,
+  pairwise,
+  direct,
+  dissemination,
+  auto_
+};
+
+const char* to_string(Op op);
+const char* to_string(Algorithm algorithm);
+const std::vector<std::string_view>& op_names();
+const std::vector<std::string_view>& algorithm_names();
+
+/// The algorithms that implement `op` (without auto), the first being its default.
+std::vector<Algorithm> algorithms_for(Op op);
+/// nccl-tests' bus bandwidth = algbw x this factor (nccl-tests doc/PERFORMANCE.md): all-reduce
+/// 2(n-1)/n; reduce-scatter, all-gather, all-to-all (n-1)/n; broadcast, reduce, send/recv 1.
+double busbw_factor(Op op, Rank ranks);
+
+/// What `auto` knows of the group: ranks, ranks per node, and the alpha (s) and bandwidth
+/// (bytes/s) of a route inside a node and between nodes.
+struct GroupShape {
+  Rank ranks;
+  Rank gpus_per_node;
+  double alpha_intra_s, bandwidth_intra;
+  double alpha_inter_s, bandwidth_inter;
+};
+
+/// The schedule of `op` by `algorithm` (not auto) over group.ranks ranks, `bytes` per rank (see
+/// algorithms.hpp), at step or flow fidelity. Flow schedules of rings and hierarchical are built
+/// directly (a 16,384-rank ring has 2^28 step-level messages); other algorithms keep their steps.
+/// Throws std::invalid_argument for a pair that does not exist.
+Schedule make_schedule(Op op, Algorithm algorithm, const GroupShape& group, double bytes,
+                       ScheduleFidelity fidelity = ScheduleFidelity::step);
+/// Messages of the step-level schedule, without building it (to choose a fidelity).
+double step_messages(Op op, Algorithm algorithm, const GroupShape& group);
+/// Alpha-beta time of `algorithm` on `group`, taking every hop at the inter-node alpha and
+/// bandwidth except the intra-node phases of hierarchical.
+double predicted_seconds(Op op, Algorithm algorithm, const GroupShape& group, double bytes);
+/// The algorithm of least predicted time for `op` (ties: the earlier in algorithms_for).
+Algorithm choose_algorithm(Op op, const GroupShape& group, double bytes);
+
+}  // namespace ddlsim::coll
