@@ -22,8 +22,8 @@ namespace {
 
 class Executor {
 public:
-  Executor(const TaskGraph& graph, const Platform& platform)
-      : g_(graph), platform_(platform), predecessors_(graph.tasks().size())
+  Executor(const TaskGraph& graph, const Platform& platform, const ExecOptions& options)
+      : g_(graph), platform_(platform), options_(options), predecessors_(graph.tasks().size())
   {
     timeline_.start_seconds.assign(graph.tasks().size(), -1);
     timeline_.end_seconds.assign(graph.tasks().size(), -1);
@@ -244,11 +244,20 @@ private:
 
     const CollectiveInstance& inst = g_.collective(f.collective);
     const coll::Transfer& t = inst.schedule.step(f.step)[f.index];
-    if (t.messages > 1) {
-      const double extra =
-          (t.messages - 1) * platform_.topology().route_latency_seconds(inst.ranks[t.src], inst.ranks[t.dst]);
+    // The latency of the other messages a flow stands for, then the receiver's reduction, which
+    // waits for the reductions it is already doing (a GPU sums one buffer at a time).
+    double done = now();
+    if (t.messages > 1)
+      done += (t.messages - 1) * platform_.topology().route_latency_seconds(inst.ranks[t.src], inst.ranks[t.dst]);
+    const double reduce = t.reduce_bytes * options_.reduce_seconds_per_byte;
+    if (reduce > 0) {
+      double& free_at = reducing_until_[inst.ranks[t.dst]];
+      done = std::max(done, free_at) + reduce;
+      free_at = done;
+    }
+    if (done > now()) {
       ++timeline_.timers;
-      Timer::set(now() + extra, [this, f] { finish_transfer(f.collective, f.step, f.index); });
+      Timer::set(done, [this, f] { finish_transfer(f.collective, f.step, f.index); });
     } else {
       finish_transfer(f.collective, f.step, f.index);
     }
@@ -271,6 +280,8 @@ private:
 
   const TaskGraph& g_;
   const Platform& platform_;
+  ExecOptions options_;
+  std::vector<double> reducing_until_ = std::vector<double>(platform_.topology().gpu_count(), 0.0);
   std::vector<std::uint32_t> predecessors_;
   std::vector<CollectiveState> collectives_;
   std::deque<std::uint32_t> ready_;
@@ -286,9 +297,9 @@ private:
 
 }  // namespace
 
-Timeline execute(const TaskGraph& graph, const Platform& platform)
+Timeline execute(const TaskGraph& graph, const Platform& platform, const ExecOptions& options)
 {
-  Executor executor(graph, platform);
+  Executor executor(graph, platform, options);
   return executor.run();
 }
 

@@ -18,8 +18,14 @@ struct Timeline {
   std::uint64_t timers = 0;     ///< delays and latency charges
 };
 
+struct ExecOptions {
+  /// Seconds a GPU takes to sum one received byte into its buffer (the gamma of the collectives'
+  /// cost model); 0 charges nothing.
+  double reduce_seconds_per_byte = 0;
+};
+
 /// Runs `graph` to completion; once per process (it runs the engine). Throws SimulationError
 /// if some task can never run (a dependency cycle) or a transfer is too large to simulate.
-Timeline execute(const TaskGraph& graph, const Platform& platform);
+Timeline execute(const TaskGraph& graph, const Platform& platform, const ExecOptions& options = {});
 
 }  // namespace ddlsim

@@ -45,7 +45,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   const auto p_ranks = static_cast<std::uint32_t>(s.training.data_parallel);
   const TrainingPlan plan =
       build_training(s, model, group_shape(topology, p_ranks, static_cast<std::uint32_t>(s.cluster.gpus_per_node)));
-  const Timeline tl = execute(plan.graph, platform);
+  const Timeline tl = execute(plan.graph, platform, {s.gpu.reduce_seconds_per_byte()});
   const TrainingConfig& t = s.training;
   const auto p = static_cast<std::uint32_t>(t.data_parallel);
 
@@ -109,6 +109,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"backward", plan.compute_seconds - plan.forward_seconds},
         {"exposed_communication", mean - plan.compute_seconds}}},
       {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},
+      {"reduction",
+       {{"charged", s.gpu.reduce_seconds_per_byte() > 0}, {"seconds_per_byte", s.gpu.reduce_seconds_per_byte()}}},
       {"simulation",
        {{"transfers", tl.transfers},
         {"timers", tl.timers},
@@ -143,7 +145,7 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
     }
     barriers.push_back(barrier);
   }
-  const Timeline tl = execute(g, platform);
+  const Timeline tl = execute(g, platform, {s.gpu.reduce_seconds_per_byte()});
 
   json rows = json::array();
   const double element = bytes_per_element(c.precision);
@@ -173,6 +175,8 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
         {"fidelity", plans.empty() || plans.back().fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
         {"fidelity_requested", to_string(c.fidelity)}}},
       {"results", rows},
+      {"reduction",
+       {{"charged", s.gpu.reduce_seconds_per_byte() > 0}, {"seconds_per_byte", s.gpu.reduce_seconds_per_byte()}}},
       {"simulation",
        {{"transfers", tl.transfers},
         {"timers", tl.timers},

@@ -340,7 +340,9 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
       gpu.fail(fmt::format("found {}; expected a placeholder GPU {{\"peak\": \"15.7TFLOPS\", \"efficiency\": 0.5}} "
                            "(measured GPU profiles are not shipped yet)",
                            describe_json(gpu.raw())));
-    gpu.allow_keys({"peak", "efficiency"});
+    gpu.allow_keys({"peak", "efficiency", "memory_bandwidth"});
+    s.gpu.memory_bandwidth_bytes_per_s =
+        gpu.quantity_or("memory_bandwidth", Dimension::bytes_per_s, 0, Bound::positive);
     s.gpu.peak_flops_per_s = gpu.quantity("peak", Dimension::flops_per_s, Bound::positive);
     s.gpu.efficiency = gpu.child("efficiency").as_number(Bound::positive);
     if (s.gpu.efficiency > 1)
@@ -349,8 +351,10 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     s.collective = parse_collective(w);
     if (root.has("model"))
       root.child("model").fail("a collective workload has no model; remove 'model'");
-    if (root.has("gpu"))
-      root.child("gpu").fail("a collective workload does not compute; remove 'gpu'");
+    if (auto gpu = root.optional_child("gpu")) {
+      gpu->allow_keys({"memory_bandwidth"});
+      s.gpu.memory_bandwidth_bytes_per_s = gpu->quantity("memory_bandwidth", Dimension::bytes_per_s, Bound::positive);
+    }
   }
 
   s.output = {"out/" + s.name, false};
@@ -433,6 +437,8 @@ nlohmann::json to_json(const Scenario& s)
     doc["model"] = s.model;
     doc["gpu"] = {{"peak", format_quantity(s.gpu.peak_flops_per_s, Dimension::flops_per_s)},
                   {"efficiency", s.gpu.efficiency}};
+    if (s.gpu.memory_bandwidth_bytes_per_s > 0)
+      doc["gpu"]["memory_bandwidth"] = format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s);
     json scheduling = {{"policy", to_string(t.policy)}};
     if (t.policy == SchedulingPolicy::wfbp)
       scheduling["bucket"] = format_quantity(t.bucket_bytes, Dimension::bytes);
@@ -455,6 +461,8 @@ nlohmann::json to_json(const Scenario& s)
     doc["workload"] = {
         {"kind", "collective"},      {"op", coll::to_string(c.op)},         {"algorithm", coll::to_string(c.algorithm)},
         {"sizes", {{"list", list}}}, {"precision", to_string(c.precision)}, {"fidelity", to_string(c.fidelity)}};
+    if (s.gpu.memory_bandwidth_bytes_per_s > 0)
+      doc["gpu"] = {{"memory_bandwidth", format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s)}};
   }
   doc["output"] = {{"dir", s.output.dir}, {"trace", s.output.trace}};
   return doc;

@@ -83,8 +83,16 @@ struct ClusterConfig {
 
 /// Placeholder GPU until measured profiles exist: a peak rate and the fraction of it reached.
 struct GpuConfig {
-  double peak_flops_per_s;
-  double efficiency;
+  double peak_flops_per_s;              ///< training only
+  double efficiency;                    ///< training only
+  double memory_bandwidth_bytes_per_s;  ///< 0: reductions in collectives are not charged
+
+  /// Seconds to sum one received byte into a buffer: read two operands, write one (3 bytes of
+  /// memory traffic per byte), at the memory bandwidth. 0 when it is not given.
+  double reduce_seconds_per_byte() const
+  {
+    return memory_bandwidth_bytes_per_s > 0 ? 3.0 / memory_bandwidth_bytes_per_s : 0;
+  }
 };
 
 struct TrainingConfig {
@@ -120,7 +128,7 @@ struct Scenario {
   std::string name;
   std::uint64_t seed;
   std::string model;  ///< model zoo name (training only)
-  GpuConfig gpu;      ///< training only
+  GpuConfig gpu;      ///< training: required; collective: optional, for its memory_bandwidth
   ClusterConfig cluster;
   WorkloadKind kind;
   TrainingConfig training;      ///< when kind == training

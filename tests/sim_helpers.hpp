@@ -23,7 +23,7 @@ inline topo::StarParams flat_star(int gpus, double bandwidth_bytes_per_s, double
 /// end times of the tasks that `build` lists.
 inline std::vector<double> simulate_in_child(const topo::StarParams& star,
                                              const std::function<std::vector<std::uint32_t>(TaskGraph&)>& build,
-                                             Sharing sharing = Sharing::max_min)
+                                             Sharing sharing = Sharing::max_min, double reduce_seconds_per_byte = 0)
 {
   const nlohmann::json out = run_in_child([&]() -> nlohmann::json {
     const topo::Topology topology = topo::make_star(star);
@@ -31,7 +31,7 @@ inline std::vector<double> simulate_in_child(const topo::StarParams& star,
     const Platform platform(topology, sharing);
     TaskGraph graph;
     const std::vector<std::uint32_t> watch = build(graph);
-    const Timeline tl = execute(graph, platform);
+    const Timeline tl = execute(graph, platform, {reduce_seconds_per_byte});
     nlohmann::json ends = nlohmann::json::array();
     for (std::uint32_t t : watch)
       ends.push_back(tl.end_seconds[t]);

@@ -56,7 +56,7 @@ template <class Body> Schedule with_extra_ranks(Rank p, double bytes, Body body)
   if (extra > 0) {
     std::vector<Transfer> in;
     for (Rank r = 0; r < 2 * extra; r += 2)
-      in.push_back({r, r + 1, bytes, 1});
+      in.push_back({r, r + 1, bytes, 1, bytes});
     s.add_step(std::move(in));
   }
   body(s, core_ranks(p, q));
@@ -71,25 +71,32 @@ template <class Body> Schedule with_extra_ranks(Rank p, double bytes, Body body)
 
 }  // namespace
 
-Schedule ring_reduce_scatter(Rank p, double bytes)
+namespace {
+Schedule ring_pass(Rank p, double bytes, bool reduce)
 {
   check(p, bytes);
   Schedule s(p);
   for (Rank k = 0; p > 1 && k < p - 1; ++k) {
     std::vector<Transfer> t;
     for (Rank r = 0; r < p; ++r)
-      t.push_back({r, (r + 1) % p, bytes / p, 1});
+      t.push_back({r, (r + 1) % p, bytes / p, 1, reduce ? bytes / p : 0});
     s.add_step(std::move(t));
   }
   return s;
 }
 
+}  // namespace
+
+Schedule ring_reduce_scatter(Rank p, double bytes)
+{
+  return ring_pass(p, bytes, true);
+}
 Schedule ring_allgather(Rank p, double bytes)
 {
-  return ring_reduce_scatter(p, bytes);
+  return ring_pass(p, bytes, false);
 }
 
-Schedule ring_reduce_scatter_flows(Rank p, double bytes)
+Schedule ring_pass_flows(Rank p, double bytes, bool reduce)
 {
   check(p, bytes);
   Schedule s(p);
@@ -97,7 +104,7 @@ Schedule ring_reduce_scatter_flows(Rank p, double bytes)
     return s;
   std::vector<Transfer> t;
   for (Rank r = 0; r < p; ++r)
-    t.push_back({r, (r + 1) % p, bytes / p * (p - 1), p - 1});
+    t.push_back({r, (r + 1) % p, bytes / p * (p - 1), p - 1, reduce ? bytes / p * (p - 1) : 0});
   s.add_step(std::move(t));
   return s;
 }
@@ -122,7 +129,7 @@ Schedule binomial_reduce(Rank p, double bytes)
   for (Rank k = ceil_log2(p); k-- > 0;) {
     std::vector<Transfer> t;
     for (Rank r = 0; r < (Rank(1) << k) && r + (Rank(1) << k) < p; ++r)
-      t.push_back({r + (Rank(1) << k), r, bytes, 1});
+      t.push_back({r + (Rank(1) << k), r, bytes, 1, bytes});
     s.add_step(std::move(t));
   }
   return s;
@@ -136,7 +143,7 @@ Schedule recursive_doubling_allreduce(Rank p, double bytes)
     for (Rank mask = 1; mask < q; mask *= 2) {
       std::vector<Transfer> t;
       for (Rank i = 0; i < q; ++i)
-        t.push_back({core[i], core[i ^ mask], bytes, 1});
+        t.push_back({core[i], core[i ^ mask], bytes, 1, bytes});
       s.add_step(std::move(t));
     }
   });
@@ -154,7 +161,7 @@ Schedule halving_doubling_allreduce(Rank p, double bytes)
       sizes.push_back(chunk);
       std::vector<Transfer> t;
       for (Rank i = 0; i < q; ++i)
-        t.push_back({core[i], core[i ^ mask], chunk, 1});
+        t.push_back({core[i], core[i ^ mask], chunk, 1, chunk});
       s.add_step(std::move(t));
     }
     Rank mask = 1;
@@ -195,6 +202,29 @@ Schedule direct_alltoall(Rank p, double bytes)
   return s;
 }
 
+Schedule ps_allreduce(Rank p, Rank servers, double bytes)
+{
+  check(p, bytes);
+  if (servers == 0 || servers > p)
+    throw std::invalid_argument("a parameter server all-reduce needs between 1 and p servers");
+  Schedule s(p);
+  if (p == 1)
+    return s;
+  std::vector<Rank> server(servers);
+  for (Rank j = 0; j < servers; ++j)
+    server[j] = static_cast<Rank>(std::uint64_t(j) * p / servers);
+  std::vector<Transfer> push, pull;
+  for (Rank r = 0; r < p; ++r)
+    for (Rank sv : server)
+      if (sv != r) {
+        push.push_back({r, sv, bytes / servers, 1, bytes / servers});
+        pull.push_back({sv, r, bytes / servers, 1});
+      }
+  s.add_step(std::move(push));
+  s.add_step(std::move(pull));
+  return s;
+}
+
 Schedule send_recv(Rank p, double bytes)
 {
   check(p, bytes);
@@ -225,24 +255,24 @@ Schedule torus2d_allreduce(Rank rows, Rank cols, double bytes)
   check(rows * cols, bytes);
   Schedule s(rows * cols);
   const double shard = bytes / cols;
-  auto row_ring = [&](double chunk) {
+  auto row_ring = [&](double chunk, bool reduce) {
     std::vector<Transfer> t;
     for (Rank r = 0; r < rows; ++r)
       for (Rank c = 0; c < cols; ++c)
-        t.push_back({r * cols + c, r * cols + (c + 1) % cols, chunk, 1});
+        t.push_back({r * cols + c, r * cols + (c + 1) % cols, chunk, 1, reduce ? chunk : 0});
     s.add_step(std::move(t));
   };
   for (Rank k = 0; cols > 1 && k < cols - 1; ++k)  // reduce-scatter along rows
-    row_ring(shard);
+    row_ring(shard, true);
   for (Rank k = 0; rows > 1 && k < 2 * (rows - 1); ++k) {  // all-reduce of each shard along columns
     std::vector<Transfer> t;
     for (Rank r = 0; r < rows; ++r)
       for (Rank c = 0; c < cols; ++c)
-        t.push_back({r * cols + c, ((r + 1) % rows) * cols + c, shard / rows, 1});
+        t.push_back({r * cols + c, ((r + 1) % rows) * cols + c, shard / rows, 1, k < rows - 1 ? shard / rows : 0});
     s.add_step(std::move(t));
   }
   for (Rank k = 0; cols > 1 && k < cols - 1; ++k)  // all-gather along rows
-    row_ring(shard);
+    row_ring(shard, false);
   return s;
 }
 
@@ -261,24 +291,25 @@ Schedule hierarchical_allreduce_flows(Rank p, Rank c, double bytes)
   const Rank rows = p / c;
   Schedule s(p);
   const double shard = bytes / c;
-  auto row_phase = [&]() {
+  auto row_phase = [&](bool reduce) {
     std::vector<Transfer> t;
     for (Rank r = 0; r < rows; ++r)
       for (Rank i = 0; i < c; ++i)
-        t.push_back({r * c + i, r * c + (i + 1) % c, shard * (c - 1), c - 1});
+        t.push_back({r * c + i, r * c + (i + 1) % c, shard * (c - 1), c - 1, reduce ? shard * (c - 1) : 0});
     s.add_step(std::move(t));
   };
   if (c > 1)
-    row_phase();
+    row_phase(true);
   if (rows > 1) {
     std::vector<Transfer> t;
     for (Rank r = 0; r < rows; ++r)
       for (Rank i = 0; i < c; ++i)
-        t.push_back({r * c + i, ((r + 1) % rows) * c + i, shard / rows * 2 * (rows - 1), 2 * (rows - 1)});
+        t.push_back({r * c + i, ((r + 1) % rows) * c + i, shard / rows * 2 * (rows - 1), 2 * (rows - 1),
+                     shard / rows * (rows - 1)});
     s.add_step(std::move(t));
   }
   if (c > 1)
-    row_phase();
+    row_phase(false);
   return s;
 }
 
@@ -301,9 +332,10 @@ Schedule as_flows(const Schedule& steps)
     std::map<std::pair<Rank, Rank>, Transfer> merged;
     for (std::size_t j = k; j < end; ++j)
       for (const Transfer& t : steps.step(j)) {
-        auto [it, fresh] = merged.try_emplace({t.src, t.dst}, Transfer{t.src, t.dst, 0, 0});
+        auto [it, fresh] = merged.try_emplace({t.src, t.dst}, Transfer{t.src, t.dst, 0, 0, 0});
         it->second.bytes += t.bytes;
         it->second.messages += t.messages;
+        it->second.reduce_bytes += t.reduce_bytes;
       }
     std::vector<Transfer> out;
     for (const auto& [pair, t] : merged)

@@ -12,8 +12,8 @@ namespace ddlsim::coll {
 Schedule ring_reduce_scatter(Rank p, double bytes);
 /// Ring all-gather of a `bytes` result (bytes/p from each rank).  T = (p-1)(alpha + S/(pB)).
 Schedule ring_allgather(Rank p, double bytes);
-/// The ring reduce-scatter (or all-gather) at flow fidelity: as_flows of the above, built directly.
-Schedule ring_reduce_scatter_flows(Rank p, double bytes);
+/// A ring reduce-scatter (`reduce`) or all-gather at flow fidelity: as_flows of the above, built directly.
+Schedule ring_pass_flows(Rank p, double bytes, bool reduce);
 
 /// Binomial-tree broadcast from rank 0: in step k every rank r < 2^k that has the data sends it
 /// to r + 2^k.  T = ceil(log2 p)(alpha + S/B).
@@ -39,6 +39,12 @@ Schedule pairwise_alltoall(Rank p, double bytes);
 /// Linear (direct) all-to-all: every rank sends bytes/p to every other at once, one step.
 /// On one NIC link per rank: T = alpha + (p-1)/p S/B.
 Schedule direct_alltoall(Rank p, double bytes);
+
+/// Sharded parameter-server all-reduce (BytePS-style), servers co-located with ranks
+/// i * p / servers: push, every rank sends each server its bytes/servers shard (none to itself);
+/// pull, every server sends its reduced shard back. Server links carry (p-1) shards.
+/// With one NIC per rank: T = 2 (alpha + (p-1) S / (servers B)).
+Schedule ps_allreduce(Rank p, Rank servers, double bytes);
 
 /// Point-to-point: rank 0 sends `bytes` to rank 1.  T = alpha + S/B.
 Schedule send_recv(Rank p, double bytes);

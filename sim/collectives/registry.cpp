@@ -30,6 +30,7 @@ const char* to_string(Algorithm a)
   case Algorithm::recursive_doubling: return "recursive_doubling";
   case Algorithm::halving_doubling: return "halving_doubling";
   case Algorithm::hierarchical: return "hierarchical";
+  case Algorithm::ps: return "ps";
   case Algorithm::pairwise: return "pairwise";
   case Algorithm::direct: return "direct";
   case Algorithm::dissemination: return "dissemination";
@@ -47,9 +48,9 @@ const std::vector<std::string_view>& op_names()
 
 const std::vector<std::string_view>& algorithm_names()
 {
-  static const std::vector<std::string_view> names{
-      "ring",          "tree", "recursive_doubling", "halving_doubling", "hierarchical", "pairwise", "direct",
-      "dissemination", "auto"};
+  static const std::vector<std::string_view> names{"ring",          "tree", "recursive_doubling", "halving_doubling",
+                                                   "hierarchical",  "ps",   "pairwise",           "direct",
+                                                   "dissemination", "auto"};
   return names;
 }
 
@@ -57,7 +58,8 @@ std::vector<Algorithm> algorithms_for(Op op)
 {
   switch (op) {
   case Op::allreduce:
-    return {Algorithm::ring, Algorithm::recursive_doubling, Algorithm::halving_doubling, Algorithm::hierarchical};
+    return {Algorithm::ring, Algorithm::recursive_doubling, Algorithm::halving_doubling, Algorithm::hierarchical,
+            Algorithm::ps};
   case Op::reduce_scatter:
   case Op::allgather: return {Algorithm::ring};
   case Op::broadcast:
@@ -105,7 +107,7 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
     if (op == Op::allreduce && a == Algorithm::ring)
       return ring_allreduce(p, bytes, ScheduleFidelity::flow);
     if ((op == Op::reduce_scatter || op == Op::allgather) && a == Algorithm::ring)
-      return ring_reduce_scatter_flows(p, bytes);
+      return ring_pass_flows(p, bytes, op == Op::reduce_scatter);
     if (op == Op::allreduce && a == Algorithm::hierarchical)
       return hierarchical_allreduce_flows(p, g.gpus_per_node, bytes);
   }
@@ -119,6 +121,7 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
     case Algorithm::recursive_doubling: return recursive_doubling_allreduce(p, bytes);
     case Algorithm::halving_doubling: return halving_doubling_allreduce(p, bytes);
     case Algorithm::hierarchical: return hierarchical_allreduce(p, g.gpus_per_node, bytes);
+    case Algorithm::ps: return ps_allreduce(p, g.ps_servers ? g.ps_servers : p, bytes);
     default: return fail();
     }
   case Op::reduce_scatter: return a == Algorithm::ring ? ring_reduce_scatter(p, bytes) : fail();
@@ -151,6 +154,7 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     const double c = g.gpus_per_node, r = p / c;
     return 2 * (c - 1) * (g.alpha_intra_s + S / (c * g.bandwidth_intra)) + 2 * (r - 1) * (alpha + S / (c * r * B));
   }
+  case Algorithm::ps: return 2 * (alpha + (p - 1) * S / ((g.ps_servers ? g.ps_servers : p) * B));
   case Algorithm::tree: return log_ceil * (alpha + S / B);
   case Algorithm::pairwise: return (p - 1) * (alpha + S / (p * B));
   case Algorithm::direct: return op == Op::sendrecv ? alpha + S / B : alpha + (p - 1) / p * S / B;

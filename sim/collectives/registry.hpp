@@ -17,6 +17,7 @@ enum class Algorithm {
   recursive_doubling,
   halving_doubling,
   hierarchical,
+  ps,
   pairwise,
   direct,
   dissemination,
@@ -41,6 +42,7 @@ struct GroupShape {
   Rank gpus_per_node;
   double alpha_intra_s, bandwidth_intra;
   double alpha_inter_s, bandwidth_inter;
+  Rank ps_servers = 0;  ///< ps: servers co-located with ranks; 0 means every rank
 };
 
 /// The schedule of `op` by `algorithm` (not auto) over group.ranks ranks, `bytes` per rank (see

@@ -20,14 +20,14 @@ Schedule ring_allreduce(Rank p, double bytes, ScheduleFidelity fidelity)
       std::vector<Transfer> t;
       t.reserve(p);
       for (Rank r = 0; r < p; ++r)
-        t.push_back({r, (r + 1) % p, chunk, 1});
+        t.push_back({r, (r + 1) % p, chunk, 1, k < p - 1 ? chunk : 0});  // reduce-scatter, then all-gather
       s.add_step(std::move(t));
     }
   } else {
     std::vector<Transfer> t;
     t.reserve(p);
     for (Rank r = 0; r < p; ++r)
-      t.push_back({r, (r + 1) % p, chunk * steps, steps});
+      t.push_back({r, (r + 1) % p, chunk * steps, steps, chunk * (p - 1)});
     s.add_step(std::move(t));
   }
   return s;

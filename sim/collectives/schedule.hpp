@@ -10,7 +10,8 @@
 //
 // A transfer may stand for `messages` back-to-back messages of the same route (flow fidelity):
 // its bytes move as one long flow, and the executor charges the other messages' latency,
-// (messages - 1) * route latency, after the flow ends.
+// (messages - 1) * route latency, after the flow ends. A transfer's `reduce_bytes` are summed by
+// its receiver after it arrives; the executor charges that at the GPU's reduction rate.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -24,6 +25,7 @@ struct Transfer {
   Rank dst;
   double bytes;
   std::uint32_t messages = 1;
+  double reduce_bytes = 0;  ///< bytes the receiver sums into its buffer once this arrives (gamma)
 };
 
 class Schedule {

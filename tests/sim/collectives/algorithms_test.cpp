@@ -61,6 +61,14 @@ const std::vector<Case>& algorithms()
          const double x = q < p ? 2 * (ALPHA + S / BW) : 0;
          return 2 * std::log2(q) * ALPHA + 2 * (q - 1) / q * S / BW + x;
        }},
+      {"parameter server, every rank a server", [](Rank p, double S) { return ps_allreduce(p, p, S); },
+       [](double p, double S) {
+         return 2 * (ALPHA + (p - 1) * S / (p * BW));
+       }},
+      {"parameter server, one server", [](Rank p, double S) { return ps_allreduce(p, 1, S); },
+       [](double p, double S) {
+         return 2 * (ALPHA + (p - 1) * S / BW);
+       }},
       {"pairwise all-to-all", pairwise_alltoall,
        [](double p, double S) {
          return (p - 1) * (ALPHA + S / (p * BW));
@@ -158,7 +166,8 @@ TEST_CASE("flow fidelity merges runs of steps over the same pairs into flows, an
   CHECK(as_flows(hierarchical_allreduce(16, 4, 1e6)).steps() == 3);
   // the directly built flow schedules equal the merged step schedules
   for (auto [a, b] : {std::pair{as_flows(hierarchical_allreduce(24, 4, 1e6)), hierarchical_allreduce_flows(24, 4, 1e6)},
-                      std::pair{as_flows(ring_reduce_scatter(7, 1e6)), ring_reduce_scatter_flows(7, 1e6)}}) {
+                      std::pair{as_flows(ring_reduce_scatter(7, 1e6)), ring_pass_flows(7, 1e6, true)},
+                      std::pair{as_flows(ring_allgather(7, 1e6)), ring_pass_flows(7, 1e6, false)}}) {
     REQUIRE(a.steps() == b.steps());
     for (std::size_t k = 0; k < a.steps(); ++k) {
       REQUIRE(a.step(k).size() == b.step(k).size());
@@ -167,6 +176,7 @@ TEST_CASE("flow fidelity merges runs of steps over the same pairs into flows, an
         CHECK(a.step(k)[i].dst == b.step(k)[i].dst);
         CHECK(a.step(k)[i].messages == b.step(k)[i].messages);
         CHECK(a.step(k)[i].bytes == test::Rel(b.step(k)[i].bytes).epsilon(1e-12));
+        CHECK(a.step(k)[i].reduce_bytes == doctest::Approx(b.step(k)[i].reduce_bytes).epsilon(1e-12));
       }
     }
   }
@@ -198,4 +208,37 @@ TEST_CASE("hierarchical all-reduce: intra-node ring reduce-scatter, inter-node r
   for (Rank r = 0; r < 16; ++r)  // 2(g-1)/g S inside the node, 2(n-1)/n S/g across nodes
     CHECK(h.bytes_sent_by(r) == test::Rel(2 * 3.0 / 4 * 1.6e6 + 2 * 3.0 / 4 * 1.6e6 / 4).epsilon(1e-12));
   CHECK_THROWS_AS(hierarchical_allreduce(10, 4, 1), std::invalid_argument);
+}
+
+TEST_CASE("the reduction (gamma) is charged on the GPU that sums, one buffer at a time")
+{
+  const double gamma = 3.0 / 900e9;  // 900 GB/s of memory bandwidth, 3 bytes of traffic per summed byte
+  const double S = 64e6;
+  for (Rank p : {4U, 6U}) {
+    CAPTURE(p);
+    const double q = 4, lg = 2;  // the power-of-two core: all 4 ranks, or 4 of the 6 (2 extra)
+    const bool extra = p != 4;
+    const auto d = test::durations(test::simulate_in_child(
+        test::flat_star(static_cast<int>(p), BW, LINK_LAT),
+        [&](TaskGraph& g) {
+          return test::add_timed_sequence(
+              g, {ring_allreduce(p, S, ScheduleFidelity::step), ring_allreduce(p, S, ScheduleFidelity::flow),
+                  recursive_doubling_allreduce(p, S), halving_doubling_allreduce(p, S), binomial_reduce(p, S),
+                  ps_allreduce(p, p, S), ring_reduce_scatter(p, S), ring_allgather(p, S)});
+        },
+        Sharing::max_min, gamma));
+    const double ring = 2 * (p - 1) * (ALPHA + S / (p * BW)) + (p - 1) * (S / p) * gamma;
+    CHECK(d[0] == test::Rel(ring).epsilon(1e-6));
+    CHECK(d[1] == test::Rel(ring).epsilon(1e-6));
+    const double hop = ALPHA + S / BW;
+    CHECK(d[2] == test::Rel(lg * (hop + S * gamma) + (extra ? 2 * hop + S * gamma : 0)).epsilon(1e-6));
+    CHECK(d[3] == test::Rel(2 * lg * ALPHA + 2 * (q - 1) / q * S / BW + (q - 1) / q * S * gamma +
+                            (extra ? 2 * hop + S * gamma : 0))
+                      .epsilon(1e-6));
+    CHECK(d[4] == test::Rel(std::ceil(std::log2(p)) * (hop + S * gamma)).epsilon(1e-6));
+    // every rank serves a shard and sums the p-1 copies it receives, one after the other
+    CHECK(d[5] == test::Rel(2 * (ALPHA + (p - 1) * S / (p * BW)) + (p - 1) * (S / p) * gamma).epsilon(1e-6));
+    CHECK(d[6] == test::Rel((p - 1) * (ALPHA + S / (p * BW) + (S / p) * gamma)).epsilon(1e-6));
+    CHECK(d[7] == test::Rel((p - 1) * (ALPHA + S / (p * BW))).epsilon(1e-6));  // all-gather sums nothing
+  }
 }
