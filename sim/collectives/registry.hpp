@@ -56,7 +56,8 @@ double step_messages(Op op, Algorithm algorithm, const GroupShape& group);
 /// Alpha-beta time of `algorithm` on `group`, taking every hop at the inter-node alpha and
 /// bandwidth except the intra-node phases of hierarchical.
 double predicted_seconds(Op op, Algorithm algorithm, const GroupShape& group, double bytes);
-/// The algorithm of least predicted time for `op` (ties: the earlier in algorithms_for).
+/// The algorithm of least predicted time for `op` (ties: the earlier in algorithms_for), among
+/// those a collective library would pick: never ps.
 Algorithm choose_algorithm(Op op, const GroupShape& group, double bytes);
 
 }  // namespace ddlsim::coll
