@@ -1,5 +1,6 @@
 // Contention on real topologies: the reason to simulate rather than use formulas.
 #include "sim/child_process.hpp"
+#include "sim/collectives/registry.hpp"
 #include "sim/executor.hpp"
 #include "sim/platform.hpp"
 #include "topologies/cluster.hpp"
@@ -119,5 +120,53 @@ TEST_CASE("ECMP and d-mod-k on a 1:1 fat-tree: a random permutation takes alpha 
     CHECK(load > 1);
     CHECK(time == test::Rel(alpha + double(load) * BYTES / B).epsilon(1e-9));
     CHECK(time < 6 * ideal);  // the factor bench/README.md and the closing note document
+  }
+}
+
+TEST_CASE("flow fidelity agrees with step fidelity within 5% on a 2:1 oversubscribed fat-tree")
+{
+  // 8 nodes x 8 GPUs, NVSwitch inside, a NIC per GPU on a 2-tier fat-tree of radix 12 at 2:1.
+  topo::NetworkParams n{};
+  n.kind = topo::NetworkKind::fat_tree;
+  n.clos = {2, 12, 2, topo::ClosRouting::d_mod_k, 1, {B, LAT}};
+  const topo::ClusterParams cluster{8, 8, topo::IntraFabric::nvswitch, {300e9, 0.5e-6}, topo::NicPlacement::per_gpu, n};
+  const coll::GroupShape shape{64, 8, 0, 1, 0, 1};
+  const std::vector<double> sizes{1e6, 64e6, 1e9};
+  auto run = [&](coll::Algorithm a, coll::ScheduleFidelity f) {
+    const nlohmann::json out = run_in_child([&]() -> nlohmann::json {
+      const topo::Topology t = topo::make_cluster(cluster);
+      create_engine(Sharing::max_min);
+      const Platform platform(t, Sharing::max_min);
+      TaskGraph g;
+      std::vector<std::uint32_t> ranks(64);
+      std::iota(ranks.begin(), ranks.end(), 0U);
+      std::vector<std::uint32_t> barriers{g.add_join("start")};
+      for (double bytes : sizes) {
+        const auto c = g.add_collective(coll::make_schedule(coll::Op::allreduce, a, shape, bytes, f), ranks, "ar");
+        const auto barrier = g.add_join("barrier");
+        for (auto task : g.collective(c).tasks) {
+          g.add_dependency(barriers.back(), task);
+          g.add_dependency(task, barrier);
+        }
+        barriers.push_back(barrier);
+      }
+      const Timeline tl = execute(g, platform);
+      nlohmann::json d = nlohmann::json::array();
+      for (std::size_t i = 1; i < barriers.size(); ++i)
+        d.push_back(tl.end_seconds[barriers[i]] - tl.end_seconds[barriers[i - 1]]);
+      return d;
+    });
+    return out.get<std::vector<double>>();
+  };
+  for (auto a : {coll::Algorithm::ring, coll::Algorithm::hierarchical}) {
+    const auto step = run(a, coll::ScheduleFidelity::step);
+    const auto flow = run(a, coll::ScheduleFidelity::flow);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      const double diff = flow[i] / step[i] - 1;
+      MESSAGE(std::string(coll::to_string(a))
+              << " all-reduce of " << sizes[i] << " B on a 2:1 fat-tree: step " << step[i] * 1e3 << " ms, flow "
+              << flow[i] * 1e3 << " ms, flow/step - 1 = " << diff);
+      CHECK(std::abs(diff) < 0.05);
+    }
   }
 }
