@@ -3,10 +3,11 @@
 //   star: p single-GPU nodes, each with its NIC, on one switch (contention-free ring);
 //   fat_tree / rail_optimized: p/8 DGX-like nodes (8 GPUs on NVSwitch at 300 GB/s, a NIC per
 //   GPU) on a 3-tier Clos of radix-64 switches, 1:1, d-mod-k routing.
-// usage: ddlsim_bench_ring [--fidelity step|flow] [--topology star|fat_tree|rail_optimized] [p ...]
-//        (default: flow, star, p = 1024 16384)
+// usage: ddlsim_bench_ring [--fidelity step|flow] [--topology star|fat_tree|rail_optimized]
+//                          [--algorithm ring|hierarchical|recursive_doubling|halving_doubling|tree] [p ...]
+//        (default: flow, star, ring, p = 1024 16384); tree is a binomial broadcast, the rest all-reduces.
 #include "sim/child_process.hpp"
-#include "sim/collectives/ring.hpp"
+#include "sim/collective_plan.hpp"
 #include "sim/executor.hpp"
 #include "sim/platform.hpp"
 #include "topologies/cluster.hpp"
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <numeric>
@@ -40,7 +42,8 @@ topo::ClusterParams cluster(topo::NetworkKind kind, std::uint32_t p)
   return c;
 }
 
-nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity, topo::NetworkKind kind)
+nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity, topo::NetworkKind kind,
+                       coll::Algorithm algorithm)
 {
   const auto t0 = std::chrono::steady_clock::now();
   const topo::Topology topology = topo::make_cluster(cluster(kind, p));
@@ -50,13 +53,15 @@ nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity, topo::N
   TaskGraph graph;
   std::vector<std::uint32_t> ranks(p);
   std::iota(ranks.begin(), ranks.end(), 0U);
-  graph.add_collective(coll::ring_allreduce(p, BYTES, fidelity), ranks, "allreduce");
+  const coll::Op op = algorithm == coll::Algorithm::tree ? coll::Op::broadcast : coll::Op::allreduce;
+  const coll::GroupShape shape = group_shape(topology, p, kind == topo::NetworkKind::star ? 1 : 8);
+  graph.add_collective(coll::make_schedule(op, algorithm, shape, BYTES, fidelity), ranks, coll::to_string(op));
   const auto t1 = std::chrono::steady_clock::now();
   const Timeline tl = execute(graph, platform);
   const auto t2 = std::chrono::steady_clock::now();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  // Closed form for the contention-free star only (alpha = two links).
+  // Closed form of the ring all-reduce on the contention-free star only (alpha = two links).
   const double expected = 2.0 * (p - 1) * (2 * LINK_LATENCY + BYTES / p / BANDWIDTH);
   return {{"p", p},
           {"topology_s", std::chrono::duration<double>(tb - t0).count()},
@@ -76,11 +81,21 @@ int main(int argc, char** argv)
   coll::ScheduleFidelity fidelity = coll::ScheduleFidelity::flow;
   std::vector<std::uint32_t> sizes;
   topo::NetworkKind kind = topo::NetworkKind::star;
+  coll::Algorithm algorithm = coll::Algorithm::ring;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--fidelity" && i + 1 < argc) {
       const std::string f = argv[++i];
       fidelity = f == "step" ? coll::ScheduleFidelity::step : coll::ScheduleFidelity::flow;
+    } else if (a == "--algorithm" && i + 1 < argc) {
+      const std::string name = argv[++i];
+      const auto& names = coll::algorithm_names();
+      const auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end()) {
+        std::fprintf(stderr, "unknown algorithm %s\n", name.c_str());
+        return 2;
+      }
+      algorithm = static_cast<coll::Algorithm>(it - names.begin());
     } else if (a == "--topology" && i + 1 < argc) {
       const std::string t = argv[++i];
       kind = t == "fat_tree"         ? topo::NetworkKind::fat_tree
@@ -92,12 +107,13 @@ int main(int argc, char** argv)
   }
   if (sizes.empty())
     sizes = {1024, 16384};
-  std::printf("ring all-reduce, 1 GiB per rank, %s, %s fidelity\n", topo::to_string(kind),
+  std::printf("%s %s, 1 GiB per rank, %s, %s fidelity\n", coll::to_string(algorithm),
+              algorithm == coll::Algorithm::tree ? "broadcast" : "all-reduce", topo::to_string(kind),
               fidelity == coll::ScheduleFidelity::flow ? "flow" : "step");
   std::printf("%8s %8s %12s %12s %10s %10s %10s %14s %12s %14s\n", "GPUs", "links", "transfers", "topology (s)",
               "setup (s)", "run (s)", "wall (s)", "peak RSS (MiB)", "sim/formula-1", "simulated (s)");
   for (std::uint32_t p : sizes) {
-    const nlohmann::json r = run_in_child([&] { return one_run(p, fidelity, kind); });
+    const nlohmann::json r = run_in_child([&] { return one_run(p, fidelity, kind, algorithm); });
     const double setup = r["setup_s"].get<double>(), run = r["run_s"].get<double>();
     std::printf("%8u %8zu %12llu %12.3f %10.3f %10.3f %10.3f %14.1f %12.1e %14.6f\n", p, r["links"].get<std::size_t>(),
                 r["transfers"].get<unsigned long long>(), r["topology_s"].get<double>(), setup, run, setup + run,
