@@ -1,3 +1,4 @@
+#include "approx.hpp"
 #include "sim/collectives/ring.hpp"
 #include "sim/error.hpp"
 #include "sim_helpers.hpp"
@@ -65,4 +66,36 @@ TEST_CASE("a simulation that crashes in its child process is reported, and the n
   CHECK_THROWS_WITH_AS(run_in_child([]() -> nlohmann::json { std::abort(); }), doctest::Contains("killed by signal"),
                        SimulationError);
   CHECK(run_in_child([] { return nlohmann::json(42); }) == 42);
+}
+
+TEST_CASE("collectives run over any subset of ranks, concurrently, and contend where they share links")
+{
+  // 2 nodes x 4 GPUs sharing one 10 GB/s NIC per node. Two rings over disjoint groups: {0, 4} and
+  // {1, 5} (each crosses the nodes), then {0, 1} and {2, 3} (each inside node 0).
+  const topo::StarParams star{2, 4, topo::IntraFabric::nvswitch, {100e9, 0.5e-6}, {10e9, 1e-6}, false};
+  const double S = 1e9;
+  const auto ends = test::simulate_in_child(star, [&](TaskGraph& g) {
+    const auto a = g.add_collective(coll::ring_allreduce(2, S, coll::ScheduleFidelity::step), {0, 4}, "a");
+    const auto b = g.add_collective(coll::ring_allreduce(2, S, coll::ScheduleFidelity::step), {1, 5}, "b");
+    const auto lone = g.add_join("after");
+    for (auto c : {a, b})
+      for (auto t : g.collective(c).tasks)
+        g.add_dependency(t, lone);
+    const auto c = g.add_collective(coll::ring_allreduce(2, S, coll::ScheduleFidelity::step), {0, 1}, "c");
+    const auto d = g.add_collective(coll::ring_allreduce(2, S, coll::ScheduleFidelity::step), {2, 3}, "d");
+    for (auto x : {c, d})
+      for (auto t : g.collective(x).tasks)
+        g.add_dependency(lone, t);
+    return std::vector<std::uint32_t>{g.collective(a).tasks[0], g.collective(b).tasks[1], lone,
+                                      g.collective(c).tasks[0], g.collective(d).tasks[1]};
+  });
+  // Inter-node: both rings push S/2 per step through each NIC direction: twice the time of one ring.
+  const double inter_alpha = 2 * 0.5e-6 + 2 * 1e-6;
+  const double shared = 2 * (inter_alpha + 2 * (S / 2) / 10e9);
+  CHECK(ends[0] == test::Rel(shared).epsilon(1e-9));
+  CHECK(ends[1] == test::Rel(shared).epsilon(1e-9));
+  // Inside node 0 the two rings use different GPU links: no contention.
+  const double intra = 2 * (1e-6 + (S / 2) / 100e9);
+  CHECK(ends[3] - ends[2] == test::Rel(intra).epsilon(1e-9));
+  CHECK(ends[4] - ends[2] == test::Rel(intra).epsilon(1e-9));
 }
