@@ -71,9 +71,16 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     std::string policy = w.at("policy").get<std::string>();
     if (policy == "wfbp")
       policy += fmt::format(" with {} buckets", bytes_text(w.at("bucket_bytes")));
-    out += fmt::format("  workload            data-parallel x{}, batch {} per GPU, ring all-reduce, {}, "
+    std::string algorithm = w.at("algorithm").get<std::string>();
+    if (algorithm == "auto") {
+      std::string used;
+      for (const auto& a : w.at("algorithms_used"))
+        used += (used.empty() ? "" : ", ") + a.get<std::string>();
+      algorithm += " (" + used + ")";
+    }
+    out += fmt::format("  workload            data-parallel x{}, batch {} per GPU, {} all-reduce, {}, "
                        "{} all-reduces per iteration, {} fidelity\n",
-                       w.at("data_parallel").get<int>(), w.at("batch_per_gpu").get<int>(), policy,
+                       w.at("data_parallel").get<int>(), w.at("batch_per_gpu").get<int>(), algorithm, policy,
                        w.at("collectives_per_iteration").get<int>(), w.at("fidelity").get<std::string>());
     out += fmt::format("  iteration time      {} (mean of {}; min {}, max {})\n", seconds_text(mean),
                        w.at("iterations").get<int>(), seconds_text(it.at("min")), seconds_text(it.at("max")));

@@ -114,3 +114,21 @@ TEST_CASE("auto fidelity: step for small rings, flow above 65,536 messages per c
   CHECK(choose_fidelity(Fidelity::step, 1e12) == coll::ScheduleFidelity::step);
   CHECK(choose_fidelity(Fidelity::flow, 1) == coll::ScheduleFidelity::flow);
 }
+
+TEST_CASE("training with algorithm auto reports its pick per bucket and is no slower than the ring")
+{
+  auto with_algorithm = [](const std::string& algorithm) {
+    Scenario s = flat_training(16, R"({"policy": "wfbp", "bucket": "0B"})");
+    s.training.algorithm = algorithm == "auto" ? coll::Algorithm::auto_ : coll::Algorithm::ring;
+    return s;
+  };
+  const nlohmann::json automatic = run_in_child([&] { return simulate(with_algorithm("auto")).report; });
+  const nlohmann::json ring = run_in_child([&] { return simulate(with_algorithm("ring")).report; });
+  const auto& used = automatic["workload"]["algorithms_used"];
+  CHECK(used.size() == 107);  // one all-reduce per layer with parameters
+  bool latency_pick = false;
+  for (const auto& a : used)
+    latency_pick = latency_pick || a == "recursive_doubling" || a == "halving_doubling";
+  CHECK(latency_pick);  // small per-layer gradients are latency-bound
+  CHECK(automatic["iteration_time_s"]["mean"].get<double>() <= ring["iteration_time_s"]["mean"].get<double>());
+}
