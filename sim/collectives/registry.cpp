@@ -169,7 +169,7 @@ Algorithm choose_algorithm(Op op, const GroupShape& g, double bytes)
   Algorithm best = algorithms_for(op).front();
   double best_seconds = predicted_seconds(op, best, g, bytes);
   for (Algorithm a : algorithms_for(op)) {
-        if (a == Algorithm::hierarchical && (g.gpus_per_node < 2 || g.ranks % g.gpus_per_node != 0))
+    if (a == Algorithm::hierarchical && (g.gpus_per_node < 2 || g.ranks % g.gpus_per_node != 0))
       continue;
     if (a == Algorithm::ps)
       continue;  // an architecture the user chooses (p(p-1) flows), not a library's automatic pick
