@@ -21,6 +21,10 @@ coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages)
 coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::uint32_t gpus_per_node)
 {
   coll::GroupShape g{ranks, gpus_per_node, 0, 1, 0, 1};
+  if (t.aggregator_count() > 0) {
+    g.aggregator = static_cast<std::uint32_t>(t.gpu_count());
+    g.aggregator_reduce_bytes_per_s = t.aggregator_reduce_bytes_per_s(0);
+  }
   if (ranks < 2)
     return g;
   const std::uint32_t inside = gpus_per_node > 1 ? 1 : 0;
@@ -38,7 +42,7 @@ PlannedCollective plan_collective(coll::Op op, coll::Algorithm requested, Fideli
   const coll::Algorithm algorithm =
       requested == coll::Algorithm::auto_ ? coll::choose_algorithm(op, group, bytes) : requested;
   const coll::ScheduleFidelity f = choose_fidelity(fidelity, coll::step_messages(op, algorithm, group));
-  return {coll::make_schedule(op, algorithm, group, bytes, f), algorithm, f};
+  return {coll::make_schedule(op, algorithm, group, bytes, f), coll::schedule_hosts(algorithm, group), algorithm, f};
 }
 
 }  // namespace ddlsim

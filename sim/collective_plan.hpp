@@ -16,7 +16,8 @@ coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages);
 
 struct PlannedCollective {
   coll::Schedule schedule;
-  coll::Algorithm algorithm;  ///< never auto
+  std::vector<std::uint32_t> hosts;  ///< schedule rank -> simulated host (GPU rank, or the aggregating switch)
+  coll::Algorithm algorithm;         ///< never auto
   coll::ScheduleFidelity fidelity;
 };
 

@@ -98,6 +98,7 @@ private:
     std::uint32_t step;
     std::uint32_t index;  ///< within the step
     sg4::CommPtr comm;
+    double start_seconds;
   };
 
   static double now() { return sg4::Engine::get_clock(); }
@@ -222,7 +223,7 @@ private:
     sg4::CommPtr comm = sg4::Comm::sendto_init(platform_.host(inst.ranks[t.src]), platform_.host(inst.ranks[t.dst]));
     comm->set_payload_size(static_cast<std::uint64_t>(units));
     comm->set_data(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot) + 1));
-    flights_[slot] = {c, k, index, comm};
+    flights_[slot] = {c, k, index, comm, now()};
     ++timeline_.transfers;
     comm->start();
   }
@@ -249,11 +250,19 @@ private:
     double done = now();
     if (t.messages > 1)
       done += (t.messages - 1) * platform_.topology().route_latency_seconds(inst.ranks[t.src], inst.ranks[t.dst]);
-    const double reduce = t.reduce_bytes * options_.reduce_seconds_per_byte;
+    // A GPU sums a message once it has arrived; an aggregating switch sums it as it streams
+    // through (SHARP), from the moment it starts arriving. Either sums one message at a time.
+    const topo::Topology& topology = platform_.topology();
+    const std::uint32_t receiver = inst.ranks[t.dst];
+    const bool in_network = receiver >= topology.gpu_count();
+    const double reduce =
+        t.reduce_bytes * (in_network ? 1.0 / topology.aggregator_reduce_bytes_per_s(receiver - topology.gpu_count())
+                                     : options_.reduce_seconds_per_byte);
     if (reduce > 0) {
-      double& free_at = reducing_until_[inst.ranks[t.dst]];
-      done = std::max(done, free_at) + reduce;
-      free_at = done;
+      double& free_at = reducing_until_[receiver];
+      const double begin = std::max(in_network ? f.start_seconds : done, free_at);
+      free_at = begin + reduce;
+      done = std::max(done, free_at);
     }
     if (done > now()) {
       ++timeline_.timers;
@@ -281,7 +290,7 @@ private:
   const TaskGraph& g_;
   const Platform& platform_;
   ExecOptions options_;
-  std::vector<double> reducing_until_ = std::vector<double>(platform_.topology().gpu_count(), 0.0);
+  std::vector<double> reducing_until_ = std::vector<double>(platform_.topology().host_count(), 0.0);
   std::vector<std::uint32_t> predecessors_;
   std::vector<CollectiveState> collectives_;
   std::deque<std::uint32_t> ready_;

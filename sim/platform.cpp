@@ -79,9 +79,9 @@ Platform::Platform(const topo::Topology& topology, Sharing sharing)
 {
   auto* zone = new TopologyZone("ddlsim", topology);  // owned by the engine from here on
   sg4::NetZone* iface = zone->get_iface();
-  hosts_.reserve(topology.gpu_count());
-  for (std::uint32_t r = 0; r < topology.gpu_count(); ++r) {
-    sg4::Host* h = iface->create_host(topology.graph()[topology.gpu(r)].name, HOST_SPEED_FLOPS)->seal();
+  hosts_.reserve(topology.host_count());
+  for (std::uint32_t r = 0; r < topology.host_count(); ++r) {
+    sg4::Host* h = iface->create_host(topology.graph()[topology.host(r)].name, HOST_SPEED_FLOPS)->seal();
     if (h->get_netpoint()->id() != r)
       throw SimulationError("platform: host netpoints are not in rank order");
     hosts_.push_back(h);

@@ -20,8 +20,8 @@ simgrid::s4u::Engine& create_engine(Sharing sharing);
 
 class TopologyZone;
 
-/// Hosts (one per GPU, in rank order) and links (two per topology edge, one per direction) in a
-/// routing zone that asks the topology for each route: O(links) memory at any scale.
+/// Hosts (one per GPU, in rank order, then one per aggregating switch) and links (two per topology edge, one per
+/// direction) in a routing zone that asks the topology for each route: O(links) memory at any scale.
 class Platform {
 public:
   Platform(const topo::Topology& topology, Sharing sharing);

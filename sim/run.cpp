@@ -137,7 +137,8 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
   std::vector<PlannedCollective> plans;
   for (double bytes : c.sizes_bytes) {
     plans.push_back(plan_collective(c.op, c.algorithm, c.fidelity, shape, bytes));
-    const std::uint32_t col = g.add_collective(std::move(plans.back().schedule), group, coll::to_string(c.op));
+    const std::uint32_t col =
+        g.add_collective(std::move(plans.back().schedule), plans.back().hosts, coll::to_string(c.op));
     const std::uint32_t barrier = g.add_join("barrier");
     for (std::uint32_t task : g.collective(col).tasks) {
       g.add_dependency(barriers.back(), task);

@@ -85,7 +85,10 @@ NetworkConfig parse_network(const JsonNode& net)
   NetworkConfig n{};
   n.topology = static_cast<topo::NetworkKind>(net.choice_or("topology", TOPOLOGY_NAMES, 0));
   switch (n.topology) {
-  case topo::NetworkKind::star: net.allow_keys({"topology", "link", "sharing"}); break;
+  case topo::NetworkKind::star:
+    net.allow_keys({"topology", "link", "sharing", "switch_reduction"});
+    n.switch_reduce_bytes_per_s = net.quantity_or("switch_reduction", Dimension::bytes_per_s, 0, Bound::positive);
+    break;
   case topo::NetworkKind::fat_tree:
   case topo::NetworkKind::rail_optimized:
     net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing", "planes"});
@@ -357,6 +360,12 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     }
   }
 
+  const coll::Algorithm algorithm = s.kind == WorkloadKind::training ? s.training.algorithm : s.collective.algorithm;
+  if (algorithm == coll::Algorithm::in_network && !(s.cluster.network.switch_reduce_bytes_per_s > 0)) {
+    const JsonNode w = root.child("workload");
+    (s.kind == WorkloadKind::training ? w.child("architecture").child("algorithm") : w.child("algorithm"))
+        .fail("in_network needs a switch that reduces: a star network with 'switch_reduction' (its summing rate)");
+  }
   s.output = {"out/" + s.name, false};
   if (auto out = root.optional_child("output")) {
     out->allow_keys({"dir", "trace"});
@@ -385,7 +394,10 @@ nlohmann::json network_json(const NetworkConfig& n)
   nlohmann::json j = {
       {"topology", topo::to_string(n.topology)}, {"link", link_json(n.link)}, {"sharing", to_string(n.sharing)}};
   switch (n.topology) {
-  case topo::NetworkKind::star: break;
+  case topo::NetworkKind::star:
+    if (n.switch_reduce_bytes_per_s > 0)
+      j["switch_reduction"] = format_quantity(n.switch_reduce_bytes_per_s, Dimension::bytes_per_s);
+    break;
   case topo::NetworkKind::fat_tree:
   case topo::NetworkKind::rail_optimized:
     j["tiers"] = n.tiers;
@@ -481,6 +493,7 @@ topo::ClusterParams cluster_params(const ClusterConfig& c, std::uint64_t seed)
   }
   p.network.kind = n.topology;
   p.network.link = link;
+  p.network.switch_reduce_bytes_per_s = n.switch_reduce_bytes_per_s;
   p.network.clos = {n.tiers, n.radix, n.oversubscription, n.routing, seed, link, n.planes};
   p.network.torus = {n.dims, link};
   p.network.dragonfly = {n.groups, n.routers_per_group, n.hosts_per_router, n.global_links_per_router, link};

@@ -39,6 +39,7 @@ struct NetworkConfig {
   topo::NetworkKind topology;
   LinkConfig link;  ///< every network link, NICs included (custom links may override it)
   Sharing sharing;
+  double switch_reduce_bytes_per_s;  ///< star: in-network reduction rate of the switch (0: none)
   // fat_tree and rail_optimized
   int tiers;
   int radix;

@@ -94,7 +94,7 @@ TrainingPlan build_training(const Scenario& s, const model::Model& model, const 
           plan.fidelity = planned.fidelity;
       }
       const std::uint32_t c =
-          g.add_collective(std::move(planned.schedule), group, "allreduce bucket " + std::to_string(b));
+          g.add_collective(std::move(planned.schedule), planned.hosts, "allreduce bucket " + std::to_string(b));
       for (std::uint32_t r = 0; r < p; ++r) {
         const std::uint32_t part = g.collective(c).tasks[r];
         g.add_dependency(compute[r], part);

@@ -153,8 +153,16 @@ Topology make_cluster(const ClusterParams& p)
   }
 
   EndpointRouteFn network;
+  // A star whose switch reduces: build_star adds the switch, then NIC e as link first_nic + e.
+  const auto first_nic = static_cast<std::uint32_t>(t.link_count());
+  const auto star_switch = static_cast<Vertex>(boost::num_vertices(t.graph()));
+  const bool aggregating = p.network.kind == NetworkKind::star && p.network.switch_reduce_bytes_per_s > 0;
   switch (p.network.kind) {
-  case NetworkKind::star: network = build_star(t, endpoints, p.network.link); break;
+  case NetworkKind::star:
+    network = build_star(t, endpoints, p.network.link);
+    if (aggregating)
+      t.add_aggregator(star_switch, p.network.switch_reduce_bytes_per_s);
+    break;
   case NetworkKind::fat_tree: network = build_fat_tree(t, endpoints, p.network.clos); break;
   case NetworkKind::rail_optimized:
     network = build_rail_optimized(t, endpoints, p.gpus_per_node, p.network.clos);
@@ -166,9 +174,35 @@ Topology make_cluster(const ClusterParams& p)
 
   // Links were added from the GPU side (or the lower tier) first: "forward" points away from the GPU.
   const auto endpoints_per_node = p.endpoints() / n;
+  const std::uint32_t aggregator = n * g;  // host index of the star switch, when it reduces
   t.set_routing([=](std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out) {
     if (src == dst)
       return;
+    if (aggregating && (src == aggregator || dst == aggregator)) {
+      // GPU -> (its node switch ->) its NIC up to the switch, or the same way down.
+      const std::uint32_t gpu = src == aggregator ? dst : src;
+      const bool up = gpu == src;
+      const std::uint32_t node = gpu / g, local = gpu % g;
+      std::uint32_t endpoint = gpu;
+      if (nics == NicPlacement::per_pcie_switch)
+        endpoint = node * endpoints_per_node + local / per_switch;
+      else if (nics == NicPlacement::per_node)
+        endpoint = node;
+      std::vector<Hop> path;
+      if (nics != NicPlacement::per_gpu) {
+        path.push_back({gpu_link[gpu], true});
+        if (nics == NicPlacement::per_node && S > 1)
+          path.push_back({uplink[node * S + local / per_switch], true});
+      }
+      path.push_back({first_nic + endpoint, true});
+      if (up) {
+        out.insert(out.end(), path.begin(), path.end());
+      } else {
+        for (auto it = path.rbegin(); it != path.rend(); ++it)
+          out.push_back({it->edge, !it->forward});
+      }
+      return;
+    }
     const std::uint32_t src_node = src / g, dst_node = dst / g;
     const std::uint32_t si = src % g, di = dst % g;
     if (src_node == dst_node) {

@@ -16,6 +16,8 @@ const char* to_string(IntraFabric fabric);
 struct NetworkParams {
   NetworkKind kind;
   LinkSpec link;  ///< star: every NIC link; the others carry their own copy in their params
+  /// star: > 0 makes the switch an aggregator (host gpus) that sums this many bytes per second
+  double switch_reduce_bytes_per_s = 0;
   ClosParams clos;
   TorusParams torus;
   DragonflyParams dragonfly;

@@ -28,6 +28,14 @@ Vertex Topology::add_gpu(const std::string& name)
   return v;
 }
 
+std::uint32_t Topology::add_aggregator(Vertex router, double reduce_bytes_per_s)
+{
+  if (!(reduce_bytes_per_s > 0))
+    throw std::invalid_argument("an aggregating switch needs a positive reduction rate");
+  aggregators_.emplace_back(router, reduce_bytes_per_s);
+  return static_cast<std::uint32_t>(gpus_.size() + aggregators_.size() - 1);
+}
+
 Vertex Topology::add_router(const std::string& name)
 {
   return boost::add_vertex(VertexProps{VertexKind::router, name}, graph_);

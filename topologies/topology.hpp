@@ -41,7 +41,7 @@ struct Hop {
   bool forward;
 };
 
-/// Appends to `out` the hops of the route from GPU rank `src` to GPU rank `dst`.
+/// Appends to `out` the hops of the route from host `src` to host `dst` (GPUs by rank, then aggregators).
 using RouteFn = std::function<void(std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out)>;
 
 class Topology {
@@ -52,6 +52,19 @@ public:
   std::uint32_t add_link(Vertex a, Vertex b, const std::string& name, double bandwidth_bytes_per_s,
                          double latency_seconds, Tier tier);
   void set_routing(RouteFn route) { route_ = std::move(route); }
+  /// A switch that can sum the data passing through it (SHARP / SwitchML style). It becomes a
+  /// simulated host with index gpu_count() + its number, so routes and schedules reach it like a
+  /// GPU; `reduce_bytes_per_s` is the rate at which it sums incoming bytes.
+  std::uint32_t add_aggregator(Vertex router, double reduce_bytes_per_s);
+  std::size_t aggregator_count() const { return aggregators_.size(); }
+  Vertex aggregator(std::uint32_t index) const { return aggregators_.at(index).first; }
+  double aggregator_reduce_bytes_per_s(std::uint32_t index) const { return aggregators_.at(index).second; }
+  /// GPUs, then aggregators: every simulated host.
+  std::size_t host_count() const { return gpus_.size() + aggregators_.size(); }
+  Vertex host(std::uint32_t index) const
+  {
+    return index < gpus_.size() ? gpus_[index] : aggregators_.at(index - gpus_.size()).first;
+  }
 
   const Graph& graph() const { return graph_; }
   std::size_t gpu_count() const { return gpus_.size(); }
@@ -73,6 +86,7 @@ public:
 private:
   Graph graph_;
   std::vector<Vertex> gpus_;
+  std::vector<std::pair<Vertex, double>> aggregators_;
   std::vector<Edge> edges_;
   RouteFn route_;
 };

@@ -225,6 +225,49 @@ Schedule ps_allreduce(Rank p, Rank servers, double bytes)
   return s;
 }
 
+Schedule in_network_allreduce(Rank p, double bytes, Rank chunks)
+{
+  check(p, bytes);
+  if (chunks == 0)
+    throw std::invalid_argument("an in-network all-reduce needs at least one chunk");
+  Schedule s(p + 1);
+  const double piece = bytes / chunks;
+  for (Rank k = 0; k <= chunks; ++k) {
+    std::vector<Transfer> t;
+    for (Rank r = 0; r < p; ++r) {
+      if (k < chunks)
+        t.push_back({r, p, piece, 1, piece});
+      if (k > 0)
+        t.push_back({p, r, piece, 1, 0});
+    }
+    s.add_step(std::move(t));
+  }
+  return s;
+}
+
+Schedule in_network_allreduce_flows(Rank p, double bytes, Rank chunks)
+{
+  check(p, bytes);
+  if (chunks == 0)
+    throw std::invalid_argument("an in-network all-reduce needs at least one chunk");
+  Schedule s(p + 1);
+  const double piece = bytes / chunks;
+  std::vector<Transfer> first, middle, last;
+  for (Rank r = 0; r < p; ++r) {
+    first.push_back({r, p, piece, 1, piece});
+    if (chunks > 1) {
+      middle.push_back({r, p, piece * (chunks - 1), chunks - 1, piece * (chunks - 1)});
+      middle.push_back({p, r, piece * (chunks - 1), chunks - 1, 0});
+    }
+    last.push_back({p, r, piece, 1, 0});
+  }
+  s.add_step(std::move(first));
+  if (chunks > 1)
+    s.add_step(std::move(middle));
+  s.add_step(std::move(last));
+  return s;
+}
+
 Schedule send_recv(Rank p, double bytes)
 {
   check(p, bytes);

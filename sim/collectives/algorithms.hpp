@@ -46,6 +46,17 @@ Schedule direct_alltoall(Rank p, double bytes);
 /// With one NIC per rank: T = 2 (alpha + (p-1) S / (servers B)).
 Schedule ps_allreduce(Rank p, Rank servers, double bytes);
 
+/// In-network all-reduce (SHARP, SwitchML): ranks 0..p-1 are GPUs, rank p the switch that sums.
+/// The buffer goes in `chunks` pieces: in step k every GPU sends piece k up and the switch sends
+/// the sum of piece k-1 down, so each GPU sends and receives S once (a ring: 2(p-1)/p S).
+/// With one link of latency l and bandwidth B from each GPU to the switch, which sums R bytes/s
+/// as the data streams in (the executor starts an aggregator's summing when a piece starts to
+/// arrive), with c = S / chunks: T = chunks * max(l + c/B, p c/R) + l + c/B.
+Schedule in_network_allreduce(Rank p, double bytes, Rank chunks);
+/// Its flow fidelity (as_flows of the above, built directly): first piece up, the rest up and
+/// down at once, last piece down.
+Schedule in_network_allreduce_flows(Rank p, double bytes, Rank chunks);
+
 /// Point-to-point: rank 0 sends `bytes` to rank 1.  T = alpha + S/B.
 Schedule send_recv(Rank p, double bytes);
 

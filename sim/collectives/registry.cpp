@@ -2,6 +2,7 @@
 
 #include "sim/collectives/algorithms.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -31,6 +32,7 @@ const char* to_string(Algorithm a)
   case Algorithm::halving_doubling: return "halving_doubling";
   case Algorithm::hierarchical: return "hierarchical";
   case Algorithm::ps: return "ps";
+  case Algorithm::in_network: return "in_network";
   case Algorithm::pairwise: return "pairwise";
   case Algorithm::direct: return "direct";
   case Algorithm::dissemination: return "dissemination";
@@ -48,9 +50,10 @@ const std::vector<std::string_view>& op_names()
 
 const std::vector<std::string_view>& algorithm_names()
 {
-  static const std::vector<std::string_view> names{"ring",          "tree", "recursive_doubling", "halving_doubling",
-                                                   "hierarchical",  "ps",   "pairwise",           "direct",
-                                                   "dissemination", "auto"};
+  static const std::vector<std::string_view> names{
+      "ring", "tree",       "recursive_doubling", "halving_doubling", "hierarchical",
+      "ps",   "in_network", "pairwise",           "direct",           "dissemination",
+      "auto"};
   return names;
 }
 
@@ -59,7 +62,7 @@ std::vector<Algorithm> algorithms_for(Op op)
   switch (op) {
   case Op::allreduce:
     return {Algorithm::ring, Algorithm::recursive_doubling, Algorithm::halving_doubling, Algorithm::hierarchical,
-            Algorithm::ps};
+            Algorithm::ps,   Algorithm::in_network};
   case Op::reduce_scatter:
   case Op::allgather: return {Algorithm::ring};
   case Op::broadcast:
@@ -88,12 +91,29 @@ double busbw_factor(Op op, Rank n)
   return 0;
 }
 
+Rank in_network_chunks(double bytes)
+{
+  const double chunks = std::ceil(bytes / IN_NETWORK_CHUNK_BYTES);
+  return static_cast<Rank>(std::clamp(chunks, 1.0, double(IN_NETWORK_MAX_CHUNKS)));
+}
+
+std::vector<std::uint32_t> schedule_hosts(Algorithm a, const GroupShape& g)
+{
+  std::vector<std::uint32_t> hosts(g.ranks);
+  for (Rank r = 0; r < g.ranks; ++r)
+    hosts[r] = r;
+  if (a == Algorithm::in_network)
+    hosts.push_back(g.aggregator);
+  return hosts;
+}
+
 double step_messages(Op op, Algorithm a, const GroupShape& g)
 {
   const double p = g.ranks, c = g.gpus_per_node, lg = std::ceil(std::log2(std::max(p, 1.0)));
   switch (a) {
   case Algorithm::ring: return (op == Op::allreduce ? 2 : 1) * p * (p - 1);
   case Algorithm::hierarchical: return p * (2 * (c - 1) + 2 * (p / c - 1));
+  case Algorithm::in_network: return 2 * p * IN_NETWORK_MAX_CHUNKS;
   case Algorithm::pairwise:
   case Algorithm::direct: return op == Op::sendrecv ? 1 : p * (p - 1);
   default: return p * (lg + 2);
@@ -110,6 +130,8 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
       return ring_pass_flows(p, bytes, op == Op::reduce_scatter);
     if (op == Op::allreduce && a == Algorithm::hierarchical)
       return hierarchical_allreduce_flows(p, g.gpus_per_node, bytes);
+    if (op == Op::allreduce && a == Algorithm::in_network && g.aggregator != GroupShape::NO_AGGREGATOR)
+      return in_network_allreduce_flows(p, bytes, in_network_chunks(bytes));
   }
   auto fail = [&]() -> Schedule {
     throw std::invalid_argument(std::string("no ") + to_string(a) + " algorithm for " + to_string(op));
@@ -122,6 +144,10 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
     case Algorithm::halving_doubling: return halving_doubling_allreduce(p, bytes);
     case Algorithm::hierarchical: return hierarchical_allreduce(p, g.gpus_per_node, bytes);
     case Algorithm::ps: return ps_allreduce(p, g.ps_servers ? g.ps_servers : p, bytes);
+    case Algorithm::in_network:
+      if (g.aggregator == GroupShape::NO_AGGREGATOR)
+        throw std::invalid_argument("in_network needs a switch that reduces (cluster.network.switch_reduction)");
+      return in_network_allreduce(p, bytes, in_network_chunks(bytes));
     default: return fail();
     }
   case Op::reduce_scatter: return a == Algorithm::ring ? ring_reduce_scatter(p, bytes) : fail();
@@ -155,6 +181,10 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     return 2 * (c - 1) * (g.alpha_intra_s + S / (c * g.bandwidth_intra)) + 2 * (r - 1) * (alpha + S / (c * r * B));
   }
   case Algorithm::ps: return 2 * (alpha + (p - 1) * S / ((g.ps_servers ? g.ps_servers : p) * B));
+  case Algorithm::in_network: {
+    const double chunks = in_network_chunks(S), c = S / chunks, hop = alpha / 2 + c / B;
+    return chunks * std::max(hop, p * c / g.aggregator_reduce_bytes_per_s) + hop;
+  }
   case Algorithm::tree: return log_ceil * (alpha + S / B);
   case Algorithm::pairwise: return (p - 1) * (alpha + S / (p * B));
   case Algorithm::direct: return op == Op::sendrecv ? alpha + S / B : alpha + (p - 1) / p * S / B;
@@ -173,6 +203,8 @@ Algorithm choose_algorithm(Op op, const GroupShape& g, double bytes)
       continue;
     if (a == Algorithm::ps)
       continue;  // an architecture the user chooses (p(p-1) flows), not a library's automatic pick
+    if (a == Algorithm::in_network && g.aggregator == GroupShape::NO_AGGREGATOR)
+      continue;
     const double t = predicted_seconds(op, a, g, bytes);
     if (t < best_seconds) {
       best = a;

@@ -18,6 +18,7 @@ enum class Algorithm {
   halving_doubling,
   hierarchical,
   ps,
+  in_network,
   pairwise,
   direct,
   dissemination,
@@ -43,7 +44,20 @@ struct GroupShape {
   double alpha_intra_s, bandwidth_intra;
   double alpha_inter_s, bandwidth_inter;
   Rank ps_servers = 0;  ///< ps: servers co-located with ranks; 0 means every rank
+  /// in_network: host index of a switch that sums (NO_AGGREGATOR when none) and its rate
+  std::uint32_t aggregator = NO_AGGREGATOR;
+  double aggregator_reduce_bytes_per_s = 0;
+  static constexpr std::uint32_t NO_AGGREGATOR = UINT32_MAX;
 };
+
+/// in_network sends the buffer in pieces of this size (at most IN_NETWORK_MAX_CHUNKS pieces).
+constexpr double IN_NETWORK_CHUNK_BYTES = 1024.0 * 1024;
+constexpr Rank IN_NETWORK_MAX_CHUNKS = 1024;
+Rank in_network_chunks(double bytes);
+
+/// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs, and in_network's
+/// extra rank p is the aggregating switch.
+std::vector<std::uint32_t> schedule_hosts(Algorithm algorithm, const GroupShape& group);
 
 /// The schedule of `op` by `algorithm` (not auto) over group.ranks ranks, `bytes` per rank (see
 /// algorithms.hpp), at step or flow fidelity. Flow schedules of rings and hierarchical are built

@@ -1,5 +1,8 @@
+#include "sim/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
+#include "sim/collectives/registry.hpp"
 #include "sim_helpers.hpp"
+#include "topologies/cluster.hpp"
 
 #include <doctest/doctest.h>
 
@@ -7,6 +10,7 @@
 
 #include <cmath>
 #include <functional>
+#include <numeric>
 #include <string>
 #include <utility>
 
@@ -241,4 +245,67 @@ TEST_CASE("the reduction (gamma) is charged on the GPU that sums, one buffer at 
     CHECK(d[6] == test::Rel((p - 1) * (ALPHA + S / (p * BW) + (S / p) * gamma)).epsilon(1e-6));
     CHECK(d[7] == test::Rel((p - 1) * (ALPHA + S / (p * BW))).epsilon(1e-6));  // all-gather sums nothing
   }
+}
+
+TEST_CASE(
+    "in-network all-reduce: C max(l + c/B, p c/R) + l + c/B, and half the ring's traffic and time for large buffers")
+{
+  const Rank p = 32;
+  const double R = 3.2e12;  // the switch sums at 32 ports x 100 GB/s, above its 800 GB/s of ingress
+  topo::ClusterParams cluster{static_cast<int>(p),         1, topo::IntraFabric::nvswitch, {0, 0},
+                              topo::NicPlacement::per_gpu, {}};
+  cluster.network.kind = topo::NetworkKind::star;
+  cluster.network.link = {BW, LINK_LAT};
+  cluster.network.switch_reduce_bytes_per_s = R;
+  const std::vector<double> sizes{512e3, 64.0 * 1024 * 1024, 1024.0 * 1024 * 1024};
+  auto run = [&](bool flows, bool ring) {
+    const nlohmann::json out = run_in_child([&]() -> nlohmann::json {
+      const topo::Topology t = topo::make_cluster(cluster);
+      create_engine(Sharing::max_min);
+      const Platform platform(t, Sharing::max_min);
+      TaskGraph g;
+      std::vector<std::uint32_t> barriers{g.add_join("start")};
+      std::vector<std::uint32_t> hosts(p + 1);
+      std::iota(hosts.begin(), hosts.end(), 0U);  // the aggregator is host p
+      for (double bytes : sizes) {
+        const Rank chunks = in_network_chunks(bytes);
+        const auto c = ring ? g.add_collective(ring_allreduce(p, bytes, ScheduleFidelity::step),
+                                               {hosts.begin(), hosts.end() - 1}, "ring")
+                            : g.add_collective(flows ? in_network_allreduce_flows(p, bytes, chunks)
+                                                     : in_network_allreduce(p, bytes, chunks),
+                                               hosts, "in-network");
+        const auto barrier = g.add_join("barrier");
+        for (auto task : g.collective(c).tasks) {
+          g.add_dependency(barriers.back(), task);
+          g.add_dependency(task, barrier);
+        }
+        barriers.push_back(barrier);
+      }
+      const Timeline tl = execute(g, platform);
+      nlohmann::json d = nlohmann::json::array();
+      for (std::size_t i = 1; i < barriers.size(); ++i)
+        d.push_back(tl.end_seconds[barriers[i]] - tl.end_seconds[barriers[i - 1]]);
+      return d;
+    });
+    return out.get<std::vector<double>>();
+  };
+  const auto step = run(false, false), flow = run(true, false), ring = run(false, true);
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    const double S = sizes[i], C = in_network_chunks(S), c = S / C;
+    const double expected = C * std::max(LINK_LAT + c / BW, p * c / R) + LINK_LAT + c / BW;
+    CAPTURE(S);
+    CHECK(step[i] == test::Rel(expected).epsilon(1e-6));
+    CHECK(flow[i] == test::Rel(step[i]).epsilon(0.01));
+    MESSAGE("in-network all-reduce of " << S << " B on 32 GPUs: " << step[i] * 1e3 << " ms, ring " << ring[i] * 1e3
+                                        << " ms, ratio " << step[i] / ring[i]);
+  }
+  // 1 GiB: about S/B against the ring's 2(p-1)/p S/B = 1.94 S/B: half the time, within the
+  // pieces' latency.
+  CHECK(step[2] / ring[2] < 0.55);
+  // bytes: each GPU sends S (the ring: 2(p-1)/p S)
+  const Schedule ina = in_network_allreduce(p, 1e9, 100);
+  CHECK(ina.bytes_sent_by(0) == test::Rel(1e9).epsilon(1e-12));
+  CHECK(ina.bytes_received_by(0) == test::Rel(1e9).epsilon(1e-12));
+  CHECK(ina.bytes_sent_by(0) / ring_allreduce(p, 1e9, ScheduleFidelity::step).bytes_sent_by(0) ==
+        test::Rel(p / (2.0 * (p - 1))).epsilon(1e-12));
 }
