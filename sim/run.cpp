@@ -128,8 +128,6 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
   const CollectiveConfig& c = s.collective;
   const auto p = static_cast<std::uint32_t>(s.cluster.gpus());
   const coll::GroupShape shape = group_shape(topology, p, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
-  std::vector<std::uint32_t> group(p);
-  std::iota(group.begin(), group.end(), 0U);
 
   // One collective per size, separated by barriers so each is timed from a common start.
   TaskGraph g;

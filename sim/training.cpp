@@ -58,8 +58,6 @@ TrainingPlan build_training(const Scenario& s, const model::Model& model, const 
   }
   plan.fidelity = coll::ScheduleFidelity::step;
 
-  std::vector<std::uint32_t> group(p);
-  std::iota(group.begin(), group.end(), 0U);
   TaskGraph& g = plan.graph;
   std::vector<std::uint32_t> prev_compute(p), prev_comm(p);
   bool has_prev_comm = false;
