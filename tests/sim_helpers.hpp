@@ -21,12 +21,12 @@ inline topo::StarParams flat_star(int gpus, double bandwidth_bytes_per_s, double
 
 /// Builds the topology and engine in a child, runs the graph that `build` makes, and returns the
 /// end times of the tasks that `build` lists.
-inline std::vector<double> simulate_in_child(const topo::StarParams& star,
+inline std::vector<double> simulate_in_child(const std::function<topo::Topology()>& make_topology,
                                              const std::function<std::vector<std::uint32_t>(TaskGraph&)>& build,
                                              Sharing sharing = Sharing::max_min, double reduce_seconds_per_byte = 0)
 {
   const nlohmann::json out = run_in_child([&]() -> nlohmann::json {
-    const topo::Topology topology = topo::make_star(star);
+    const topo::Topology topology = make_topology();
     create_engine(sharing);
     const Platform platform(topology, sharing);
     TaskGraph graph;
@@ -40,8 +40,23 @@ inline std::vector<double> simulate_in_child(const topo::StarParams& star,
   return out.get<std::vector<double>>();
 }
 
+inline std::vector<double> simulate_in_child(const topo::StarParams& star,
+                                             const std::function<std::vector<std::uint32_t>(TaskGraph&)>& build,
+                                             Sharing sharing = Sharing::max_min, double reduce_seconds_per_byte = 0)
+{
+  return simulate_in_child([&] { return topo::make_star(star); }, build, sharing, reduce_seconds_per_byte);
+}
+
+inline std::vector<double> simulate_in_child(const topo::ClusterParams& cluster,
+                                             const std::function<std::vector<std::uint32_t>(TaskGraph&)>& build,
+                                             Sharing sharing = Sharing::max_min, double reduce_seconds_per_byte = 0)
+{
+  return simulate_in_child([&] { return topo::make_cluster(cluster); }, build, sharing, reduce_seconds_per_byte);
+}
+
 /// Adds `schedules` one after another, each started by a barrier after the previous; returns the
 /// barrier tasks (n + 1 of them), so durations are differences of consecutive barrier ends.
+/// Schedule rank r runs on host r (GPU r, then aggregating switches).
 inline std::vector<std::uint32_t> add_timed_sequence(TaskGraph& g, const std::vector<coll::Schedule>& schedules)
 {
   std::vector<std::uint32_t> barriers{g.add_join("start")};

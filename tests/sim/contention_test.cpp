@@ -3,6 +3,7 @@
 #include "sim/collectives/registry.hpp"
 #include "sim/executor.hpp"
 #include "sim/platform.hpp"
+#include "sim_helpers.hpp"
 #include "topologies/cluster.hpp"
 
 #include <doctest/doctest.h>
@@ -133,30 +134,12 @@ TEST_CASE("flow fidelity agrees with step fidelity within 5% on a 2:1 oversubscr
   const coll::GroupShape shape{64, 8, 0, 1, 0, 1};
   const std::vector<double> sizes{1e6, 64e6, 1e9};
   auto run = [&](coll::Algorithm a, coll::ScheduleFidelity f) {
-    const nlohmann::json out = run_in_child([&]() -> nlohmann::json {
-      const topo::Topology t = topo::make_cluster(cluster);
-      create_engine(Sharing::max_min);
-      const Platform platform(t, Sharing::max_min);
-      TaskGraph g;
-      std::vector<std::uint32_t> ranks(64);
-      std::iota(ranks.begin(), ranks.end(), 0U);
-      std::vector<std::uint32_t> barriers{g.add_join("start")};
-      for (double bytes : sizes) {
-        const auto c = g.add_collective(coll::make_schedule(coll::Op::allreduce, a, shape, bytes, f), ranks, "ar");
-        const auto barrier = g.add_join("barrier");
-        for (auto task : g.collective(c).tasks) {
-          g.add_dependency(barriers.back(), task);
-          g.add_dependency(task, barrier);
-        }
-        barriers.push_back(barrier);
-      }
-      const Timeline tl = execute(g, platform);
-      nlohmann::json d = nlohmann::json::array();
-      for (std::size_t i = 1; i < barriers.size(); ++i)
-        d.push_back(tl.end_seconds[barriers[i]] - tl.end_seconds[barriers[i - 1]]);
-      return d;
-    });
-    return out.get<std::vector<double>>();
+    return test::durations(test::simulate_in_child(cluster, [&](TaskGraph& g) {
+      std::vector<coll::Schedule> s;
+      for (double bytes : sizes)
+        s.push_back(coll::make_schedule(coll::Op::allreduce, a, shape, bytes, f));
+      return test::add_timed_sequence(g, s);
+    }));
   };
   for (auto a : {coll::Algorithm::ring, coll::Algorithm::hierarchical}) {
     const auto step = run(a, coll::ScheduleFidelity::step);

@@ -259,35 +259,16 @@ TEST_CASE(
   cluster.network.switch_reduce_bytes_per_s = R;
   const std::vector<double> sizes{512e3, 64.0 * 1024 * 1024, 1024.0 * 1024 * 1024};
   auto run = [&](bool flows, bool ring) {
-    const nlohmann::json out = run_in_child([&]() -> nlohmann::json {
-      const topo::Topology t = topo::make_cluster(cluster);
-      create_engine(Sharing::max_min);
-      const Platform platform(t, Sharing::max_min);
-      TaskGraph g;
-      std::vector<std::uint32_t> barriers{g.add_join("start")};
-      std::vector<std::uint32_t> hosts(p + 1);
-      std::iota(hosts.begin(), hosts.end(), 0U);  // the aggregator is host p
+    return test::durations(test::simulate_in_child(cluster, [&](TaskGraph& g) {
+      std::vector<Schedule> s;
       for (double bytes : sizes) {
         const Rank chunks = in_network_chunks(bytes);
-        const auto c = ring ? g.add_collective(ring_allreduce(p, bytes, ScheduleFidelity::step),
-                                               {hosts.begin(), hosts.end() - 1}, "ring")
-                            : g.add_collective(flows ? in_network_allreduce_flows(p, bytes, chunks)
-                                                     : in_network_allreduce(p, bytes, chunks),
-                                               hosts, "in-network");
-        const auto barrier = g.add_join("barrier");
-        for (auto task : g.collective(c).tasks) {
-          g.add_dependency(barriers.back(), task);
-          g.add_dependency(task, barrier);
-        }
-        barriers.push_back(barrier);
+        s.push_back(ring    ? ring_allreduce(p, bytes, ScheduleFidelity::step)
+                    : flows ? in_network_allreduce_flows(p, bytes, chunks)
+                            : in_network_allreduce(p, bytes, chunks));  // rank p is the switch, host p
       }
-      const Timeline tl = execute(g, platform);
-      nlohmann::json d = nlohmann::json::array();
-      for (std::size_t i = 1; i < barriers.size(); ++i)
-        d.push_back(tl.end_seconds[barriers[i]] - tl.end_seconds[barriers[i - 1]]);
-      return d;
-    });
-    return out.get<std::vector<double>>();
+      return test::add_timed_sequence(g, s);
+    }));
   };
   const auto step = run(false, false), flow = run(true, false), ring = run(false, true);
   for (std::size_t i = 0; i < sizes.size(); ++i) {
