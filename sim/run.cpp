@@ -43,8 +43,9 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
 {
   const model::Model model = *model::find_model(s.model);
   const auto p_ranks = static_cast<std::uint32_t>(s.training.data_parallel);
-  const TrainingPlan plan =
-      build_training(s, model, group_shape(topology, p_ranks, static_cast<std::uint32_t>(s.cluster.gpus_per_node)));
+  coll::GroupShape shape = group_shape(topology, p_ranks, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
+  shape.channels = static_cast<coll::Rank>(s.training.channels);
+  const TrainingPlan plan = build_training(s, model, shape);
   const Timeline tl = execute(plan.graph, platform, {s.gpu.reduce_seconds_per_byte()});
   const TrainingConfig& t = s.training;
   const auto p = static_cast<std::uint32_t>(t.data_parallel);
@@ -127,7 +128,8 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
 {
   const CollectiveConfig& c = s.collective;
   const auto p = static_cast<std::uint32_t>(s.cluster.gpus());
-  const coll::GroupShape shape = group_shape(topology, p, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
+  coll::GroupShape shape = group_shape(topology, p, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
+  shape.channels = static_cast<coll::Rank>(c.channels);
 
   // One collective per size, separated by barriers so each is timed from a common start.
   TaskGraph g;

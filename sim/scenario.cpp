@@ -236,7 +236,23 @@ coll::Algorithm parse_algorithm(const JsonNode& node, coll::Op op)
                         join_names(names)));
 }
 
-TrainingConfig parse_training(const JsonNode& w, int gpus)
+/// NCCL-style ring channels: 1 unless a ring (or auto) all-reduce asks for up to gpus_per_node.
+int parse_channels(const JsonNode& node, int gpus_per_node, coll::Algorithm algorithm, coll::Op op)
+{
+  if (!node.has("channels"))
+    return 1;
+  const JsonNode c = node.child("channels");
+  const auto channels = static_cast<int>(c.as_integer(1));
+  const bool ring = algorithm == coll::Algorithm::ring || algorithm == coll::Algorithm::auto_;
+  if (channels > 1 && (op != coll::Op::allreduce || !ring))
+    c.fail("channels apply to the ring all-reduce only");
+  if (channels > gpus_per_node)
+    c.fail(fmt::format("found {}; expected at most gpus_per_node ({}): each channel leaves a node from another GPU",
+                       channels, gpus_per_node));
+  return channels;
+}
+
+TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
 {
   w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "sync", "architecture", "scheduling",
                 "compression", "fidelity"});
@@ -267,11 +283,13 @@ TrainingConfig parse_training(const JsonNode& w, int gpus)
   }
   t.architecture = ArchitectureKind::allreduce;
   t.algorithm = coll::Algorithm::ring;
+  t.channels = 1;
   if (auto arch = w.optional_child("architecture")) {
-    arch->allow_keys({"kind", "algorithm"});
+    arch->allow_keys({"kind", "algorithm", "channels"});
     arch->choice_or("kind", {"allreduce"}, 0);
     if (arch->has("algorithm"))
       t.algorithm = parse_algorithm(arch->child("algorithm"), coll::Op::allreduce);
+    t.channels = parse_channels(*arch, gpus_per_node, t.algorithm, coll::Op::allreduce);
   }
   t.policy = SchedulingPolicy::wfbp;
   t.bucket_bytes = 25.0 * 1024 * 1024;  // PyTorch DDP's default bucket_cap_mb = 25 (MiB)
@@ -292,12 +310,13 @@ TrainingConfig parse_training(const JsonNode& w, int gpus)
   return t;
 }
 
-CollectiveConfig parse_collective(const JsonNode& w)
+CollectiveConfig parse_collective(const JsonNode& w, int gpus_per_node)
 {
-  w.allow_keys({"kind", "op", "algorithm", "sizes", "precision", "fidelity"});
+  w.allow_keys({"kind", "op", "algorithm", "channels", "sizes", "precision", "fidelity"});
   CollectiveConfig c{};
   c.op = static_cast<coll::Op>(w.child("op").as_choice(coll::op_names()));
   c.algorithm = w.has("algorithm") ? parse_algorithm(w.child("algorithm"), c.op) : coll::algorithms_for(c.op).front();
+  c.channels = parse_channels(w, gpus_per_node, c.algorithm, c.op);
   c.sizes_bytes = parse_sizes(w.child("sizes"));
   c.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
   c.fidelity = parse_fidelity(w);
@@ -333,7 +352,7 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   const auto kind = w.child("kind").as_choice({"training", "collective"});
   s.kind = static_cast<WorkloadKind>(kind);
   if (s.kind == WorkloadKind::training) {
-    s.training = parse_training(w, s.cluster.gpus());
+    s.training = parse_training(w, s.cluster.gpus(), s.cluster.gpus_per_node);
     const JsonNode model = root.child("model");
     s.model = model.as_string();
     if (!model::find_model(s.model))
@@ -351,7 +370,7 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     if (s.gpu.efficiency > 1)
       gpu.child("efficiency").fail(fmt::format("found {}; expected a fraction in (0, 1]", s.gpu.efficiency));
   } else {
-    s.collective = parse_collective(w);
+    s.collective = parse_collective(w, s.cluster.gpus_per_node);
     if (root.has("model"))
       root.child("model").fail("a collective workload has no model; remove 'model'");
     if (auto gpu = root.optional_child("gpu")) {
@@ -461,7 +480,8 @@ nlohmann::json to_json(const Scenario& s)
         {"iterations", t.iterations},
         {"parallelism", {{"data", t.data_parallel}, {"tensor", t.tensor_parallel}, {"pipeline", t.pipeline_parallel}}},
         {"sync", {{"scheme", "bsp"}}},
-        {"architecture", {{"kind", "allreduce"}, {"algorithm", coll::to_string(t.algorithm)}}},
+        {"architecture",
+         {{"kind", "allreduce"}, {"algorithm", coll::to_string(t.algorithm)}, {"channels", t.channels}}},
         {"scheduling", scheduling},
         {"compression", {{"codec", "none"}}},
         {"fidelity", to_string(t.fidelity)}};
@@ -470,9 +490,13 @@ nlohmann::json to_json(const Scenario& s)
     json list = json::array();
     for (double b : c.sizes_bytes)
       list.push_back(format_quantity(b, Dimension::bytes));
-    doc["workload"] = {
-        {"kind", "collective"},      {"op", coll::to_string(c.op)},         {"algorithm", coll::to_string(c.algorithm)},
-        {"sizes", {{"list", list}}}, {"precision", to_string(c.precision)}, {"fidelity", to_string(c.fidelity)}};
+    doc["workload"] = {{"kind", "collective"},
+                       {"op", coll::to_string(c.op)},
+                       {"algorithm", coll::to_string(c.algorithm)},
+                       {"channels", c.channels},
+                       {"sizes", {{"list", list}}},
+                       {"precision", to_string(c.precision)},
+                       {"fidelity", to_string(c.fidelity)}};
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)
       doc["gpu"] = {{"memory_bandwidth", format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s)}};
   }

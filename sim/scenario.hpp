@@ -104,6 +104,7 @@ struct TrainingConfig {
   SyncScheme sync;
   ArchitectureKind architecture;
   coll::Algorithm algorithm;  ///< all-reduce algorithm, or auto (chosen per bucket)
+  int channels;               ///< ring: concurrent rings (NCCL channels)
   SchedulingPolicy policy;
   double bucket_bytes;  ///< wfbp: gradients are grouped into buckets of at least this size; 0 = one per layer
   Codec codec;
@@ -113,6 +114,7 @@ struct TrainingConfig {
 struct CollectiveConfig {
   coll::Op op;
   coll::Algorithm algorithm;        ///< or auto: chosen per size
+  int channels;                     ///< allreduce ring: concurrent rings (NCCL channels)
   std::vector<double> sizes_bytes;  ///< per-rank buffer sizes, increasing
   Precision precision;              ///< element type: count = size / element bytes
   Fidelity fidelity;

@@ -291,6 +291,60 @@ Schedule dissemination_barrier(Rank p)
   return s;
 }
 
+namespace {
+/// next[c][r]: rank r's successor in ring c, which visits each node's GPUs from local GPU c.
+std::vector<std::vector<Rank>> channel_successors(Rank p, Rank g, Rank channels, double bytes)
+{
+  check(p, bytes);
+  if (g == 0 || p % g != 0)
+    throw std::invalid_argument("multi-channel ring: the ranks must fill whole nodes");
+  if (channels == 0 || channels > g)
+    throw std::invalid_argument("multi-channel ring: between 1 and gpus_per_node channels");
+  std::vector<std::vector<Rank>> next(channels, std::vector<Rank>(p));
+  for (Rank c = 0; c < channels; ++c) {
+    std::vector<Rank> order;
+    for (Rank node = 0; node < p / g; ++node)
+      for (Rank i = 0; i < g; ++i)
+        order.push_back(node * g + (c + i) % g);
+    for (Rank k = 0; k < p; ++k)
+      next[c][order[k]] = order[(k + 1) % p];
+  }
+  return next;
+}
+}  // namespace
+
+Schedule multichannel_ring_allreduce_flows(Rank p, Rank g, Rank channels, double bytes)
+{
+  const auto next = channel_successors(p, g, channels, bytes);
+  Schedule s(p);
+  if (p == 1)
+    return s;
+  const double chunk = bytes / channels / p;
+  std::vector<Transfer> t;
+  for (Rank c = 0; c < channels; ++c)
+    for (Rank r = 0; r < p; ++r)
+      t.push_back({r, next[c][r], chunk * 2 * (p - 1), 2 * (p - 1), chunk * (p - 1)});
+  s.add_step(std::move(t));
+  return s;
+}
+
+Schedule multichannel_ring_allreduce(Rank p, Rank g, Rank channels, double bytes)
+{
+  const auto next = channel_successors(p, g, channels, bytes);
+  Schedule s(p);
+  if (p == 1)
+    return s;
+  const double chunk = bytes / channels / p;
+  for (Rank k = 0; k < 2 * (p - 1); ++k) {
+    std::vector<Transfer> t;
+    for (Rank c = 0; c < channels; ++c)
+      for (Rank r = 0; r < p; ++r)
+        t.push_back({r, next[c][r], chunk, 1, k < p - 1 ? chunk : 0});
+    s.add_step(std::move(t));
+  }
+  return s;
+}
+
 Schedule torus2d_allreduce(Rank rows, Rank cols, double bytes)
 {
   if (rows == 0 || cols == 0)
@@ -373,13 +427,18 @@ Schedule as_flows(const Schedule& steps)
     while (end < steps.steps() && pairs(end) == run_pairs)
       ++end;
     std::map<std::pair<Rank, Rank>, Transfer> merged;
-    for (std::size_t j = k; j < end; ++j)
+    for (std::size_t j = k; j < end; ++j) {
+      std::map<std::pair<Rank, Rank>, std::uint32_t> messages_this_step;  // copies of a pair run at once
       for (const Transfer& t : steps.step(j)) {
         auto [it, fresh] = merged.try_emplace({t.src, t.dst}, Transfer{t.src, t.dst, 0, 0, 0});
         it->second.bytes += t.bytes;
-        it->second.messages += t.messages;
         it->second.reduce_bytes += t.reduce_bytes;
+        auto& m = messages_this_step[{t.src, t.dst}];
+        m = std::max(m, t.messages);
       }
+      for (const auto& [pair, m] : messages_this_step)
+        merged[pair].messages += m;
+    }
     std::vector<Transfer> out;
     for (const auto& [pair, t] : merged)
       out.push_back(t);

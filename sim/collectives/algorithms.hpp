@@ -64,6 +64,15 @@ Schedule send_recv(Rank p, double bytes);
 /// messages, rank r to r + 2^k mod p.  T = ceil(log2 p) alpha.
 Schedule dissemination_barrier(Rank p);
 
+/// NCCL-style multi-channel ring all-reduce on nodes of `gpus_per_node` consecutive ranks: the
+/// buffer is split over `channels` rings that run at once; ring c visits every node's GPUs
+/// starting at local GPU c, so it leaves node n from GPU c-1 and enters node n+1 at GPU c. With a
+/// NIC per GPU, each channel crosses nodes through different NICs. With a node fabric faster than
+/// the NICs, T = 2(p-1)(alpha_out + S/(channels p B_out)) when channels = gpus_per_node.
+Schedule multichannel_ring_allreduce(Rank p, Rank gpus_per_node, Rank channels, double bytes);
+/// Its flow fidelity: one flow per channel and rank, standing for the ring's 2(p-1) messages.
+Schedule multichannel_ring_allreduce_flows(Rank p, Rank gpus_per_node, Rank channels, double bytes);
+
 /// 2D-torus all-reduce (Mikami et al. 2018) on ranks laid out as `rows` x `cols` (rank =
 /// row * cols + col): ring reduce-scatter within each row, ring all-reduce of the 1/cols shard
 /// within each column, ring all-gather within each row; rows run concurrently.
@@ -80,7 +89,8 @@ Schedule hierarchical_allreduce_flows(Rank p, Rank gpus_per_node, double bytes);
 
 /// Flow fidelity: every run of consecutive steps that repeat the same (source, destination)
 /// pairs (a ring's 2(p-1) steps, a hierarchical all-reduce's three phases) becomes one step of
-/// one flow per pair, carrying the run's bytes and standing for its messages. Steps whose pairs
+/// one flow per pair, carrying the run's bytes and standing for one message per step of the run
+/// (copies of a pair within one step, as parallel channels make, are concurrent, not sequential). Steps whose pairs
 /// change (trees, recursive doubling, pairwise exchange) stay as they are: they have O(p log p)
 /// messages, or their pairs differ at every step.
 Schedule as_flows(const Schedule& steps);

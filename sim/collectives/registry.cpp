@@ -111,7 +111,7 @@ double step_messages(Op op, Algorithm a, const GroupShape& g)
 {
   const double p = g.ranks, c = g.gpus_per_node, lg = std::ceil(std::log2(std::max(p, 1.0)));
   switch (a) {
-  case Algorithm::ring: return (op == Op::allreduce ? 2 : 1) * p * (p - 1);
+  case Algorithm::ring: return (op == Op::allreduce ? 2 * g.channels : 1) * p * (p - 1);
   case Algorithm::hierarchical: return p * (2 * (c - 1) + 2 * (p / c - 1));
   case Algorithm::in_network: return 2 * p * IN_NETWORK_MAX_CHUNKS;
   case Algorithm::pairwise:
@@ -125,7 +125,8 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
   const Rank p = g.ranks;
   if (fidelity == ScheduleFidelity::flow) {
     if (op == Op::allreduce && a == Algorithm::ring)
-      return ring_allreduce(p, bytes, ScheduleFidelity::flow);
+      return g.channels > 1 ? multichannel_ring_allreduce_flows(p, g.gpus_per_node, g.channels, bytes)
+                            : ring_allreduce(p, bytes, ScheduleFidelity::flow);
     if ((op == Op::reduce_scatter || op == Op::allgather) && a == Algorithm::ring)
       return ring_pass_flows(p, bytes, op == Op::reduce_scatter);
     if (op == Op::allreduce && a == Algorithm::hierarchical)
@@ -139,7 +140,9 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
   switch (op) {
   case Op::allreduce:
     switch (a) {
-    case Algorithm::ring: return ring_allreduce(p, bytes, ScheduleFidelity::step);
+    case Algorithm::ring:
+      return g.channels > 1 ? multichannel_ring_allreduce(p, g.gpus_per_node, g.channels, bytes)
+                            : ring_allreduce(p, bytes, ScheduleFidelity::step);
     case Algorithm::recursive_doubling: return recursive_doubling_allreduce(p, bytes);
     case Algorithm::halving_doubling: return halving_doubling_allreduce(p, bytes);
     case Algorithm::hierarchical: return hierarchical_allreduce(p, g.gpus_per_node, bytes);
@@ -173,7 +176,8 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
   const double extra = q < p ? 2 * (alpha + S / B) : 0;
   const double log_ceil = std::ceil(std::log2(p));
   switch (a) {
-  case Algorithm::ring: return (op == Op::allreduce ? 2 : 1) * (p - 1) * (alpha + S / (p * B));
+  case Algorithm::ring:  // channels spread the node-crossing hops over that many NICs
+    return (op == Op::allreduce ? 2 : 1) * (p - 1) * (alpha + S / (p * B * (op == Op::allreduce ? g.channels : 1)));
   case Algorithm::recursive_doubling: return std::log2(q) * (alpha + S / B) + extra;
   case Algorithm::halving_doubling: return 2 * std::log2(q) * alpha + 2 * (q - 1) / q * S / B + extra;
   case Algorithm::hierarchical: {

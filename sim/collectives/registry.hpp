@@ -44,6 +44,7 @@ struct GroupShape {
   double alpha_intra_s, bandwidth_intra;
   double alpha_inter_s, bandwidth_inter;
   Rank ps_servers = 0;  ///< ps: servers co-located with ranks; 0 means every rank
+  Rank channels = 1;    ///< ring all-reduce: concurrent rings (NCCL channels), at most gpus_per_node
   /// in_network: host index of a switch that sums (NO_AGGREGATOR when none) and its rate
   std::uint32_t aggregator = NO_AGGREGATOR;
   double aggregator_reduce_bytes_per_s = 0;

@@ -290,3 +290,33 @@ TEST_CASE(
   CHECK(ina.bytes_sent_by(0) / ring_allreduce(p, 1e9, ScheduleFidelity::step).bytes_sent_by(0) ==
         test::Rel(p / (2.0 * (p - 1))).epsilon(1e-12));
 }
+
+TEST_CASE("ring channels: k rings entering each node at different GPUs use k NICs, dividing the inter-node term by k")
+{
+  // 4 nodes x 4 GPUs, a 10 GB/s, 2 us NIC per GPU, a 1 TB/s NVSwitch: the node-crossing hop paces
+  // every step. One ring crosses nodes through one NIC per node; 4 channels through all 4.
+  const topo::StarParams star{4, 4, topo::IntraFabric::nvswitch, {1000e9, 0.5e-6}, {10e9, 2e-6}, true};
+  const Rank p = 16;
+  const std::vector<double> sizes{1e6, 256e6};
+  for (auto fidelity : {ScheduleFidelity::step, ScheduleFidelity::flow}) {
+    const auto d = test::durations(test::simulate_in_child(star, [&](TaskGraph& g) {
+      std::vector<Schedule> s;
+      for (double b : sizes) {
+        const bool step = fidelity == ScheduleFidelity::step;
+        s.push_back(step ? multichannel_ring_allreduce(p, 4, 1, b) : multichannel_ring_allreduce_flows(p, 4, 1, b));
+        s.push_back(step ? multichannel_ring_allreduce(p, 4, 4, b) : multichannel_ring_allreduce_flows(p, 4, 4, b));
+      }
+      return test::add_timed_sequence(g, s);
+    }));
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      const double S = sizes[i], alpha = 4e-6;
+      CAPTURE(S);
+      CHECK(d[2 * i] == test::Rel(2 * (p - 1) * (alpha + S / (p * 10e9))).epsilon(1e-6));
+      CHECK(d[2 * i + 1] == test::Rel(2 * (p - 1) * (alpha + S / (4 * p * 10e9))).epsilon(1e-6));
+    }
+  }
+  // Every rank sends 2(p-1)/p S in all, as with one ring.
+  const Schedule four = multichannel_ring_allreduce(p, 4, 4, 1.6e6);
+  CHECK(four.bytes_sent_by(5) == test::Rel(2.0 * 15 / 16 * 1.6e6).epsilon(1e-12));
+  CHECK_THROWS_AS(multichannel_ring_allreduce(p, 4, 5, 1), std::invalid_argument);
+}
