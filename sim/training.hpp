@@ -32,7 +32,7 @@ struct TrainingPlan {
   double forward_seconds;
   double compute_seconds;  ///< forward + backward, one iteration, one GPU
   double gradient_bytes;
-  coll::ScheduleFidelity fidelity;          ///< of the largest bucket's all-reduce
+  coll::ScheduleFidelity fidelity;          ///< flow if any bucket's all-reduce ran at flow fidelity
   std::vector<coll::Algorithm> algorithms;  ///< per bucket with gradients (auto picks per size)
   /// [iteration][rank]: the tasks whose ends mark the end of that rank's iteration
   std::vector<std::vector<std::uint32_t>> last_compute, last_comm;

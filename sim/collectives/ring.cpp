@@ -33,9 +33,4 @@ Schedule ring_allreduce(Rank p, double bytes, ScheduleFidelity fidelity)
   return s;
 }
 
-double ring_allreduce_messages(Rank p)
-{
-  return 2.0 * p * (p - 1.0);
-}
-
 }  // namespace ddlsim::coll

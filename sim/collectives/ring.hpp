@@ -16,7 +16,4 @@ enum class ScheduleFidelity { step, flow };
 /// p = 1 gives an empty schedule. Throws std::invalid_argument for ranks == 0 or bytes < 0.
 Schedule ring_allreduce(Rank ranks, double bytes, ScheduleFidelity fidelity);
 
-/// Messages of the step-fidelity ring all-reduce: 2p(p-1). Used to choose a fidelity.
-double ring_allreduce_messages(Rank ranks);
-
 }  // namespace ddlsim::coll

@@ -109,8 +109,12 @@ TEST_CASE("one GPU: the iteration is pure compute and scaling efficiency is 1")
 
 TEST_CASE("auto fidelity: step for small rings, flow above 65,536 messages per collective")
 {
-  CHECK(choose_fidelity(Fidelity::auto_, coll::ring_allreduce_messages(64)) == coll::ScheduleFidelity::step);
-  CHECK(choose_fidelity(Fidelity::auto_, coll::ring_allreduce_messages(256)) == coll::ScheduleFidelity::flow);
+  const auto ring_messages = [](coll::Rank p) {
+    return coll::step_messages(coll::Op::allreduce, coll::Algorithm::ring, {p, 1, 0, 1, 0, 1});
+  };
+  CHECK(ring_messages(64) == 2.0 * 64 * 63);
+  CHECK(choose_fidelity(Fidelity::auto_, ring_messages(64)) == coll::ScheduleFidelity::step);
+  CHECK(choose_fidelity(Fidelity::auto_, ring_messages(256)) == coll::ScheduleFidelity::flow);
   CHECK(choose_fidelity(Fidelity::step, 1e12) == coll::ScheduleFidelity::step);
   CHECK(choose_fidelity(Fidelity::flow, 1) == coll::ScheduleFidelity::flow);
 }
