@@ -2,6 +2,7 @@
 
 #include "topologies/star.hpp"
 
+#include <array>
 #include <stdexcept>
 #include <string>
 
@@ -188,19 +189,16 @@ Topology make_cluster(const ClusterParams& p)
         endpoint = node * endpoints_per_node + local / per_switch;
       else if (nics == NicPlacement::per_node)
         endpoint = node;
-      std::vector<Hop> path;
+      std::array<Hop, 3> path{};  // on every route lookup: no allocation
+      std::size_t hops = 0;
       if (nics != NicPlacement::per_gpu) {
-        path.push_back({gpu_link[gpu], true});
+        path[hops++] = {gpu_link[gpu], true};
         if (nics == NicPlacement::per_node && S > 1)
-          path.push_back({uplink[node * S + local / per_switch], true});
+          path[hops++] = {uplink[node * S + local / per_switch], true};
       }
-      path.push_back({first_nic + endpoint, true});
-      if (up) {
-        out.insert(out.end(), path.begin(), path.end());
-      } else {
-        for (auto it = path.rbegin(); it != path.rend(); ++it)
-          out.push_back({it->edge, !it->forward});
-      }
+      path[hops++] = {first_nic + endpoint, true};
+      for (std::size_t i = 0; i < hops; ++i)
+        out.push_back(up ? path[i] : Hop{path[hops - 1 - i].edge, !path[hops - 1 - i].forward});
       return;
     }
     const std::uint32_t src_node = src / g, dst_node = dst / g;

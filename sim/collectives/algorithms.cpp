@@ -225,11 +225,18 @@ Schedule ps_allreduce(Rank p, Rank servers, double bytes)
   return s;
 }
 
-Schedule in_network_allreduce(Rank p, double bytes, Rank chunks)
+namespace {
+void check_in_network(Rank p, double bytes, Rank chunks)
 {
   check(p, bytes);
   if (chunks == 0)
     throw std::invalid_argument("an in-network all-reduce needs at least one chunk");
+}
+}  // namespace
+
+Schedule in_network_allreduce(Rank p, double bytes, Rank chunks)
+{
+  check_in_network(p, bytes, chunks);
   Schedule s(p + 1);
   const double piece = bytes / chunks;
   for (Rank k = 0; k <= chunks; ++k) {
@@ -247,9 +254,7 @@ Schedule in_network_allreduce(Rank p, double bytes, Rank chunks)
 
 Schedule in_network_allreduce_flows(Rank p, double bytes, Rank chunks)
 {
-  check(p, bytes);
-  if (chunks == 0)
-    throw std::invalid_argument("an in-network all-reduce needs at least one chunk");
+  check_in_network(p, bytes, chunks);
   Schedule s(p + 1);
   const double piece = bytes / chunks;
   std::vector<Transfer> first, middle, last;
