@@ -9,6 +9,7 @@
 #include "approx.hpp"
 
 #include <numeric>
+#include <utility>
 
 using namespace ddlsim;
 using namespace ddlsim::topo;
@@ -111,4 +112,27 @@ TEST_CASE("nvlink_mesh: DGX-1 hybrid cube-mesh of 8 GPUs, 16 links, at most 2 li
   ClusterParams six = p;
   six.gpus_per_node = 6;
   CHECK_THROWS_WITH_AS(validate(six), doctest::Contains("hybrid cube-mesh"), std::invalid_argument);
+}
+
+TEST_CASE("routes to and from an aggregating star switch are paths, through the node's PCIe and root complex")
+{
+  for (NicPlacement nics : {NicPlacement::per_node, NicPlacement::per_pcie_switch, NicPlacement::per_gpu}) {
+    ClusterParams p = pcie_nodes(2, nics);
+    p.network.switch_reduce_bytes_per_s = 1e12;
+    const Topology t = make_cluster(p);
+    REQUIRE(t.aggregator_count() == 1);
+    const auto agg = static_cast<std::uint32_t>(t.gpu_count());
+    for (std::uint32_t gpu = 0; gpu < t.gpu_count(); ++gpu)
+      for (auto [from, to] : {std::pair{gpu, agg}, std::pair{agg, gpu}}) {
+        topo::Vertex at = t.host(from);
+        for (const Hop& h : t.route(from, to)) {
+          REQUIRE(at == (h.forward ? t.link_source(h.edge) : t.link_target(h.edge)));
+          at = h.forward ? t.link_target(h.edge) : t.link_source(h.edge);
+        }
+        CHECK(at == t.host(to));
+      }
+    // NIC per node with two PCIe switches: GPU link, uplink to the root complex, NIC
+    if (nics == NicPlacement::per_node)
+      CHECK(t.route(0, agg).size() == 3);
+  }
 }
