@@ -7,7 +7,7 @@
 
 namespace ddlsim::model {
 
-enum class LayerKind { conv, batchnorm, relu, maxpool, avgpool, add, linear };
+enum class LayerKind { conv, batchnorm, relu, maxpool, avgpool, add, linear, embedding, layernorm, attention, gelu };
 
 struct Layer {
   std::string name;  ///< unique within the model, e.g. "layer2.0.conv1"

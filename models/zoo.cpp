@@ -1,37 +1,59 @@
 #include "models/zoo.hpp"
 
 #include "models/resnet.hpp"
+#include "models/transformer.hpp"
 
-#include <algorithm>
 #include <functional>
 #include <map>
+#include <stdexcept>
 
 namespace ddlsim::model {
 
 namespace {
-const std::map<std::string, std::function<Model()>, std::less<>>& registry()
+
+struct Entry {
+  std::function<Model(int sequence)> build;
+  int default_sequence;  ///< 0: the model has no sequence
+};
+
+const std::map<std::string, Entry, std::less<>>& registry()
 {
-  static const std::map<std::string, std::function<Model()>, std::less<>> builders{
-      {"resnet50", make_resnet50},
+  static const std::map<std::string, Entry, std::less<>> entries{
+      {"resnet50", {[](int) { return make_resnet50(); }, 0}},
+      {"bert-base", {make_bert_base, 128}},
+      {"bert-large", {make_bert_large, 128}},
+      {"gpt2-124m", {[](int s) { return make_gpt2("124m", s); }, 1024}},
+      {"gpt2-355m", {[](int s) { return make_gpt2("355m", s); }, 1024}},
+      {"gpt2-774m", {[](int s) { return make_gpt2("774m", s); }, 1024}},
+      {"gpt2-1.5b", {[](int s) { return make_gpt2("1.5b", s); }, 1024}},
   };
-  return builders;
+  return entries;
 }
+
 }  // namespace
 
 std::vector<std::string> model_names()
 {
   std::vector<std::string> names;
-  for (const auto& [name, builder] : registry())
+  for (const auto& [name, entry] : registry())
     names.push_back(name);
   return names;
 }
 
-std::optional<Model> find_model(std::string_view name)
+int default_sequence(std::string_view name)
+{
+  const auto it = registry().find(name);
+  return it == registry().end() ? 0 : it->second.default_sequence;
+}
+
+std::optional<Model> find_model(std::string_view name, int sequence)
 {
   const auto it = registry().find(name);
   if (it == registry().end())
     return std::nullopt;
-  return it->second();
+  if (it->second.default_sequence == 0 && sequence != 0)
+    throw std::invalid_argument("model '" + std::string(name) + "' has no sequence length");
+  return it->second.build(sequence == 0 ? it->second.default_sequence : sequence);
 }
 
 }  // namespace ddlsim::model

@@ -13,7 +13,14 @@ namespace ddlsim::model {
 /// Names of the shipped models, sorted.
 std::vector<std::string> model_names();
 
-/// The model called `name`, or nullopt when there is none.
-std::optional<Model> find_model(std::string_view name);
+/// Tokens per sample that model `name` uses when the scenario does not say: 128 for BERT (its
+/// pre-training phase 1), 1024 for GPT-2 (its context); 0 for models without a sequence (CNNs)
+/// and for unknown names.
+int default_sequence(std::string_view name);
+
+/// The model called `name`, or nullopt when there is none. `sequence` (tokens per sample) applies
+/// to sequence models; 0 means default_sequence(name). Throws std::invalid_argument when the
+/// sequence does not fit the model (longer than its positions, or given to a CNN).
+std::optional<Model> find_model(std::string_view name, int sequence = 0);
 
 }  // namespace ddlsim::model

@@ -69,7 +69,7 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                        r.at("model").at("parameters").get<long long>(), bytes_text(w.at("gradient_bytes")),
                        w.at("precision").get<std::string>());
     std::string policy = w.at("policy").get<std::string>();
-    if (policy == "wfbp")
+    if (policy == "fusion")
       policy += fmt::format(" with {} buckets", bytes_text(w.at("bucket_bytes")));
     std::string algorithm = w.at("algorithm").get<std::string>();
     if (algorithm == "auto") {
@@ -84,8 +84,12 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                        w.at("collectives_per_iteration").get<int>(), w.at("fidelity").get<std::string>());
     out += fmt::format("  iteration time      {} (mean of {}; min {}, max {})\n", seconds_text(mean),
                        w.at("iterations").get<int>(), seconds_text(it.at("min")), seconds_text(it.at("max")));
-    out +=
-        fmt::format("  throughput          {:.1f} samples/s\n", r.at("throughput").at("samples_per_s").get<double>());
+    const auto& tp = r.at("throughput");
+    out += fmt::format("  throughput          {:.1f} samples/s{}\n", tp.at("samples_per_s").get<double>(),
+                       tp.contains("tokens_per_s")
+                           ? fmt::format(" ({:.0f} tokens/s at sequence {})", tp.at("tokens_per_s").get<double>(),
+                                         r.at("model").at("sequence").get<int>())
+                           : "");
     out += fmt::format("  scaling efficiency  {:.1f} % of {} x one GPU ({:.1f} samples/s per GPU alone)\n",
                        100 * r.at("scaling_efficiency").get<double>(), w.at("data_parallel").get<int>(),
                        r.at("single_gpu").at("samples_per_s").get<double>());

@@ -39,9 +39,18 @@ json cluster_summary(const Scenario& s, const topo::Topology& topology)
           {"links", topology.link_count()}};
 }
 
+/// Samples per second, and tokens per second for sequence models.
+json throughput_json(double samples_per_s, int sequence)
+{
+  json t = {{"samples_per_s", samples_per_s}};
+  if (sequence > 0)
+    t["tokens_per_s"] = samples_per_s * sequence;
+  return t;
+}
+
 RunResult simulate_training(const Scenario& s, const topo::Topology& topology, const Platform& platform)
 {
-  const model::Model model = *model::find_model(s.model);
+  const model::Model model = *model::find_model(s.model, s.sequence);
   const auto p_ranks = static_cast<std::uint32_t>(s.training.data_parallel);
   coll::GroupShape shape = group_shape(topology, p_ranks, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
   shape.channels = static_cast<coll::Rank>(s.training.channels);
@@ -85,6 +94,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
        {{"name", model.name},
         {"parameters", model.total_params()},
         {"layers", model.layers.size()},
+        {"sequence", s.sequence},
         {"forward_flops_per_sample", model.forward_flops_per_sample()}}},
       {"cluster", cluster_summary(s, topology)},
       {"workload",
@@ -93,7 +103,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"precision", to_string(t.precision)},
         {"iterations", t.iterations},
         {"policy", to_string(t.policy)},
-        {"bucket_bytes", t.policy == SchedulingPolicy::wfbp ? t.bucket_bytes : plan.gradient_bytes},
+        {"bucket_bytes", t.policy == SchedulingPolicy::fusion ? t.bucket_bytes : plan.gradient_bytes},
         {"algorithm", coll::to_string(t.algorithm)},
         {"algorithms_used", algorithm_names(plan.algorithms)},
         {"fidelity", plan.fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
@@ -101,7 +111,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"gradient_bytes", plan.gradient_bytes},
         {"collectives_per_iteration", collectives_per_iteration}}},
       {"iteration_time_s", {{"mean", mean}, {"min", min}, {"max", max}, {"per_iteration", iteration_seconds}}},
-      {"throughput", {{"samples_per_s", samples / mean}}},
+      {"throughput", throughput_json(samples / mean, s.sequence)},
       {"single_gpu", {{"iteration_time_s", plan.compute_seconds}, {"samples_per_s", single_gpu_samples_per_s}}},
       {"scaling_efficiency", (samples / mean) / (p * single_gpu_samples_per_s)},
       {"breakdown_s",

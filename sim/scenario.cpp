@@ -41,7 +41,12 @@ const char* to_string(Precision v)
 }
 const char* to_string(SchedulingPolicy v)
 {
-  return v == SchedulingPolicy::none ? "none" : "wfbp";
+  switch (v) {
+  case SchedulingPolicy::none: return "none";
+  case SchedulingPolicy::wfbp: return "wfbp";
+  case SchedulingPolicy::fusion: return "fusion";
+  }
+  return "?";
 }
 
 double bytes_per_element(Precision p)
@@ -291,16 +296,20 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
       t.algorithm = parse_algorithm(arch->child("algorithm"), coll::Op::allreduce);
     t.channels = parse_channels(*arch, gpus_per_node, t.algorithm, coll::Op::allreduce);
   }
-  t.policy = SchedulingPolicy::wfbp;
+  t.policy = SchedulingPolicy::fusion;
   t.bucket_bytes = 25.0 * 1024 * 1024;  // PyTorch DDP's default bucket_cap_mb = 25 (MiB)
   if (auto sched = w.optional_child("scheduling")) {
     sched->allow_keys({"policy", "bucket"});
-    t.policy = static_cast<SchedulingPolicy>(sched->choice_or("policy", {"none", "wfbp"}, 1));
+    t.policy = static_cast<SchedulingPolicy>(sched->choice_or("policy", {"none", "wfbp", "fusion"}, 2));
     t.bucket_bytes = sched->quantity_or("bucket", Dimension::bytes, t.bucket_bytes, Bound::non_negative);
-    if (t.policy == SchedulingPolicy::none && sched->has("bucket"))
+    if (t.policy != SchedulingPolicy::fusion && sched->has("bucket"))
       sched->child("bucket").fail(
-          "'bucket' applies to policy 'wfbp'; policy 'none' all-reduces every gradient at once");
+          fmt::format("'bucket' applies to policy 'fusion'; policy '{}' {}", to_string(t.policy),
+                      t.policy == SchedulingPolicy::none ? "all-reduces every gradient at once"
+                                                         : "all-reduces each layer's gradients on their own"));
   }
+  if (t.policy != SchedulingPolicy::fusion)
+    t.bucket_bytes = 0;
   t.codec = Codec::none;
   if (auto comp = w.optional_child("compression")) {
     comp->allow_keys({"codec"});
@@ -354,9 +363,23 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   if (s.kind == WorkloadKind::training) {
     s.training = parse_training(w, s.cluster.gpus(), s.cluster.gpus_per_node);
     const JsonNode model = root.child("model");
-    s.model = model.as_string();
-    if (!model::find_model(s.model))
-      model.fail(fmt::format("unknown model '{}'; expected one of: {}", s.model, join_names(model::model_names())));
+    const JsonNode name = model.is_object() ? model.child("name") : model;
+    if (model.is_object())
+      model.allow_keys({"name", "sequence"});
+    s.model = name.as_string();
+    if (model::default_sequence(s.model) == 0 && !model::find_model(s.model))
+      name.fail(fmt::format("unknown model '{}'; expected one of: {}", s.model, join_names(model::model_names())));
+    s.sequence = model::default_sequence(s.model);
+    if (model.is_object() && model.has("sequence")) {
+      if (s.sequence == 0)
+        model.child("sequence").fail(fmt::format("model '{}' has no sequence length; remove 'sequence'", s.model));
+      s.sequence = static_cast<int>(model.integer("sequence", 1));
+      try {
+        model::find_model(s.model, s.sequence);
+      } catch (const std::invalid_argument& e) {
+        model.child("sequence").fail(e.what());
+      }
+    }
     const JsonNode gpu = root.child("gpu");
     if (!gpu.is_object())
       gpu.fail(fmt::format("found {}; expected a placeholder GPU {{\"peak\": \"15.7TFLOPS\", \"efficiency\": 0.5}} "
@@ -465,13 +488,16 @@ nlohmann::json to_json(const Scenario& s)
   json doc = {{"schema", s.schema}, {"name", s.name}, {"seed", s.seed}, {"cluster", cluster}};
   if (s.kind == WorkloadKind::training) {
     const TrainingConfig& t = s.training;
-    doc["model"] = s.model;
+    if (s.sequence > 0)
+      doc["model"] = {{"name", s.model}, {"sequence", s.sequence}};
+    else
+      doc["model"] = s.model;
     doc["gpu"] = {{"peak", format_quantity(s.gpu.peak_flops_per_s, Dimension::flops_per_s)},
                   {"efficiency", s.gpu.efficiency}};
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)
       doc["gpu"]["memory_bandwidth"] = format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s);
     json scheduling = {{"policy", to_string(t.policy)}};
-    if (t.policy == SchedulingPolicy::wfbp)
+    if (t.policy == SchedulingPolicy::fusion)
       scheduling["bucket"] = format_quantity(t.bucket_bytes, Dimension::bytes);
     doc["workload"] = {
         {"kind", "training"},

@@ -16,7 +16,7 @@ enum class Sharing { max_min, tcp, ib };
 enum class Fidelity { step, flow, auto_ };
 enum class WorkloadKind { training, collective };
 enum class Precision { fp32, fp16, bf16 };
-enum class SchedulingPolicy { none, wfbp };
+enum class SchedulingPolicy { none, wfbp, fusion };
 
 enum class SyncScheme { bsp };
 enum class ArchitectureKind { allreduce };
@@ -106,7 +106,7 @@ struct TrainingConfig {
   coll::Algorithm algorithm;  ///< all-reduce algorithm, or auto (chosen per bucket)
   int channels;               ///< ring: concurrent rings (NCCL channels)
   SchedulingPolicy policy;
-  double bucket_bytes;  ///< wfbp: gradients are grouped into buckets of at least this size; 0 = one per layer
+  double bucket_bytes;  ///< fusion: gradients are grouped into buckets of at least this size; 0 = one per layer
   Codec codec;
   Fidelity fidelity;
 };
@@ -131,6 +131,7 @@ struct Scenario {
   std::string name;
   std::uint64_t seed;
   std::string model;  ///< model zoo name (training only)
+  int sequence;       ///< tokens per sample for sequence models; 0 for models without one
   GpuConfig gpu;      ///< training: required; collective: optional, for its memory_bandwidth
   ClusterConfig cluster;
   WorkloadKind kind;

@@ -31,8 +31,10 @@ std::vector<Bucket> make_buckets(const model::Model& model, const TrainingConfig
     current.backward_seconds += calib::layer_seconds(*it, t.batch_per_gpu, placeholder(gpu)).backward_seconds;
     current.gradient_bytes += double(it->params) * element_bytes;
     ++current.layers;
+    // wfbp: every layer with gradients closes its own bucket; fusion: once the bucket is full.
     const bool closes =
-        t.policy == SchedulingPolicy::wfbp && it->params > 0 && current.gradient_bytes >= t.bucket_bytes;
+        it->params > 0 && ((t.policy == SchedulingPolicy::wfbp) ||
+                           (t.policy == SchedulingPolicy::fusion && current.gradient_bytes >= t.bucket_bytes));
     if (closes) {
       buckets.push_back(current);
       current = {0, 0, 0};

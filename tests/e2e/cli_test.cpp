@@ -162,7 +162,7 @@ TEST_CASE("bad input exits with 2 and one message naming the file and the JSON p
       {"missing_model.json",
        R"({"schema": 1, "model": "gpt-5", "gpu": {"peak": "1TFLOPS", "efficiency": 0.5},
            "cluster": {"nodes": 2, "network": {"link": "eth-100"}}, "workload": {"kind": "training", "batch_per_gpu": 8}})",
-       "/model: unknown model 'gpt-5'; expected one of: resnet50"},
+       "/model: unknown model 'gpt-5'; expected one of: bert-base, bert-large"},
   };
   for (const Case& c : cases) {
     const std::string path = write_file(c.name, c.text);

@@ -33,7 +33,7 @@ Scenario parse(const nlohmann::json& j)
 
 }  // namespace
 
-TEST_CASE("defaults are filled: 3 iterations, fp32, wfbp with 25 MiB buckets, max-min sharing, auto fidelity")
+TEST_CASE("defaults are filled: 3 iterations, fp32, fusion with 25 MiB buckets, max-min sharing, auto fidelity")
 {
   const Scenario s = parse(base_training());
   CHECK(s.seed == 1);
@@ -45,7 +45,7 @@ TEST_CASE("defaults are filled: 3 iterations, fp32, wfbp with 25 MiB buckets, ma
   CHECK(s.training.iterations == 3);
   CHECK(s.training.precision == Precision::fp32);
   CHECK(s.training.data_parallel == 8);
-  CHECK(s.training.policy == SchedulingPolicy::wfbp);
+  CHECK(s.training.policy == SchedulingPolicy::fusion);
   CHECK(s.training.bucket_bytes == 25.0 * 1024 * 1024);
   CHECK(s.training.fidelity == Fidelity::auto_);
   CHECK(s.output.dir == "out/t");
@@ -132,8 +132,11 @@ TEST_CASE("an unknown model lists the available ones")
 {
   auto j = base_training();
   j["model"] = "resnet5O";
-  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/model: unknown model 'resnet5O'; expected one of: resnet50"),
-                       ScenarioError);
+  CHECK_THROWS_WITH_AS(
+      parse(j),
+      doctest::Contains("/model: unknown model 'resnet5O'; expected one of: bert-base, bert-large, gpt2-1.5b, "
+                        "gpt2-124m, gpt2-355m, gpt2-774m, resnet50"),
+      ScenarioError);
 }
 
 TEST_CASE("an unknown link preset lists the presets")
@@ -163,9 +166,9 @@ TEST_CASE("choices list the valid names - features not modelled yet say so")
 {
   auto j = base_training();
   j["workload"]["scheduling"] = {{"policy", "fifo"}};
-  CHECK_THROWS_WITH_AS(parse(j),
-                       doctest::Contains("/workload/scheduling/policy: found 'fifo'; expected one of: none, wfbp"),
-                       ScenarioError);
+  CHECK_THROWS_WITH_AS(
+      parse(j), doctest::Contains("/workload/scheduling/policy: found 'fifo'; expected one of: none, wfbp, fusion"),
+      ScenarioError);
   j = base_training();
   j["workload"]["parallelism"] = {{"data", 4}, {"tensor", 2}};
   CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/workload/parallelism/tensor: tensor parallelism is not modelled"),
@@ -247,4 +250,40 @@ TEST_CASE("network topologies: their keys are checked and a cluster that cannot 
   const Scenario ok = parse(j);
   CHECK(ok.cluster.network.dims == std::vector<int>{2, 4});
   CHECK(to_json(parse(to_json(ok))) == to_json(ok));
+}
+
+TEST_CASE("model: a name, or an object with a sequence length for sequence models")
+{
+  nlohmann::json j = base_training();
+  j["model"] = "bert-large";
+  CHECK(parse(j).sequence == 128);
+  j["model"] = {{"name", "bert-large"}, {"sequence", 64}};
+  const Scenario s = parse(j);
+  CHECK(s.sequence == 64);
+  CHECK(to_json(s)["model"] == j["model"]);
+  CHECK(s.model == "bert-large");
+  j["model"] = {{"name", "resnet50"}, {"sequence", 64}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/model/sequence: model 'resnet50' has no sequence length"),
+                       ScenarioError);
+  j["model"] = {{"name", "bert-base"}, {"sequence", 1024}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/model/sequence: sequence 1024 is longer than the 512"),
+                       ScenarioError);
+  j["model"] = {{"name", "bert-huge"}};
+  CHECK_THROWS_WITH_AS(
+      parse(j), doctest::Contains("/model/name: unknown model 'bert-huge'; expected one of: bert-base"), ScenarioError);
+  j["model"] = {{"name", "bert-base"}, {"seq", 8}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/model/seq: unknown key 'seq'; expected one of: name, sequence"),
+                       ScenarioError);
+}
+
+TEST_CASE("scheduling: bucket applies to fusion only")
+{
+  nlohmann::json j = base_training();
+  j["workload"]["scheduling"] = {{"policy", "wfbp"}, {"bucket", "1MB"}};
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/workload/scheduling/bucket: 'bucket' applies to policy 'fusion'"),
+                       ScenarioError);
+  j["workload"]["scheduling"] = {{"policy", "fusion"}, {"bucket", "-1MB"}};
+  CHECK_THROWS_AS(parse(j), ScenarioError);
+  j["workload"]["scheduling"] = {{"policy", "wfbp"}};
+  CHECK(parse(j).training.bucket_bytes == 0);
 }

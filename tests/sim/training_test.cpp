@@ -41,7 +41,7 @@ TEST_CASE("buckets: policy none is one bucket of all gradients - bucket 0 is one
   CHECK(one[0].gradient_bytes == 25'557'032.0 * 4);
   CHECK(one[0].layers == m.layers.size());
 
-  const Scenario per_layer = flat_training(4, R"({"policy": "wfbp", "bucket": "0B"})");
+  const Scenario per_layer = flat_training(4, R"({"policy": "wfbp"})");
   const auto many = make_buckets(m, per_layer.training, per_layer.gpu);
   CHECK(many.size() == 107);  // 53 conv + 53 batch norm + fc
   double bytes = 0, seconds = 0;
@@ -52,7 +52,7 @@ TEST_CASE("buckets: policy none is one bucket of all gradients - bucket 0 is one
   CHECK(bytes == 25'557'032.0 * 4);
   CHECK(seconds == test::Rel(one[0].backward_seconds).epsilon(1e-12));
 
-  const Scenario ddp = flat_training(4, R"({"policy": "wfbp", "bucket": "25MiB"})");
+  const Scenario ddp = flat_training(4, R"({"policy": "fusion", "bucket": "25MiB"})");
   const auto buckets = make_buckets(m, ddp.training, ddp.gpu);
   CHECK(buckets.size() == 4);
   for (std::size_t i = 0; i + 1 < buckets.size(); ++i)
@@ -79,7 +79,7 @@ TEST_CASE("policy none: iteration = compute + one ring all-reduce of every gradi
 TEST_CASE("wfbp: each bucket's all-reduce starts when its gradients and the previous all-reduce are done")
 {
   const int p = 8;
-  const Scenario s = flat_training(p, R"({"policy": "wfbp", "bucket": "10MB"})");
+  const Scenario s = flat_training(p, R"({"policy": "fusion", "bucket": "10MB"})");
   const model::Model m = *model::find_model("resnet50");
   const auto buckets = make_buckets(m, s.training, s.gpu);
   // Closed form for one rank (all ranks are identical and the ring is contention-free).
@@ -122,7 +122,7 @@ TEST_CASE("auto fidelity: step for small rings, flow above 65,536 messages per c
 TEST_CASE("training with algorithm auto reports its pick per bucket and is no slower than the ring")
 {
   auto with_algorithm = [](const std::string& algorithm) {
-    Scenario s = flat_training(16, R"({"policy": "wfbp", "bucket": "0B"})");
+    Scenario s = flat_training(16, R"({"policy": "wfbp"})");
     s.training.algorithm = algorithm == "auto" ? coll::Algorithm::auto_ : coll::Algorithm::ring;
     return s;
   };

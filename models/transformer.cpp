@@ -1,0 +1,121 @@
+#include "models/transformer.hpp"
+
+#include <stdexcept>
+
+namespace ddlsim::model {
+
+namespace {
+
+Layer linear(const std::string& name, std::int64_t in, std::int64_t out, double tokens)
+{
+  return {name, LayerKind::linear, in * out + out, 2.0 * double(in) * double(out) * tokens, double(out) * tokens};
+}
+
+/// Layer norm over h features: mean, variance, normalise, scale and shift, about 8 flops an element.
+Layer layernorm(const std::string& name, std::int64_t h, double tokens)
+{
+  return {name, LayerKind::layernorm, 2 * h, 8.0 * double(h) * tokens, double(h) * tokens};
+}
+
+void block(std::vector<Layer>& out, const std::string& p, const TransformerConfig& c)
+{
+  const double s = c.sequence;
+  const std::int64_t h = c.hidden, f = c.ffn;
+  if (c.pre_layernorm)
+    out.push_back(layernorm(p + ".ln_1", h, s));
+  out.push_back(linear(p + ".attention.qkv", h, 3 * h, s));
+  // Q K^T and the weighted sum of V: 2 s^2 h flops each; softmax about 5 flops per score.
+  out.push_back({p + ".attention.scores", LayerKind::attention, 0, 4.0 * s * s * double(h) + 5.0 * s * s * c.heads,
+                 s * double(h)});
+  out.push_back(linear(p + ".attention.output", h, h, s));
+  out.push_back({p + ".attention.residual", LayerKind::add, 0, s * double(h), s * double(h)});
+  out.push_back(layernorm(p + (c.pre_layernorm ? ".ln_2" : ".attention.layernorm"), h, s));
+  out.push_back(linear(p + ".ffn.intermediate", h, f, s));
+  out.push_back({p + ".ffn.gelu", LayerKind::gelu, 0, 8.0 * s * double(f), s * double(f)});
+  out.push_back(linear(p + ".ffn.output", f, h, s));
+  out.push_back({p + ".ffn.residual", LayerKind::add, 0, s * double(h), s * double(h)});
+  if (!c.pre_layernorm)
+    out.push_back(layernorm(p + ".ffn.layernorm", h, s));
+}
+
+}  // namespace
+
+Model make_transformer(const TransformerConfig& c)
+{
+  if (c.layers < 1 || c.hidden < 1 || c.heads < 1 || c.ffn < 1 || c.vocabulary < 1 || c.max_positions < 1 ||
+      c.token_types < 0 || c.sequence < 1)
+    throw std::invalid_argument("transformer sizes must be positive (token types non-negative)");
+  if (c.hidden % c.heads != 0)
+    throw std::invalid_argument("hidden size " + std::to_string(c.hidden) + " is not a multiple of heads " +
+                                std::to_string(c.heads));
+  if (c.sequence > c.max_positions)
+    throw std::invalid_argument("sequence " + std::to_string(c.sequence) + " is longer than the " +
+                                std::to_string(c.max_positions) + " learned positions");
+  const double s = c.sequence;
+  const std::int64_t h = c.hidden;
+  std::vector<Layer> layers;
+  // Embedding lookups cost no flops; the sum of token, position (and segment) rows about 2 per element.
+  layers.push_back({"embeddings.token", LayerKind::embedding, std::int64_t(c.vocabulary) * h, 0, s * double(h)});
+  layers.push_back(
+      {"embeddings.position", LayerKind::embedding, std::int64_t(c.max_positions) * h, s * double(h), s * double(h)});
+  if (c.token_types > 0)
+    layers.push_back(
+        {"embeddings.token_type", LayerKind::embedding, std::int64_t(c.token_types) * h, s * double(h), s * double(h)});
+  if (!c.pre_layernorm)
+    layers.push_back(layernorm("embeddings.layernorm", h, s));
+  for (int i = 0; i < c.layers; ++i)
+    block(layers, "layer." + std::to_string(i), c);
+  if (c.pre_layernorm)
+    layers.push_back(layernorm("ln_f", h, s));
+  if (c.pooler)
+    layers.push_back(linear("pooler", h, h, 1));
+  if (c.lm_head)  // tied to embeddings.token: its gradient lands there, so no parameters here
+    layers.push_back({"lm_head", LayerKind::linear, 0, 2.0 * double(h) * c.vocabulary * s, double(c.vocabulary) * s});
+  return Model{c.name, std::move(layers)};
+}
+
+Model make_bert_base(int sequence)
+{
+  TransformerConfig c;
+  c.name = "bert-base";
+  c.sequence = sequence;
+  c.pooler = true;
+  return make_transformer(c);
+}
+
+Model make_bert_large(int sequence)
+{
+  TransformerConfig c;
+  c.name = "bert-large";
+  c.layers = 24, c.hidden = 1024, c.heads = 16, c.ffn = 4096;
+  c.sequence = sequence;
+  c.pooler = true;
+  return make_transformer(c);
+}
+
+Model make_gpt2(const std::string& size, int sequence)
+{
+  TransformerConfig c;
+  c.name = "gpt2-" + size;
+  if (size == "124m")
+    c.layers = 12, c.hidden = 768;
+  else if (size == "355m")
+    c.layers = 24, c.hidden = 1024;
+  else if (size == "774m")
+    c.layers = 36, c.hidden = 1280;
+  else if (size == "1.5b")
+    c.layers = 48, c.hidden = 1600;
+  else
+    throw std::invalid_argument("unknown GPT-2 size '" + size + "'; expected 124m, 355m, 774m or 1.5b");
+  c.heads = c.hidden / 64;
+  c.ffn = 4 * c.hidden;
+  c.vocabulary = 50257;
+  c.max_positions = 1024;
+  c.token_types = 0;
+  c.sequence = sequence;
+  c.pre_layernorm = true;
+  c.lm_head = true;
+  return make_transformer(c);
+}
+
+}  // namespace ddlsim::model

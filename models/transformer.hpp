@@ -1,0 +1,45 @@
+#pragma once
+// Transformer models (BERT, GPT-2 and any stack of the same blocks) as layer lists whose
+// parameter totals match the reference implementations (Hugging Face transformers' BertModel
+// and GPT2LMHeadModel) exactly.
+#include "models/layer.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace ddlsim::model {
+
+struct TransformerConfig {
+  std::string name;
+  int layers = 12;
+  int hidden = 768;
+  int heads = 12;
+  int ffn = 3072;              ///< width of the feed-forward layer
+  int vocabulary = 30522;      ///< rows of the token embedding
+  int max_positions = 512;     ///< rows of the learned position embedding
+  int token_types = 2;         ///< rows of the segment embedding (BERT: 2; GPT-2: 0, none)
+  int sequence = 128;          ///< tokens per sample; FLOPs and activations scale with it
+  bool pre_layernorm = false;  ///< GPT-2: layer norm before each sub-block, plus a final one
+  bool pooler = false;         ///< BERT: dense layer on the first token
+  bool lm_head =
+      false;  ///< output projection to the vocabulary, tied to the token embedding (no parameters of its own)
+};
+
+/// The layer list of `config`. Per block: fused QKV projection (3 h^2 + 3 h), attention scores and
+/// weighted sum (4 s^2 h flops, no parameters), output projection (h^2 + h), two layer norms
+/// (2 h each), feed-forward h -> f -> h (2 h f + f + h) with GELU. A multiply-add counts 2 flops.
+/// Throws std::invalid_argument for non-positive sizes, heads not dividing hidden, or a sequence
+/// longer than max_positions.
+Model make_transformer(const TransformerConfig& config);
+
+/// BERT-Base (Devlin et al. 2019): 12 layers, hidden 768, 12 heads, FFN 3072, vocabulary 30522,
+/// with pooler: 109,482,240 parameters.
+Model make_bert_base(int sequence);
+/// BERT-Large: 24 layers, hidden 1024, 16 heads, FFN 4096, with pooler: 335,141,888 parameters.
+Model make_bert_large(int sequence);
+/// GPT-2 (Radford et al. 2019) by its released sizes: "124m" (12 layers, hidden 768), "355m"
+/// (24, 1024), "774m" (36, 1280), "1.5b" (48, 1600); vocabulary 50257, 1024 positions, heads =
+/// hidden / 64, tied LM head. Totals 124,439,808 / 354,823,168 / 774,030,080 / 1,557,611,200.
+Model make_gpt2(const std::string& size, int sequence);
+
+}  // namespace ddlsim::model
