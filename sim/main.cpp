@@ -4,18 +4,24 @@
 #include "sim/report.hpp"
 #include "sim/run.hpp"
 #include "sim/scenario.hpp"
+#include "sim/sweep.hpp"
 #include "sim/topology_report.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
 
 constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolved] [--output DIR] [--quiet]
        ddlsim topo SCENARIO.json [--json] [--dot FILE]
+       ddlsim sweep SWEEP.json [-j N] [--resume] [--shard I/N] [--output DIR] [--quiet]
+       ddlsim sweep merge OUT_DIR SHARD_DIR...
 
   run               simulate the scenario; write report.json, summary.txt (and results.csv for
                     collective workloads, trace.json when output.trace is true) into the
@@ -29,7 +35,18 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
   --json            print that description as JSON
   --dot FILE        write the topology as Graphviz to FILE
 
-exit status: 0 success, 2 bad input, 1 simulation failure
+  sweep             run every point of a sweep (a scenario plus "sweep": {"path": [values]},
+                    a grid, or a zip with "mode": "zip") in worker processes; each finished
+                    point is appended to DIR/results.jsonl and DIR/results.csv (default DIR:
+                    the scenario's output.dir); a failed point is a row with its message
+  -j N              worker processes at once (default: the number of cores)
+  --resume          continue a sweep whose DIR already holds results: skip the points done
+  --shard I/N       run only the points whose index modulo N is I (0 <= I < N), e.g. one task
+                    of a Slurm job array; `sweep merge` combines the shards' folders
+  --quiet           no progress on stderr
+
+exit status: 0 success, 2 bad input, 1 simulation failure (sweep: some point failed),
+             130 a sweep stopped by SIGINT/SIGTERM (resume it with --resume)
 )";
 
 struct UsageError : std::runtime_error {
@@ -104,6 +121,71 @@ int topo_command(const std::vector<std::string>& args)
   return 0;
 }
 
+int sweep_command(const std::vector<std::string>& args)
+{
+  if (!args.empty() && args[0] == "merge") {
+    if (args.size() < 3)
+      throw UsageError("sweep merge needs an output folder and at least one shard folder");
+    const std::size_t rows = ddlsim::merge_sweeps({args.begin() + 2, args.end()}, args[1]);
+    std::printf("merged %zu points into %s/results.jsonl and %s/results.csv\n", rows, args[1].c_str(), args[1].c_str());
+    return 0;
+  }
+  std::string path;
+  ddlsim::SweepOptions options;
+  options.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto value_of = [&](std::size_t& i, const std::string& option) {
+    if (i + 1 == args.size())
+      throw UsageError(option + " needs a value");
+    return args[++i];
+  };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--resume")
+      options.resume = true;
+    else if (a == "--quiet")
+      options.progress = false;
+    else if (a == "--output")
+      options.out_dir = value_of(i, a);
+    else if (a == "-j" || a == "--jobs") {
+      const std::string v = value_of(i, a);
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 4096)
+        throw UsageError(a + " expects a number of processes from 1 to 4096, found '" + v + "'");
+      options.jobs = static_cast<int>(n);
+    } else if (a == "--shard") {
+      const std::string v = value_of(i, a);
+      int index = -1, count = -1;
+      char tail = 0;
+      if (std::sscanf(v.c_str(), "%d/%d%c", &index, &count, &tail) != 2 || count < 1 || index < 0 || index >= count)
+        throw UsageError("--shard expects I/N with 0 <= I < N, found '" + v + "'");
+      options.shard_index = index;
+      options.shard_count = count;
+    } else if (!a.empty() && a[0] == '-')
+      throw UsageError("unknown option '" + a + "'");
+    else if (path.empty())
+      path = a;
+    else
+      throw UsageError("more than one sweep file given");
+  }
+  if (path.empty())
+    throw UsageError("no sweep file given");
+  const ddlsim::Sweep sweep = ddlsim::load_sweep(path);
+  if (options.out_dir.empty())
+    options.out_dir = sweep.default_out_dir();
+  const ddlsim::SweepSummary s = ddlsim::run_sweep(sweep, options);
+  std::printf("sweep %s: %zu points%s: %zu ok, %zu failed now, %zu done before; results in %s/results.csv\n",
+              path.c_str(), s.points,
+              options.shard_count > 1 ? fmt::format(" in shard {}/{}", options.shard_index, options.shard_count).c_str()
+                                      : "",
+              s.succeeded, s.failed, s.skipped, options.out_dir.c_str());
+  if (s.interrupted) {
+    std::fprintf(stderr, "ddlsim: sweep interrupted; run it again with --resume to finish it\n");
+    return 130;
+  }
+  return s.failed > 0 ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -118,6 +200,8 @@ int main(int argc, char** argv)
       return run_command({args.begin() + 1, args.end()});
     if (args[0] == "topo")
       return topo_command({args.begin() + 1, args.end()});
+    if (args[0] == "sweep")
+      return sweep_command({args.begin() + 1, args.end()});
     throw UsageError("unknown command '" + args[0] + "'");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "ddlsim: %s\n%s", e.what(), USAGE);

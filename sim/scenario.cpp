@@ -337,6 +337,8 @@ CollectiveConfig parse_collective(const JsonNode& w, int gpus_per_node)
 Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
 {
   const JsonNode root(document, file, "");
+  if (root.is_object() && root.has("sweep"))
+    root.child("sweep").fail("this is a sweep file: run it with 'ddlsim sweep', or remove 'sweep' to run one scenario");
   root.allow_keys({"schema", "name", "seed", "model", "gpu", "cluster", "workload", "output"});
   Scenario s{};
   s.file = file;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "approx.hpp"
+#include "e2e/cli_helpers.hpp"
 
 #include <sys/wait.h>
 
@@ -14,53 +15,9 @@
 #include <string>
 
 namespace fs = std::filesystem;
+using namespace ddlsim::test;
 
 namespace {
-
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-Result run_ddlsim(const std::string& args)
-{
-  const std::string command = std::string(DDLSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe))
-    out += buffer;
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-fs::path temp_dir(const std::string& name)
-{
-  const fs::path dir = fs::temp_directory_path() / ("ddlsim-test-" + std::to_string(::getpid())) / name;
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string write_file(const std::string& name, const std::string& text)
-{
-  const fs::path path = temp_dir("inputs") / name;
-  std::ofstream(path) << text;
-  return path.string();
-}
-
-std::string read_file(const fs::path& path)
-{
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string scenario_path(const std::string& name)
-{
-  return std::string(DDLSIM_SOURCE_DIR) + "/scenarios/" + name;
-}
 
 const char* GOOD = R"({"schema": 1, "name": "g",
   "cluster": {"nodes": 4, "network": {"link": "ib-hdr-200"}},

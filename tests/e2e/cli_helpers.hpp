@@ -1,0 +1,63 @@
+#pragma once
+// Running the ddlsim binary as a user does, and the files around it, for the end-to-end tests.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace ddlsim::test {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+inline Result run_ddlsim(const std::string& args)
+{
+  const std::string command = std::string(DDLSIM_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe))
+    out += buffer;
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline fs::path temp_dir(const std::string& name)
+{
+  const fs::path dir = fs::temp_directory_path() / ("ddlsim-test-" + std::to_string(::getpid())) / name;
+  fs::create_directories(dir);
+  return dir;
+}
+
+inline std::string write_file(const std::string& name, const std::string& text)
+{
+  const fs::path path = temp_dir("inputs") / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+inline std::string read_file(const fs::path& path)
+{
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline std::string scenario_path(const std::string& name)
+{
+  return std::string(DDLSIM_SOURCE_DIR) + "/scenarios/" + name;
+}
+
+}  // namespace ddlsim::test
