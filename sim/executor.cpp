@@ -27,6 +27,13 @@ public:
   {
     timeline_.start_seconds.assign(graph.tasks().size(), -1);
     timeline_.end_seconds.assign(graph.tasks().size(), -1);
+    if (options.link_stats) {
+      const std::size_t directions = 2 * platform.topology().link_count();
+      timeline_.link_bytes.assign(directions, 0);
+      timeline_.link_busy_seconds.assign(directions, 0);
+      link_active_.assign(directions, 0);
+      link_busy_since_.assign(directions, 0);
+    }
     for (std::uint32_t t = 0; t < graph.tasks().size(); ++t)
       predecessors_[t] = graph.predecessor_count(t);
     collectives_.reserve(graph.collectives().size());
@@ -225,6 +232,8 @@ private:
     comm->set_data(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot) + 1));
     flights_[slot] = {c, k, index, comm, now()};
     ++timeline_.transfers;
+    if (options_.link_stats)
+      account_links(inst.ranks[t.src], inst.ranks[t.dst], t.bytes, true);
     comm->start();
   }
 
@@ -245,6 +254,8 @@ private:
 
     const CollectiveInstance& inst = g_.collective(f.collective);
     const coll::Transfer& t = inst.schedule.step(f.step)[f.index];
+    if (options_.link_stats)
+      account_links(inst.ranks[t.src], inst.ranks[t.dst], 0, false);
     // The latency of the other messages a flow stands for, then the receiver's reduction, which
     // waits for the reductions it is already doing (a GPU sums one buffer at a time).
     double done = now();
@@ -269,6 +280,25 @@ private:
       Timer::set(done, [this, f] { finish_transfer(f.collective, f.step, f.index); });
     } else {
       finish_transfer(f.collective, f.step, f.index);
+    }
+  }
+
+  /// A transfer from host src to host dst starts (adding its bytes) or ends on every link direction
+  /// of its route. Busy time is the union of the intervals in which some transfer is in flight.
+  void account_links(std::uint32_t src, std::uint32_t dst, double bytes, bool starts)
+  {
+    route_.clear();
+    platform_.topology().route(src, dst, route_);
+    const double t = now();
+    for (const topo::Hop& h : route_) {
+      const std::size_t d = 2 * std::size_t{h.edge} + (h.forward ? 0 : 1);
+      if (starts) {
+        timeline_.link_bytes[d] += bytes;
+        if (link_active_[d]++ == 0)
+          link_busy_since_[d] = t;
+      } else if (--link_active_[d] == 0) {
+        timeline_.link_busy_seconds[d] += t - link_busy_since_[d];
+      }
     }
   }
 
@@ -301,6 +331,9 @@ private:
   std::array<sg4::CommPtr, 8> graveyard_;
   std::size_t graveyard_next_ = 0;
   sg4::ActorPtr keeper_;
+  std::vector<std::uint32_t> link_active_;  ///< per link direction: transfers in flight
+  std::vector<double> link_busy_since_;
+  std::vector<topo::Hop> route_;
   Timeline timeline_;
 };
 

@@ -16,12 +16,19 @@ struct Timeline {
   double makespan_seconds = 0;
   std::uint64_t transfers = 0;  ///< SimGrid comms started
   std::uint64_t timers = 0;     ///< delays and latency charges
+  /// Per link direction (index 2 * link + 0 for source->target, + 1 for target->source): bytes
+  /// carried, and seconds during which at least one transfer crossed it. Empty unless
+  /// ExecOptions::link_stats.
+  std::vector<double> link_bytes;
+  std::vector<double> link_busy_seconds;
 };
 
 struct ExecOptions {
   /// Seconds a GPU takes to sum one received byte into its buffer (the gamma of the collectives'
   /// cost model); 0 charges nothing.
   double reduce_seconds_per_byte = 0;
+  /// Account bytes and busy time per link direction (Timeline::link_bytes, link_busy_seconds).
+  bool link_stats = true;
 };
 
 /// Runs `graph` to completion; once per process (it runs the engine). Throws SimulationError

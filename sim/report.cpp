@@ -145,6 +145,8 @@ void write_outputs(const Scenario& s, const RunResult& result, const std::string
   write("summary.txt", summary_text(s, result.report));
   if (s.kind == WorkloadKind::collective)
     write("results.csv", collective_csv(result.report));
+  if (!result.links_csv.empty())
+    write("links.csv", result.links_csv);
   if (!result.trace.is_null())
     write("trace.json", result.trace.dump());
 }

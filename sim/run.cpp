@@ -3,6 +3,7 @@
 #include "models/zoo.hpp"
 #include "sim/collective_plan.hpp"
 #include "sim/error.hpp"
+#include "sim/link_report.hpp"
 #include "sim/trace.hpp"
 #include "sim/training.hpp"
 
@@ -37,6 +38,18 @@ json cluster_summary(const Scenario& s, const topo::Topology& topology)
           {"network_latency_s", c.network.link.latency_seconds},
           {"sharing", to_string(c.network.sharing)},
           {"links", topology.link_count()}};
+}
+
+/// Adds the link summary to the report; the link table and (when asked for) the trace to the result.
+RunResult finish(const Scenario& s, const topo::Topology& topology, const Timeline& tl, const TaskGraph& graph,
+                 json report)
+{
+  LinkReport links = link_report(topology, tl);
+  report["links"] = std::move(links.summary);
+  RunResult result{std::move(report), nullptr, std::move(links.csv)};
+  if (s.output.trace)
+    result.trace = chrome_trace(graph, tl, s.cluster.gpus_per_node);
+  return result;
 }
 
 /// Samples per second, and tokens per second for sequence models.
@@ -128,10 +141,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"tasks", plan.graph.tasks().size()},
         {"simulated_seconds", tl.makespan_seconds}}},
   };
-  RunResult result{report, nullptr};
-  if (s.output.trace)
-    result.trace = chrome_trace(plan.graph, tl, s.cluster.gpus_per_node);
-  return result;
+  return finish(s, topology, tl, plan.graph, std::move(report));
 }
 
 RunResult simulate_collective(const Scenario& s, const topo::Topology& topology, const Platform& platform)
@@ -193,10 +203,7 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
         {"timers", tl.timers},
         {"tasks", g.tasks().size()},
         {"simulated_seconds", tl.makespan_seconds}}}};
-  RunResult result{report, nullptr};
-  if (s.output.trace)
-    result.trace = chrome_trace(g, tl, s.cluster.gpus_per_node);
-  return result;
+  return finish(s, topology, tl, g, std::move(report));
 }
 
 }  // namespace

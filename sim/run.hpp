@@ -11,6 +11,7 @@ namespace ddlsim {
 struct RunResult {
   nlohmann::json report;  ///< report.json: deterministic except under the "wall_clock" key
   nlohmann::json trace;   ///< Chrome trace events, when the scenario asks for a trace; else null
+  std::string links_csv;  ///< links.csv: bytes, busy time and utilization per link direction
 };
 
 RunResult simulate(const Scenario& scenario);
