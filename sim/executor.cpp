@@ -277,9 +277,9 @@ private:
     }
     if (done > now()) {
       ++timeline_.timers;
-      Timer::set(done, [this, f] { finish_transfer(f.collective, f.step, f.index); });
+      Timer::set(done, [this, f] { finish_transfer(f.collective, f.step, f.index, f.start_seconds); });
     } else {
-      finish_transfer(f.collective, f.step, f.index);
+      finish_transfer(f.collective, f.step, f.index, f.start_seconds);
     }
   }
 
@@ -302,10 +302,12 @@ private:
     }
   }
 
-  void finish_transfer(std::uint32_t c, std::uint32_t k, std::uint32_t index)
+  void finish_transfer(std::uint32_t c, std::uint32_t k, std::uint32_t index, double start_seconds)
   {
     const CollectiveInstance& inst = g_.collective(c);
     const coll::Transfer& t = inst.schedule.step(k)[index];
+    if (options_.record_transfers)
+      timeline_.transfer_records.push_back({c, k, inst.ranks[t.src], inst.ranks[t.dst], t.bytes, start_seconds, now()});
     CollectiveState& st = collectives_[c];
     const std::size_t p = inst.ranks.size();
     --st.pending[k * p + t.src];

@@ -10,6 +10,16 @@
 
 namespace ddlsim {
 
+/// One point-to-point transfer as it ran (recorded when ExecOptions::record_transfers).
+struct TransferRecord {
+  std::uint32_t collective;
+  std::uint32_t step;
+  std::uint32_t src, dst;  ///< hosts (global GPU ranks, then aggregating switches)
+  double bytes;
+  double start_seconds;  ///< both ends in the step: the data starts to move
+  double end_seconds;    ///< arrived (and, for flows, the latency of the messages it stands for charged)
+};
+
 struct Timeline {
   std::vector<double> start_seconds;  ///< per task: when its predecessors were done and it began
   std::vector<double> end_seconds;    ///< per task
@@ -21,6 +31,7 @@ struct Timeline {
   /// ExecOptions::link_stats.
   std::vector<double> link_bytes;
   std::vector<double> link_busy_seconds;
+  std::vector<TransferRecord> transfer_records;  ///< in order of completion; empty unless asked for
 };
 
 struct ExecOptions {
@@ -29,6 +40,8 @@ struct ExecOptions {
   double reduce_seconds_per_byte = 0;
   /// Account bytes and busy time per link direction (Timeline::link_bytes, link_busy_seconds).
   bool link_stats = true;
+  /// Keep every transfer's times (Timeline::transfer_records), for the trace's flow arrows.
+  bool record_transfers = false;
 };
 
 /// Runs `graph` to completion; once per process (it runs the engine). Throws SimulationError

@@ -40,6 +40,14 @@ json cluster_summary(const Scenario& s, const topo::Topology& topology)
           {"links", topology.link_count()}};
 }
 
+ExecOptions exec_options(const Scenario& s)
+{
+  ExecOptions o;
+  o.reduce_seconds_per_byte = s.gpu.reduce_seconds_per_byte();
+  o.record_transfers = s.output.trace;
+  return o;
+}
+
 /// Adds the link summary to the report; the link table and (when asked for) the trace to the result.
 RunResult finish(const Scenario& s, const topo::Topology& topology, const Timeline& tl, const TaskGraph& graph,
                  json report)
@@ -48,7 +56,7 @@ RunResult finish(const Scenario& s, const topo::Topology& topology, const Timeli
   report["links"] = std::move(links.summary);
   RunResult result{std::move(report), nullptr, std::move(links.csv)};
   if (s.output.trace)
-    result.trace = chrome_trace(graph, tl, s.cluster.gpus_per_node);
+    result.trace = chrome_trace(graph, tl, s.cluster.gpus_per_node, s.output.trace_ranks);
   return result;
 }
 
@@ -68,7 +76,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   coll::GroupShape shape = group_shape(topology, p_ranks, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
   shape.channels = static_cast<coll::Rank>(s.training.channels);
   const TrainingPlan plan = build_training(s, model, shape);
-  const Timeline tl = execute(plan.graph, platform, {s.gpu.reduce_seconds_per_byte()});
+  const Timeline tl = execute(plan.graph, platform, exec_options(s));
   const TrainingConfig& t = s.training;
   const auto p = static_cast<std::uint32_t>(t.data_parallel);
 
@@ -166,7 +174,7 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
     }
     barriers.push_back(barrier);
   }
-  const Timeline tl = execute(g, platform, {s.gpu.reduce_seconds_per_byte()});
+  const Timeline tl = execute(g, platform, exec_options(s));
 
   json rows = json::array();
   const double element = bytes_per_element(c.precision);

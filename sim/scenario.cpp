@@ -410,13 +410,30 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     (s.kind == WorkloadKind::training ? w.child("architecture").child("algorithm") : w.child("algorithm"))
         .fail("in_network needs a switch that reduces: a star network with 'switch_reduction' (its summing rate)");
   }
-  s.output = {"out/" + s.name, false};
+  s.output = {"out/" + s.name, false, {}};
   if (auto out = root.optional_child("output")) {
-    out->allow_keys({"dir", "trace"});
+    out->allow_keys({"dir", "trace", "trace_ranks"});
     if (out->has("dir"))
       s.output.dir = out->string("dir");
     s.output.trace = out->boolean_or("trace", false);
+    if (auto ranks = out->optional_child("trace_ranks")) {
+      const std::size_t n = ranks->array_size();
+      if (n == 0)
+        ranks->fail("found an empty list; expected the GPU ranks to trace, e.g. [0, 1, 8]");
+      for (std::size_t i = 0; i < n; ++i) {
+        const long long r = ranks->element(i).as_integer(0);
+        if (r >= s.cluster.gpus())
+          ranks->element(i).fail(fmt::format("found rank {}; the cluster has ranks 0 to {}", r, s.cluster.gpus() - 1));
+        s.output.trace_ranks.push_back(static_cast<std::uint32_t>(r));
+      }
+      std::sort(s.output.trace_ranks.begin(), s.output.trace_ranks.end());
+      s.output.trace_ranks.erase(std::unique(s.output.trace_ranks.begin(), s.output.trace_ranks.end()),
+                                 s.output.trace_ranks.end());
+    }
   }
+  if (s.output.trace_ranks.empty())
+    for (int r = 0; r < std::min(s.cluster.gpus(), 64); ++r)
+      s.output.trace_ranks.push_back(static_cast<std::uint32_t>(r));
   return s;
 }
 
@@ -528,7 +545,7 @@ nlohmann::json to_json(const Scenario& s)
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)
       doc["gpu"] = {{"memory_bandwidth", format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s)}};
   }
-  doc["output"] = {{"dir", s.output.dir}, {"trace", s.output.trace}};
+  doc["output"] = {{"dir", s.output.dir}, {"trace", s.output.trace}, {"trace_ranks", s.output.trace_ranks}};
   return doc;
 }
 

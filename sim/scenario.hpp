@@ -123,6 +123,7 @@ struct CollectiveConfig {
 struct OutputConfig {
   std::string dir;
   bool trace;
+  std::vector<std::uint32_t> trace_ranks;  ///< sorted, unique; default ranks 0-63 (all when fewer)
 };
 
 struct Scenario {

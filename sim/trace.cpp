@@ -4,44 +4,93 @@
 
 namespace ddlsim {
 
-nlohmann::json chrome_trace(const TaskGraph& graph, const Timeline& timeline, int gpus_per_node)
+nlohmann::json chrome_trace(const TaskGraph& graph, const Timeline& timeline, int gpus_per_node,
+                            const std::vector<std::uint32_t>& ranks)
 {
   using nlohmann::json;
+  std::vector<char> traced;
+  for (std::uint32_t r : ranks) {
+    if (r >= traced.size())
+      traced.resize(r + 1, 0);
+    traced[r] = 1;
+  }
+  auto is_traced = [&](std::uint32_t r) {
+    return r < traced.size() && traced[r];
+  };
+  const auto gpn = static_cast<std::uint32_t>(gpus_per_node);
+  auto pid = [&](std::uint32_t rank) {
+    return rank / gpn;
+  };
+  auto tid = [&](std::uint32_t rank, Stream stream) {
+    return (rank % gpn) * 2 + (stream == Stream::compute ? 0 : 1);
+  };
+
   json events = json::array();
-  std::vector<std::uint32_t> ranks_seen;
+  std::size_t slices = 0, flows = 0;
   for (std::uint32_t id = 0; id < graph.tasks().size(); ++id) {
     const Task& t = graph.tasks()[id];
-    if (t.kind == TaskKind::join || (t.kind == TaskKind::delay && t.seconds <= 0))
+    if (t.kind == TaskKind::join || (t.kind == TaskKind::delay && t.seconds <= 0) || !is_traced(t.rank))
       continue;
-    const int node = static_cast<int>(t.rank) / gpus_per_node;
-    const int tid = static_cast<int>(t.rank % gpus_per_node) * 2 + (t.stream == Stream::compute ? 0 : 1);
-    events.push_back({{"name", graph.label(t.label)},
-                      {"cat", t.stream == Stream::compute ? "compute" : "communication"},
-                      {"ph", "X"},
-                      {"pid", node},
-                      {"tid", tid},
-                      {"ts", timeline.start_seconds[id] * 1e6},
-                      {"dur", (timeline.end_seconds[id] - timeline.start_seconds[id]) * 1e6}});
-    if (t.rank >= ranks_seen.size())
-      ranks_seen.resize(t.rank + 1, 0);
-    ranks_seen[t.rank] = 1;
+    json e = {{"name", graph.label(t.label)},
+              {"cat", t.stream == Stream::compute ? "compute" : "communication"},
+              {"ph", "X"},
+              {"pid", pid(t.rank)},
+              {"tid", tid(t.rank, t.stream)},
+              {"ts", timeline.start_seconds[id] * 1e6},
+              {"dur", (timeline.end_seconds[id] - timeline.start_seconds[id]) * 1e6}};
+    if (t.kind == TaskKind::collective) {
+      const CollectiveInstance& c = graph.collective(t.collective);
+      e["args"] = {{"bytes_sent", c.schedule.bytes_sent_by(t.group_rank)},
+                   {"group_size", c.ranks.size()},
+                   {"steps", c.schedule.steps()}};
+    }
+    events.push_back(std::move(e));
+    ++slices;
   }
-  for (std::uint32_t r = 0; r < ranks_seen.size(); ++r) {
-    if (!ranks_seen[r])
-      continue;
-    const int node = static_cast<int>(r) / gpus_per_node;
-    const int local = static_cast<int>(r) % gpus_per_node;
-    if (local == 0)
+  for (const TransferRecord& r : timeline.transfer_records) {
+    if (!is_traced(r.src) || !is_traced(r.dst))
+      continue;  // aggregating switches and ranks left out have no track
+    const json args = {{"bytes", r.bytes}, {"step", r.step}};
+    const std::string name = "transfer";
+    events.push_back({{"name", name},
+                      {"cat", "transfer"},
+                      {"ph", "s"},
+                      {"id", flows},
+                      {"pid", pid(r.src)},
+                      {"tid", tid(r.src, Stream::communication)},
+                      {"ts", r.start_seconds * 1e6},
+                      {"args", args}});
+    events.push_back({{"name", name},
+                      {"cat", "transfer"},
+                      {"ph", "f"},
+                      {"bp", "e"},
+                      {"id", flows},
+                      {"pid", pid(r.dst)},
+                      {"tid", tid(r.dst, Stream::communication)},
+                      {"ts", r.end_seconds * 1e6}});
+    ++flows;
+  }
+  std::vector<char> named_node;
+  for (std::uint32_t r : ranks) {
+    const std::uint32_t node = pid(r);
+    if (node >= named_node.size())
+      named_node.resize(node + 1, 0);
+    if (!named_node[node]) {
+      named_node[node] = 1;
       events.push_back(
           {{"name", "process_name"}, {"ph", "M"}, {"pid", node}, {"args", {{"name", "node " + std::to_string(node)}}}});
-    for (int stream = 0; stream < 2; ++stream)
-      events.push_back({{"name", "thread_name"},
-                        {"ph", "M"},
-                        {"pid", node},
-                        {"tid", local * 2 + stream},
-                        {"args", {{"name", "GPU " + std::to_string(r) + (stream == 0 ? " compute" : " comm")}}}});
+    }
+    for (Stream stream : {Stream::compute, Stream::communication})
+      events.push_back(
+          {{"name", "thread_name"},
+           {"ph", "M"},
+           {"pid", node},
+           {"tid", tid(r, stream)},
+           {"args", {{"name", "GPU " + std::to_string(r) + (stream == Stream::compute ? " compute" : " comm")}}}});
   }
-  return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
+  return {{"traceEvents", std::move(events)},
+          {"displayTimeUnit", "ms"},
+          {"otherData", {{"ranks_traced", ranks.size()}, {"slices", slices}, {"flows", flows}}}};
 }
 
 }  // namespace ddlsim

@@ -8,6 +8,9 @@
 
 #include <sys/wait.h>
 
+#include <map>
+#include <set>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -189,4 +192,67 @@ TEST_CASE("collective mode runs every operation, with nccl-tests' busbw factor, 
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("/workload/algorithm: 'ring' does not implement broadcast; expected one of: tree, auto") !=
         std::string::npos);
+}
+
+TEST_CASE("the quickstart trace: one slice per compute task and collective part, one flow per transfer")
+{
+  const fs::path out = temp_dir("trace-counts");
+  REQUIRE(run_ddlsim("run " + scenario_path("quickstart.json") + " --quiet --output " + out.string()).exit_code == 0);
+  const auto report = nlohmann::json::parse(read_file(out / "report.json"));
+  const auto trace = nlohmann::json::parse(read_file(out / "trace.json"));
+  const int p = 8, iterations = report["workload"]["iterations"].get<int>();
+  const int per_iteration = report["workload"]["collectives_per_iteration"].get<int>();
+  std::map<int, double> compute_us;  // per rank
+  int comm_slices = 0, starts = 0, finishes = 0, threads = 0, processes = 0;
+  std::set<std::string> seen_fields;
+  for (const auto& e : trace["traceEvents"]) {
+    for (const auto& [k, v] : e.items())
+      seen_fields.insert(k);
+    const std::string ph = e["ph"];
+    const int rank = e.contains("tid") ? e["pid"].get<int>() * 4 + e["tid"].get<int>() / 2 : -1;
+    if (ph == "X" && e["cat"] == "compute")
+      compute_us[rank] += e["dur"].get<double>();
+    comm_slices += ph == "X" && e["cat"] == "communication";
+    starts += ph == "s";
+    finishes += ph == "f";
+    threads += ph == "M" && e["name"] == "thread_name";
+    processes += ph == "M" && e["name"] == "process_name";
+  }
+  for (const char* field : {"name", "cat", "ph", "pid", "tid", "ts", "dur", "id", "bp", "args"})
+    CHECK(seen_fields.count(field) == 1);
+  CHECK(processes == 2);
+  CHECK(threads == 2 * p);
+  CHECK(comm_slices == per_iteration * iterations * p);
+  // Every transfer the simulation ran is an arrow from its sender to its receiver.
+  CHECK(starts == report["simulation"]["transfers"].get<int>());
+  CHECK(finishes == starts);
+  REQUIRE(compute_us.size() == p);
+  for (const auto& [rank, us] : compute_us)
+    CHECK(us ==
+          ddlsim::test::Rel(iterations * report["single_gpu"]["iteration_time_s"].get<double>() * 1e6).epsilon(1e-9));
+}
+
+TEST_CASE("output.trace_ranks keeps only the chosen GPUs' tracks and the transfers between them")
+{
+  auto doc = nlohmann::json::parse(read_file(scenario_path("quickstart.json")));
+  doc["output"]["trace_ranks"] = {5, 0, 1};
+  const std::string file = write_file("trace_ranks.json", doc.dump());
+  const fs::path out = temp_dir("trace-ranks");
+  REQUIRE(run_ddlsim("run " + file + " --quiet --output " + out.string()).exit_code == 0);
+  const auto trace = nlohmann::json::parse(read_file(out / "trace.json"));
+  std::set<int> ranks;
+  int flows = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] == "M")
+      continue;
+    ranks.insert(e["pid"].get<int>() * 4 + e["tid"].get<int>() / 2);
+    flows += e["ph"] == "s";
+  }
+  CHECK(ranks == std::set<int>{0, 1, 5});
+  CHECK(flows > 0);  // ring neighbours 0 -> 1 exchange in every step
+  CHECK(trace["otherData"]["ranks_traced"] == 3);
+  doc["output"]["trace_ranks"] = {8};
+  const Result bad = run_ddlsim("run " + write_file("trace_ranks_bad.json", doc.dump()));
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.output.find("/output/trace_ranks/0: found rank 8; the cluster has ranks 0 to 7") != std::string::npos);
 }
