@@ -5,23 +5,15 @@ usage: plots/collective_busbw.py RESULTS.csv [RESULTS.csv ...] --out PREFIX
 Writes PREFIX.png and PREFIX.svg; each CSV is one line, labelled by its folder name.
 """
 import argparse
-import csv
 import os
-import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from ddlsim_plots import plt, read_csv, require_columns, save
 
 
 def read(path):
-    sizes, busbw = [], []
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            sizes.append(float(row["size_B"]))
-            busbw.append(float(row["busbw_GBps"]))
-    return sizes, busbw
+    rows = read_csv(path)
+    require_columns(rows, path, ["size_B", "busbw_GBps"])
+    return [float(r["size_B"]) for r in rows], [float(r["busbw_GBps"]) for r in rows]
 
 
 def main():
@@ -32,8 +24,6 @@ def main():
     fig, ax = plt.subplots(figsize=(6, 4))
     for path in args.csv:
         sizes, busbw = read(path)
-        if not sizes:
-            sys.exit(f"{path}: no rows")
         ax.plot(sizes, busbw, marker="o", markersize=3,
                 label=os.path.basename(os.path.dirname(os.path.abspath(path))))
     ax.set_xscale("log", base=2)
@@ -42,11 +32,7 @@ def main():
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(f"{args.out}.{ext}", dpi=120)
-    for ext in ("png", "svg"):
-        if os.path.getsize(f"{args.out}.{ext}") == 0:
-            sys.exit(f"{args.out}.{ext} is empty")
+    save(fig, args.out)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -195,22 +196,31 @@ Sweep load_sweep(const std::string& path)
     for (std::size_t k = 0; k < s.paths.size(); ++k)
       known[k] = known[k] || has_path(resolved, s.paths[k]);
   };
+  std::optional<ScenarioError> base_error;
+  bool any_loaded = false;
   try {
     mark(to_json(parse_scenario(s.base, path)));
-  } catch (const ScenarioError&) {
+    any_loaded = true;
+  } catch (const ScenarioError& e) {
+    base_error = e;
   }
   const std::size_t points = s.point_count();
   for (std::size_t i = 0; i < points && std::find(known.begin(), known.end(), false) != known.end(); ++i) {
     try {
       mark(to_json(parse_scenario(s.point_document(i), point_label(s, i))));
+      any_loaded = true;
     } catch (const ScenarioError&) {
     }
   }
-  for (std::size_t k = 0; k < s.paths.size(); ++k)
-    if (!known[k])
-      sweep.child(s.paths[k])
-          .fail(fmt::format("'{}' ({}) names no key of the scenario; scenarios/README.md lists the keys", s.paths[k],
-                            pointer_of(s.paths[k])));
+  for (std::size_t k = 0; k < s.paths.size(); ++k) {
+    if (known[k])
+      continue;
+    if (!any_loaded && base_error)  // nothing loads: that, not the path, is the problem to report
+      throw *base_error;
+    sweep.child(s.paths[k])
+        .fail(fmt::format("'{}' ({}) names no key of the scenario; scenarios/README.md lists the keys", s.paths[k],
+                          pointer_of(s.paths[k])));
+  }
   return s;
 }
 
