@@ -369,8 +369,9 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     if (model.is_object())
       model.allow_keys({"name", "sequence"});
     s.model = name.as_string();
-    if (model::default_sequence(s.model) == 0 && !model::find_model(s.model))
-      name.fail(fmt::format("unknown model '{}'; expected one of: {}", s.model, join_names(model::model_names())));
+    const std::vector<std::string> models = model::model_names();
+    if (std::find(models.begin(), models.end(), s.model) == models.end())
+      name.fail(fmt::format("unknown model '{}'; expected one of: {}", s.model, join_names(models)));
     s.sequence = model::default_sequence(s.model);
     if (model.is_object() && model.has("sequence")) {
       if (s.sequence == 0)

@@ -396,7 +396,29 @@ std::string values_text(const Sweep& s, const std::vector<json>& v)
 
 }  // namespace
 
-std::string sweep_csv(const std::vector<json>& rows_in, bool header)
+namespace {
+
+/// Appends ",text" (one character, then the text: GCC 12 warns, wrongly, on "," + string here).
+void cell(std::string& out, const std::string& text)
+{
+  out += ',';
+  out += text;
+}
+
+std::string csv_header(const std::vector<std::string>& paths, const std::string& kind)
+{
+  std::string out = "point";
+  for (const std::string& p : paths)
+    cell(out, csv_field(p));
+  cell(out, "status");
+  for (const std::string& m : metric_columns(kind))
+    cell(out, m);
+  cell(out, "error");
+  return out + '\n';
+}
+
+/// The rows' lines, in point order.
+std::string csv_rows(const std::vector<json>& rows_in, const std::string& kind)
 {
   std::vector<const json*> rows;
   for (const json& r : rows_in)
@@ -404,38 +426,28 @@ std::string sweep_csv(const std::vector<json>& rows_in, bool header)
   std::sort(rows.begin(), rows.end(), [](const json* a, const json* b) {
     return a->at("point").get<std::size_t>() < b->at("point").get<std::size_t>();
   });
-  std::vector<std::string> paths;
-  if (!rows.empty())
-    paths = rows.front()->at("paths").get<std::vector<std::string>>();
-  const std::vector<std::string>& metrics =
-      metric_columns(rows.empty() ? std::string() : rows.front()->at("kind").get<std::string>());
   std::string out;
-  // Appends ",field": one character then the text (GCC 12 warns, wrongly, on "," + string here).
-  auto cell = [&out](const std::string& text) {
-    out += ',';
-    out += text;
-  };
-  if (header) {
-    out = "point";
-    for (const std::string& p : paths)
-      cell(csv_field(p));
-    cell("status");
-    for (const std::string& m : metrics)
-      cell(m);
-    cell("error");
-    out += '\n';
-  }
   for (const json* r : rows) {
     out += std::to_string(r->at("point").get<std::size_t>());
     for (const json& v : r->at("values"))
-      cell(csv_field(v));
-    cell(r->at("status").get<std::string>());
-    for (const std::string& m : metrics)
-      cell(r->at("metrics").contains(m) ? csv_field(r->at("metrics").at(m)) : std::string());
-    cell(csv_field(r->value("error", json())));
+      cell(out, csv_field(v));
+    cell(out, r->at("status").get<std::string>());
+    for (const std::string& m : metric_columns(kind))
+      cell(out, r->at("metrics").contains(m) ? csv_field(r->at("metrics").at(m)) : std::string());
+    cell(out, csv_field(r->value("error", json())));
     out += '\n';
   }
   return out;
+}
+
+}  // namespace
+
+std::string sweep_csv(const std::vector<json>& rows)
+{
+  if (rows.empty())
+    return "";
+  const std::string kind = rows.front().at("kind").get<std::string>();
+  return csv_header(rows.front().at("paths").get<std::vector<std::string>>(), kind) + csv_rows(rows, kind);
 }
 
 SweepSummary run_sweep(const Sweep& sweep, const SweepOptions& o)
@@ -491,13 +503,7 @@ SweepSummary run_sweep(const Sweep& sweep, const SweepOptions& o)
   if (fd < 0)
     throw SimulationError("cannot open " + jsonl + " for appending");
   std::ofstream csv_stream(csv, std::ios::binary | std::ios::trunc);  // rewritten in point order at the end
-  csv_stream << sweep_csv(rows);
-  if (rows.empty()) {  // the header alone
-    const json probe{{"point", 0},     {"paths", sweep.paths},     {"kind", sweep.kind()}, {"values", json::array()},
-                     {"status", "ok"}, {"metrics", json::object()}};
-    const std::string header = sweep_csv({probe});
-    csv_stream << header.substr(0, header.find('\n') + 1);
-  }
+  csv_stream << csv_header(sweep.paths, sweep.kind()) << csv_rows(rows, sweep.kind());
   csv_stream.flush();
 
   struct sigaction action {
@@ -525,7 +531,7 @@ SweepSummary run_sweep(const Sweep& sweep, const SweepOptions& o)
     ok ? ++summary.succeeded : ++summary.failed;
     failed_total += !ok;
     ++finished;
-    csv_stream << sweep_csv({row}, false);  // streamed in completion order until the end
+    csv_stream << csv_rows({row}, sweep.kind());  // streamed in completion order until the end
     csv_stream.flush();
     progress.point(index, values_text(sweep, row.at("values").get<std::vector<json>>()), ok, row.value("wall_s", 0.0),
                    finished, failed_total);
@@ -604,7 +610,7 @@ SweepSummary run_sweep(const Sweep& sweep, const SweepOptions& o)
   ::sigaction(SIGTERM, &old_term, nullptr);
   ::close(fd);
   csv_stream.close();
-  write_file_atomically(csv, sweep_csv(rows));
+  write_file_atomically(csv, csv_header(sweep.paths, sweep.kind()) + csv_rows(rows, sweep.kind()));
   return summary;
 }
 

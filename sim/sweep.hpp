@@ -60,7 +60,7 @@ SweepSummary run_sweep(const Sweep& sweep, const SweepOptions& options);
 std::size_t merge_sweeps(const std::vector<std::string>& shard_dirs, const std::string& out_dir);
 
 /// The CSV of a sweep's rows (any order in, point order out): point, the swept paths, status,
-/// the headline metrics of the workload kind, error. `header`: start with the column names.
-std::string sweep_csv(const std::vector<nlohmann::json>& rows, bool header = true);
+/// the headline metrics of the workload kind, error. Empty when there are no rows.
+std::string sweep_csv(const std::vector<nlohmann::json>& rows);
 
 }  // namespace ddlsim
