@@ -228,6 +228,12 @@ TEST_CASE("sweep: shards 0/3, 1/3 and 2/3 merged equal the unsharded sweep")
   const Result r = run_ddlsim("sweep merge " + merged.string() + dirs);
   CHECK_MESSAGE(r.exit_code == 0, r.output);
   CHECK(read_file(merged / "results.csv") == read_file(whole / "results.csv"));
+  // A shard with no points of its own still writes the CSV's header.
+  const fs::path empty = temp_dir("sweep-shard-empty");
+  REQUIRE(run_ddlsim("sweep " + file + " --shard 7/8 --quiet --output " + empty.string()).exit_code == 0);
+  const std::vector<std::string> empty_csv = lines_of(read_file(empty / "results.csv"));
+  REQUIRE(empty_csv.size() == 1);
+  CHECK(empty_csv[0] == lines_of(read_file(whole / "results.csv"))[0]);
   // Shards of different sweeps do not merge.
   const std::string other = write_file("shards_other.json", training_sweep({{"cluster.nodes", {3}}}).dump());
   const fs::path other_dir = temp_dir("sweep-shard-other");
