@@ -3,11 +3,16 @@
 // compute and its gradient traffic. Plain data; no time, no units beyond those in the names.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ddlsim::model {
 
 enum class LayerKind { conv, batchnorm, relu, maxpool, avgpool, add, linear, embedding, layernorm, attention, gelu };
+
+/// Kind names as scenarios spell them, in enum order.
+const std::vector<std::string_view>& layer_kind_names();
+const char* to_string(LayerKind kind);
 
 struct Layer {
   std::string name;  ///< unique within the model, e.g. "layer2.0.conv1"

@@ -1,5 +1,6 @@
 #include "models/zoo.hpp"
 
+#include "models/cnn.hpp"
 #include "models/resnet.hpp"
 #include "models/transformer.hpp"
 
@@ -19,7 +20,10 @@ struct Entry {
 const std::map<std::string, Entry, std::less<>>& registry()
 {
   static const std::map<std::string, Entry, std::less<>> entries{
-      {"resnet50", {[](int) { return make_resnet50(); }, 0}},
+      {"resnet50", {[](int) { return make_resnet(50); }, 0}},
+      {"resnet101", {[](int) { return make_resnet(101); }, 0}},
+      {"vgg16", {[](int) { return make_vgg16(); }, 0}},
+      {"inception-v3", {[](int) { return make_inception_v3(); }, 0}},
       {"bert-base", {make_bert_base, 128}},
       {"bert-large", {make_bert_large, 128}},
       {"gpt2-124m", {[](int s) { return make_gpt2("124m", s); }, 1024}},

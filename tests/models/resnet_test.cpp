@@ -1,3 +1,4 @@
+#include "models/cnn.hpp"
 #include "models/resnet.hpp"
 #include "models/zoo.hpp"
 
@@ -5,7 +6,9 @@
 
 #include "approx.hpp"
 
+#include <algorithm>
 #include <set>
+#include <stdexcept>
 
 using namespace ddlsim::model;
 
@@ -50,5 +53,46 @@ TEST_CASE("the zoo finds models by name and lists them")
   CHECK(find_model("resnet50").has_value());
   CHECK_FALSE(find_model("resnet-50").has_value());
   CHECK(model_names() == std::vector<std::string>{"bert-base", "bert-large", "gpt2-1.5b", "gpt2-124m", "gpt2-355m",
-                                                  "gpt2-774m", "resnet50"});
+                                                  "gpt2-774m", "inception-v3", "resnet101", "resnet50", "vgg16"});
+}
+
+TEST_CASE("ResNet-101, VGG-16 and Inception-v3 have torchvision's parameter counts")
+{
+  // torchvision's model documentation: resnet101 44,549,160; vgg16 138,357,544; inception_v3
+  // 27,161,264 (with the auxiliary classifier it trains with).
+  CHECK(make_resnet(101).total_params() == 44'549'160);
+  CHECK(make_vgg16().total_params() == 138'357'544);
+  CHECK(make_inception_v3().total_params() == 27'161'264);
+  CHECK_THROWS_AS(make_resnet(34), std::invalid_argument);
+}
+
+TEST_CASE("ResNet-101, VGG-16 and Inception-v3 cost their published multiply-adds per image")
+{
+  // Commonly quoted forward GMACs (e.g. torchvision's model table: 7.80, 15.47, 5.71).
+  auto gmacs = [](const Model& m) {
+    double macs = 0;
+    for (const Layer& l : m.layers)
+      if (l.kind == LayerKind::conv || l.kind == LayerKind::linear)
+        macs += l.forward_flops_per_sample / 2;
+    return macs / 1e9;
+  };
+  CHECK(gmacs(make_resnet(101)) == ddlsim::test::Rel(7.80).epsilon(0.01));
+  CHECK(gmacs(make_vgg16()) == ddlsim::test::Rel(15.47).epsilon(0.01));
+  CHECK(gmacs(make_inception_v3()) == ddlsim::test::Rel(5.71).epsilon(0.01));
+}
+
+TEST_CASE("VGG-16: 13 convolutions with bias and 3 fully connected layers, the first 25088 x 4096")
+{
+  const Model m = make_vgg16();
+  int conv = 0, fc = 0;
+  for (const Layer& l : m.layers) {
+    conv += l.kind == LayerKind::conv;
+    fc += l.kind == LayerKind::linear;
+  }
+  CHECK(conv == 13);
+  CHECK(fc == 3);
+  CHECK(m.layers[0].params == 3 * 64 * 9 + 64);
+  const auto first_fc =
+      std::find_if(m.layers.begin(), m.layers.end(), [](const Layer& l) { return l.kind == LayerKind::linear; });
+  CHECK(first_fc->params == 25088LL * 4096 + 4096);
 }
