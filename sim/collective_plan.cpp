@@ -21,7 +21,7 @@ coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages)
 coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::uint32_t gpus_per_node)
 {
   coll::GroupShape g{ranks, gpus_per_node, 0, 1, 0, 1};
-  if (t.aggregator_count() > 0) {
+  if (t.aggregator_count() > t.server_count()) {  // a switch that sums
     g.aggregator = static_cast<std::uint32_t>(t.gpu_count());
     g.aggregator_reduce_bytes_per_s = t.aggregator_reduce_bytes_per_s(0);
   }

@@ -261,14 +261,17 @@ private:
     double done = now();
     if (t.messages > 1)
       done += (t.messages - 1) * platform_.topology().route_latency_seconds(inst.ranks[t.src], inst.ranks[t.dst]);
-    // A GPU sums a message once it has arrived; an aggregating switch sums it as it streams
-    // through (SHARP), from the moment it starts arriving. Either sums one message at a time.
+    // A GPU sums a message once it has arrived; an aggregating switch (or a parameter server)
+    // sums it as it streams through (SHARP, BytePS), from the moment it starts arriving. Either sums one message at a
+    // time.
     const topo::Topology& topology = platform_.topology();
     const std::uint32_t receiver = inst.ranks[t.dst];
     const bool in_network = receiver >= topology.gpu_count();
-    const double reduce =
-        t.reduce_bytes * (in_network ? 1.0 / topology.aggregator_reduce_bytes_per_s(receiver - topology.gpu_count())
-                                     : options_.reduce_seconds_per_byte);
+    double reduce = t.reduce_bytes * options_.reduce_seconds_per_byte;
+    if (in_network) {  // an aggregating switch or a parameter server; rate 0: not charged
+      const double rate = topology.aggregator_reduce_bytes_per_s(receiver - topology.gpu_count());
+      reduce = rate > 0 ? t.reduce_bytes / rate : 0;
+    }
     if (reduce > 0) {
       double& free_at = reducing_until_[receiver];
       const double begin = std::max(in_network ? f.start_seconds : done, free_at);

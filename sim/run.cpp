@@ -69,44 +69,173 @@ json throughput_json(double samples_per_s, int sequence)
   return t;
 }
 
+/// Mean, min and max of the iterations after the first (warm-up: nothing to overlap with yet), or
+/// of the first when there is only one.
+json steady_stats(const std::vector<double>& v)
+{
+  const auto first = v.size() > 1 ? v.begin() + 1 : v.begin();
+  const double n = static_cast<double>(v.end() - first);
+  return {{"mean", std::accumulate(first, v.end(), 0.0) / n},
+          {"min", *std::min_element(first, v.end())},
+          {"max", *std::max_element(first, v.end())}};
+}
+
+std::vector<std::uint32_t> server_hosts(const Scenario& s, const topo::Topology& topology)
+{
+  std::vector<std::uint32_t> hosts;
+  const TrainingConfig& t = s.training;
+  if (t.architecture != ArchitectureKind::ps)
+    return hosts;
+  for (int j = 0; j < t.servers; ++j) {
+    if (t.placement == PsPlacement::dedicated)
+      hosts.push_back(topology.server_host(static_cast<std::uint32_t>(j)));
+    else  // spread over the nodes, on each one's first GPU
+      hosts.push_back(
+          static_cast<std::uint32_t>(std::int64_t(j) * s.cluster.nodes / t.servers * s.cluster.gpus_per_node));
+  }
+  return hosts;
+}
+
+json training_config_json(const Scenario& s, const TrainingPlan& plan)
+{
+  const TrainingConfig& t = s.training;
+  json arch = {{"kind", to_string(t.architecture)}};
+  if (t.architecture == ArchitectureKind::allreduce) {
+    arch["algorithm"] = coll::to_string(t.algorithm);
+    arch["algorithms_used"] = algorithm_names(plan.algorithms);
+  } else if (t.architecture == ArchitectureKind::ps) {
+    arch["servers"] = t.servers;
+    arch["placement"] = to_string(t.placement);
+  } else {
+    arch["graph"] = to_string(t.graph);
+    arch["neighbours"] = gossip_neighbours(t.graph, static_cast<std::uint32_t>(t.data_parallel), 0).size();
+  }
+  json sync = {{"scheme", to_string(t.sync)}};
+  if (t.sync == SyncScheme::ssp)
+    sync["staleness"] = t.staleness;
+  if (t.sync == SyncScheme::local_sgd)
+    sync["period"] = t.period;
+  json sched = {{"policy", to_string(t.policy)}, {"buckets", plan.buckets.size()}};
+  if (t.policy == SchedulingPolicy::fusion) {
+    sched["bucket_bytes"] = t.bucket_bytes;
+    sched["cycle_time_s"] = t.cycle_seconds;
+  }
+  if (t.policy == SchedulingPolicy::priority) {
+    sched["partition_bytes"] = t.partition_bytes;
+    sched["credit_bytes"] = t.credit_bytes;
+    sched["slices"] = plan.slices;
+  }
+  return {{"architecture", arch}, {"sync", sync}, {"scheduling", sched}};
+}
+
 RunResult simulate_training(const Scenario& s, const topo::Topology& topology, const Platform& platform)
 {
-  const model::Model model = *model::find_model(s.model, s.sequence);
-  const auto p_ranks = static_cast<std::uint32_t>(s.training.data_parallel);
-  coll::GroupShape shape = group_shape(topology, p_ranks, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
-  shape.channels = static_cast<coll::Rank>(s.training.channels);
-  const TrainingPlan plan = build_training(s, model, shape);
-  const Timeline tl = execute(plan.graph, platform, exec_options(s));
+  const model::Model model = scenario_model(s);
   const TrainingConfig& t = s.training;
   const auto p = static_cast<std::uint32_t>(t.data_parallel);
+  coll::GroupShape shape = group_shape(topology, p, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
+  shape.channels = static_cast<coll::Rank>(t.channels);
+  const TrainingHosts hosts{server_hosts(s, topology)};
+  if (!hosts.servers.empty()) {  // the parameter servers' route, for the cost model
+    shape.alpha_inter_s = topology.route_latency_seconds(0, hosts.servers.back() == 0 ? p - 1 : hosts.servers.back());
+    shape.bandwidth_inter =
+        topology.route_bandwidth_bytes_per_s(0, hosts.servers.back() == 0 ? p - 1 : hosts.servers.back());
+  }
+  const TrainingPlan plan = build_training(s, model, shape, hosts);
+  const Timeline tl = execute(plan.graph, platform, exec_options(s));
 
-  // An iteration ends, for a rank, when its last backward segment and its last all-reduce are done;
-  // the iteration time is the span between the slowest rank's ends of consecutive iterations.
+  // A rank's iteration ends with the last of its compute and its synchronisation; the iteration
+  // time is the span between the slowest rank's ends of consecutive iterations.
+  const auto n = static_cast<std::size_t>(t.iterations);
+  std::vector<std::vector<double>> end(n, std::vector<double>(p, 0));
   std::vector<double> iteration_seconds;
   double prev_end = 0;
-  for (int it = 0; it < t.iterations; ++it) {
-    double end = 0;
+  for (std::size_t it = 0; it < n; ++it) {
+    double slowest = 0;
     for (std::uint32_t r = 0; r < p; ++r) {
-      end = std::max(end, tl.end_seconds[plan.last_compute[it][r]]);
-      if (!plan.last_comm[it].empty())
-        end = std::max(end, tl.end_seconds[plan.last_comm[it][r]]);
+      for (std::uint32_t task : plan.iteration_end[it][r])
+        end[it][r] = std::max(end[it][r], tl.end_seconds[task]);
+      slowest = std::max(slowest, end[it][r]);
     }
-    iteration_seconds.push_back(end - prev_end);
-    prev_end = end;
+    iteration_seconds.push_back(slowest - prev_end);
+    prev_end = slowest;
   }
-  const double mean = std::accumulate(iteration_seconds.begin(), iteration_seconds.end(), 0.0) / t.iterations;
-  const double min = *std::min_element(iteration_seconds.begin(), iteration_seconds.end());
-  const double max = *std::max_element(iteration_seconds.begin(), iteration_seconds.end());
-  const double samples = double(t.batch_per_gpu) * p;
-  const double single_gpu_samples_per_s = t.batch_per_gpu / plan.compute_seconds;
+  const json stats = steady_stats(iteration_seconds);
+  const double mean = stats["mean"].get<double>();
+  // Per rank: its own steady-state iteration time; throughput is the sum of the ranks' rates.
+  std::vector<double> rank_seconds(p);
+  double samples_per_s = 0;
+  for (std::uint32_t r = 0; r < p; ++r) {
+    rank_seconds[r] = n > 1 ? (end[n - 1][r] - end[0][r]) / double(n - 1) : end[0][r];
+    samples_per_s += t.batch_per_gpu / rank_seconds[r];
+  }
+  json per_rank = {{"iteration_time_s",
+                    {{"mean", std::accumulate(rank_seconds.begin(), rank_seconds.end(), 0.0) / p},
+                     {"min", *std::min_element(rank_seconds.begin(), rank_seconds.end())},
+                     {"max", *std::max_element(rank_seconds.begin(), rank_seconds.end())}}},
+                   {"finish_s",
+                    {{"min", *std::min_element(end[n - 1].begin(), end[n - 1].end())},
+                     {"max", *std::max_element(end[n - 1].begin(), end[n - 1].end())}}}};
+  if (p <= 256)
+    per_rank["values_s"] = rank_seconds;
 
+  // Staleness (ssp, asp): when worker w's pull of iteration i completes, how many iterations
+  // (i + 1 minus those every worker has pushed) its parameters lag behind.
+  json statistics = {{"scheme", to_string(t.sync)}};
+  if (!plan.last_push.empty()) {
+    std::vector<double> all_pushed(plan.last_push.size(), 0);
+    for (std::size_t it = 0; it < plan.last_push.size(); ++it)
+      for (std::uint32_t w = 0; w < p; ++w)
+        all_pushed[it] = std::max(all_pushed[it], tl.end_seconds[plan.last_push[it][w]]);
+    double sum = 0, worst = 0;
+    for (std::size_t it = 0; it < plan.last_pull.size(); ++it)
+      for (std::uint32_t w = 0; w < p; ++w) {
+        const double at = tl.end_seconds[plan.last_pull[it][w]];
+        const auto done = std::upper_bound(all_pushed.begin(), all_pushed.end(), at) - all_pushed.begin();
+        const double stale = std::max(0.0, double(it + 1) - double(done));
+        sum += stale;
+        worst = std::max(worst, stale);
+      }
+    statistics["staleness_iterations"] = {{"mean", sum / double(plan.last_pull.size() * p)}, {"max", worst}};
+    statistics["note"] = t.sync == SyncScheme::asp
+                             ? "asp: workers never wait for each other; gradients are applied to parameters that "
+                               "many updates old (max above), which slows convergence per iteration"
+                             : "ssp: a worker runs at most 'staleness' iterations ahead of the slowest; staleness "
+                               "trades waiting for convergence per iteration";
+  } else if (t.sync == SyncScheme::local_sgd) {
+    statistics["note"] = "local_sgd: replicas take " + std::to_string(t.period - 1) +
+                         " local steps between averagings; communication drops by the period, replicas drift "
+                         "between averagings";
+  } else if (t.architecture == ArchitectureKind::gossip) {
+    statistics["note"] = "gossip: each replica averages with its neighbours only; replicas agree only "
+                         "approximately (consensus distance), not exactly as with all-reduce";
+  } else {
+    statistics["staleness_iterations"] = {{"mean", 0}, {"max", 0}};
+    statistics["note"] = "bsp: every iteration uses every worker's gradients of that iteration";
+  }
+
+  const double single_gpu_samples_per_s = t.batch_per_gpu / plan.compute_seconds;
   double sent_rank0 = 0;
   for (const CollectiveInstance& c : plan.graph.collectives())
-    sent_rank0 += c.schedule.bytes_sent_by(0);
-  std::size_t collectives_per_iteration = 0;
-  for (const Bucket& b : plan.buckets)
-    collectives_per_iteration += (b.gradient_bytes > 0 && p > 1) ? 1 : 0;
+    for (std::size_t g = 0; g < c.ranks.size(); ++g)
+      if (c.ranks[g] == 0)
+        sent_rank0 += c.schedule.bytes_sent_by(static_cast<coll::Rank>(g));
 
+  json workload = {
+      {"data_parallel", p},
+      {"batch_per_gpu", t.batch_per_gpu},
+      {"precision", to_string(t.precision)},
+      {"iterations", t.iterations},
+      {"policy", to_string(t.policy)},
+      {"bucket_bytes", t.policy == SchedulingPolicy::fusion ? t.bucket_bytes : plan.gradient_bytes},
+      {"algorithm", coll::to_string(t.algorithm)},
+      {"algorithms_used", algorithm_names(plan.algorithms)},
+      {"fidelity", plan.fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
+      {"fidelity_requested", to_string(t.fidelity)},
+      {"gradient_bytes", plan.gradient_bytes},
+      {"collectives_per_iteration", p > 1 ? plan.slices : 0},
+      {"compute_source", t.compute.iteration_seconds > 0 ? "measured single-GPU iteration" : "GPU peak x efficiency"}};
+  workload.update(training_config_json(s, plan));
   json report = {
       {"schema", 1},
       {"scenario", s.name},
@@ -118,28 +247,23 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"sequence", s.sequence},
         {"forward_flops_per_sample", model.forward_flops_per_sample()}}},
       {"cluster", cluster_summary(s, topology)},
-      {"workload",
-       {{"data_parallel", p},
-        {"batch_per_gpu", t.batch_per_gpu},
-        {"precision", to_string(t.precision)},
-        {"iterations", t.iterations},
-        {"policy", to_string(t.policy)},
-        {"bucket_bytes", t.policy == SchedulingPolicy::fusion ? t.bucket_bytes : plan.gradient_bytes},
-        {"algorithm", coll::to_string(t.algorithm)},
-        {"algorithms_used", algorithm_names(plan.algorithms)},
-        {"fidelity", plan.fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
-        {"fidelity_requested", to_string(t.fidelity)},
-        {"gradient_bytes", plan.gradient_bytes},
-        {"collectives_per_iteration", collectives_per_iteration}}},
-      {"iteration_time_s", {{"mean", mean}, {"min", min}, {"max", max}, {"per_iteration", iteration_seconds}}},
-      {"throughput", throughput_json(samples / mean, s.sequence)},
+      {"workload", workload},
+      {"iteration_time_s",
+       {{"mean", mean},
+        {"min", stats["min"]},
+        {"max", stats["max"]},
+        {"per_iteration", iteration_seconds},
+        {"steady_state_from", n > 1 ? 1 : 0}}},
+      {"throughput", throughput_json(samples_per_s, s.sequence)},
       {"single_gpu", {{"iteration_time_s", plan.compute_seconds}, {"samples_per_s", single_gpu_samples_per_s}}},
-      {"scaling_efficiency", (samples / mean) / (p * single_gpu_samples_per_s)},
+      {"scaling_efficiency", samples_per_s / (p * single_gpu_samples_per_s)},
       {"breakdown_s",
        {{"compute", plan.compute_seconds},
         {"forward", plan.forward_seconds},
         {"backward", plan.compute_seconds - plan.forward_seconds},
         {"exposed_communication", mean - plan.compute_seconds}}},
+      {"per_rank", per_rank},
+      {"statistics", statistics},
       {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},
       {"reduction",
        {{"charged", s.gpu.reduce_seconds_per_byte() > 0}, {"seconds_per_byte", s.gpu.reduce_seconds_per_byte()}}},
@@ -219,7 +343,7 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
 RunResult simulate(const Scenario& s)
 {
   const auto wall_start = std::chrono::steady_clock::now();
-  const topo::Topology topology = topo::make_cluster(cluster_params(s.cluster, s.seed));
+  const topo::Topology topology = topo::make_cluster(cluster_params(s));
   create_engine(s.cluster.network.sharing);
   const Platform platform(topology, s.cluster.network.sharing);
   RunResult result = s.kind == WorkloadKind::training ? simulate_training(s, topology, platform)

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 namespace ddlsim {
 
@@ -45,6 +46,40 @@ const char* to_string(SchedulingPolicy v)
   case SchedulingPolicy::none: return "none";
   case SchedulingPolicy::wfbp: return "wfbp";
   case SchedulingPolicy::fusion: return "fusion";
+  case SchedulingPolicy::mg_wfbp: return "mg_wfbp";
+  case SchedulingPolicy::priority: return "priority";
+  }
+  return "?";
+}
+const char* to_string(SyncScheme v)
+{
+  switch (v) {
+  case SyncScheme::bsp: return "bsp";
+  case SyncScheme::ssp: return "ssp";
+  case SyncScheme::asp: return "asp";
+  case SyncScheme::local_sgd: return "local_sgd";
+  }
+  return "?";
+}
+const char* to_string(ArchitectureKind v)
+{
+  switch (v) {
+  case ArchitectureKind::allreduce: return "allreduce";
+  case ArchitectureKind::ps: return "ps";
+  case ArchitectureKind::gossip: return "gossip";
+  }
+  return "?";
+}
+const char* to_string(PsPlacement v)
+{
+  return v == PsPlacement::colocated ? "colocated" : "dedicated";
+}
+const char* to_string(GossipGraph v)
+{
+  switch (v) {
+  case GossipGraph::ring: return "ring";
+  case GossipGraph::torus: return "torus";
+  case GossipGraph::exponential: return "exponential";
   }
   return "?";
 }
@@ -257,10 +292,50 @@ int parse_channels(const JsonNode& node, int gpus_per_node, coll::Algorithm algo
   return channels;
 }
 
+/// workload.compute: a measured single-GPU iteration (time, or samples per second) and how ranks differ.
+ComputeConfig parse_compute(const JsonNode& w, int batch, int ranks)
+{
+  ComputeConfig c;
+  const auto compute = w.optional_child("compute");
+  if (!compute)
+    return c;
+  compute->allow_keys({"iteration_time", "samples_per_s", "jitter", "stragglers"});
+  if (compute->has("iteration_time") && compute->has("samples_per_s"))
+    compute->fail("give the measured single-GPU speed once: 'iteration_time' or 'samples_per_s', not both");
+  if (compute->has("iteration_time"))
+    c.iteration_seconds = compute->quantity("iteration_time", Dimension::seconds, Bound::positive);
+  if (compute->has("samples_per_s"))
+    c.iteration_seconds = batch / compute->child("samples_per_s").as_number(Bound::positive);
+  c.jitter = compute->number_or("jitter", 0, Bound::non_negative);
+  if (c.jitter >= 1)
+    compute->child("jitter").fail(fmt::format("found {}; expected a fraction in [0, 1): each rank's compute is "
+                                              "scaled by 1 + u, u uniform in [-jitter, jitter]",
+                                              c.jitter));
+  if (auto slow = compute->optional_child("stragglers")) {
+    slow->allow_keys({"ranks", "slowdown"});
+    const JsonNode list = slow->child("ranks");
+    for (std::size_t i = 0; i < list.array_size(); ++i) {
+      const auto r = list.element(i).as_integer(0);
+      if (r >= ranks)
+        list.element(i).fail(fmt::format("found rank {}; the data-parallel ranks are 0 to {}", r, ranks - 1));
+      c.slow_ranks.push_back(static_cast<std::uint32_t>(r));
+    }
+    std::sort(c.slow_ranks.begin(), c.slow_ranks.end());
+    c.slow_ranks.erase(std::unique(c.slow_ranks.begin(), c.slow_ranks.end()), c.slow_ranks.end());
+    c.slowdown = slow->child("slowdown").as_number(Bound::positive);
+    if (c.slowdown < 1)
+      slow->child("slowdown")
+          .fail(fmt::format("found {}; expected a factor >= 1 (compute time of a straggler over "
+                            "that of the others)",
+                            c.slowdown));
+  }
+  return c;
+}
+
 TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
 {
-  w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "sync", "architecture", "scheduling",
-                "compression", "fidelity"});
+  w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "compute", "sync", "architecture",
+                "scheduling", "compression", "fidelity"});
   TrainingConfig t{};
   t.batch_per_gpu = static_cast<int>(w.integer("batch_per_gpu", 1));
   t.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
@@ -281,32 +356,104 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
       par->fail(fmt::format("data {} x tensor {} x pipeline {} = {} GPUs, but the cluster has {} GPUs", t.data_parallel,
                             t.tensor_parallel, t.pipeline_parallel, product, gpus));
   }
-  t.sync = SyncScheme::bsp;
-  if (auto sync = w.optional_child("sync")) {
-    sync->allow_keys({"scheme"});
-    sync->child("scheme").as_choice({"bsp"});
-  }
+  t.compute = parse_compute(w, t.batch_per_gpu, t.data_parallel);
+
   t.architecture = ArchitectureKind::allreduce;
   t.algorithm = coll::Algorithm::ring;
   t.channels = 1;
-  if (auto arch = w.optional_child("architecture")) {
-    arch->allow_keys({"kind", "algorithm", "channels"});
-    arch->choice_or("kind", {"allreduce"}, 0);
+  t.servers = 0;
+  t.placement = PsPlacement::colocated;
+  t.server_reduce_bytes_per_s = 0;
+  t.graph = GossipGraph::ring;
+  std::optional<JsonNode> arch = w.optional_child("architecture");
+  if (arch) {
+    arch->allow_keys({"kind", "algorithm", "channels", "servers", "placement", "server_reduce", "graph"});
+    t.architecture = static_cast<ArchitectureKind>(arch->choice_or("kind", {"allreduce", "ps", "gossip"}, 0));
+    const auto only_for = [&](std::initializer_list<std::string_view> keys, ArchitectureKind kind) {
+      for (std::string_view key : keys)
+        if (t.architecture != kind && arch->has(key))
+          arch->child(key).fail(fmt::format("'{}' applies to architecture kind '{}'; this one is '{}'", key,
+                                            to_string(kind), to_string(t.architecture)));
+    };
+    only_for({"algorithm", "channels"}, ArchitectureKind::allreduce);
+    only_for({"servers", "placement", "server_reduce"}, ArchitectureKind::ps);
+    only_for({"graph"}, ArchitectureKind::gossip);
     if (arch->has("algorithm"))
       t.algorithm = parse_algorithm(arch->child("algorithm"), coll::Op::allreduce);
     t.channels = parse_channels(*arch, gpus_per_node, t.algorithm, coll::Op::allreduce);
+    if (t.architecture == ArchitectureKind::ps) {
+      t.placement = static_cast<PsPlacement>(arch->choice_or("placement", {"colocated", "dedicated"}, 0));
+      const int nodes = gpus / gpus_per_node;
+      t.servers = static_cast<int>(arch->integer_or("servers", nodes, 1));  // BytePS: one server per machine
+      if (t.placement == PsPlacement::colocated && t.servers > nodes)
+        arch->child("servers").fail(
+            fmt::format("found {} servers; expected at most {} (co-located servers: one per node of the cluster); use "
+                        "\"placement\": \"dedicated\" for servers on CPU hosts of their own",
+                        t.servers, nodes));
+      t.server_reduce_bytes_per_s = arch->quantity_or("server_reduce", Dimension::bytes_per_s, 0, Bound::positive);
+    }
+    if (t.architecture == ArchitectureKind::gossip)
+      t.graph = static_cast<GossipGraph>(arch->choice_or("graph", {"ring", "torus", "exponential"}, 0));
   }
+
+  t.sync = SyncScheme::bsp;
+  t.staleness = 0;
+  t.period = 1;
+  if (auto sync = w.optional_child("sync")) {
+    sync->allow_keys({"scheme", "staleness", "period"});
+    t.sync = static_cast<SyncScheme>(sync->child("scheme").as_choice({"bsp", "ssp", "asp", "local_sgd"}));
+    if (sync->has("staleness") && t.sync != SyncScheme::ssp)
+      sync->child("staleness")
+          .fail(fmt::format("'staleness' applies to scheme 'ssp'; this one is '{}'", to_string(t.sync)));
+    if (sync->has("period") && t.sync != SyncScheme::local_sgd)
+      sync->child("period").fail(
+          fmt::format("'period' applies to scheme 'local_sgd'; this one is '{}'", to_string(t.sync)));
+    if (t.sync == SyncScheme::ssp)
+      t.staleness = static_cast<int>(sync->integer("staleness", 0));
+    if (t.sync == SyncScheme::local_sgd)
+      t.period = static_cast<int>(sync->integer("period", 1));
+    if ((t.sync == SyncScheme::ssp || t.sync == SyncScheme::asp) && t.architecture != ArchitectureKind::ps)
+      sync->child("scheme").fail(
+          fmt::format("scheme '{}' needs a parameter server (architecture kind 'ps'); '{}' synchronises every step",
+                      to_string(t.sync), to_string(t.architecture)));
+    if (t.sync == SyncScheme::local_sgd && t.architecture == ArchitectureKind::gossip)
+      sync->child("scheme").fail("scheme 'local_sgd' averages through all-reduce or a parameter server; gossip "
+                                 "already exchanges with neighbours every step (use 'bsp')");
+  }
+
   t.policy = SchedulingPolicy::fusion;
   t.bucket_bytes = 25.0 * 1024 * 1024;  // PyTorch DDP's default bucket_cap_mb = 25 (MiB)
+  t.cycle_seconds = 0;
+  t.partition_bytes = 0;
+  t.credit_bytes = 0;
   if (auto sched = w.optional_child("scheduling")) {
-    sched->allow_keys({"policy", "bucket"});
-    t.policy = static_cast<SchedulingPolicy>(sched->choice_or("policy", {"none", "wfbp", "fusion"}, 2));
+    sched->allow_keys({"policy", "bucket", "cycle_time", "partition", "credit"});
+    t.policy =
+        static_cast<SchedulingPolicy>(sched->choice_or("policy", {"none", "wfbp", "fusion", "mg_wfbp", "priority"}, 2));
+    const auto only_for = [&](std::string_view key, SchedulingPolicy policy) {
+      if (t.policy != policy && sched->has(key))
+        sched->child(key).fail(
+            fmt::format("'{}' applies to policy '{}'; this one is '{}'", key, to_string(policy), to_string(t.policy)));
+    };
+    only_for("bucket", SchedulingPolicy::fusion);
+    only_for("cycle_time", SchedulingPolicy::fusion);
+    only_for("partition", SchedulingPolicy::priority);
+    only_for("credit", SchedulingPolicy::priority);
     t.bucket_bytes = sched->quantity_or("bucket", Dimension::bytes, t.bucket_bytes, Bound::non_negative);
-    if (t.policy != SchedulingPolicy::fusion && sched->has("bucket"))
-      sched->child("bucket").fail(
-          fmt::format("'bucket' applies to policy 'fusion'; policy '{}' {}", to_string(t.policy),
-                      t.policy == SchedulingPolicy::none ? "all-reduces every gradient at once"
-                                                         : "all-reduces each layer's gradients on their own"));
+    t.cycle_seconds = sched->quantity_or("cycle_time", Dimension::seconds, 0, Bound::non_negative);
+    if (t.policy == SchedulingPolicy::priority) {
+      // ByteScheduler tunes both; 4 MiB slices and 4 in flight are a middle of its search range.
+      t.partition_bytes = sched->quantity_or("partition", Dimension::bytes, 4.0 * 1024 * 1024, Bound::positive);
+      t.credit_bytes = sched->quantity_or("credit", Dimension::bytes, 4 * t.partition_bytes, Bound::positive);
+      if (t.credit_bytes < t.partition_bytes)
+        sched->child("credit").fail(fmt::format("found {:g} bytes; expected at least the partition size ({:g} bytes)",
+                                                t.credit_bytes, t.partition_bytes));
+    }
+    if (t.policy == SchedulingPolicy::mg_wfbp && t.architecture != ArchitectureKind::allreduce)
+      sched->child("policy").fail(
+          fmt::format("policy 'mg_wfbp' merges all-reduces; architecture '{}' has none", to_string(t.architecture)));
+    if (t.policy == SchedulingPolicy::priority && t.architecture == ArchitectureKind::gossip)
+      sched->child("policy").fail("policy 'priority' schedules all-reduce or parameter-server traffic, not gossip");
   }
   if (t.policy != SchedulingPolicy::fusion)
     t.bucket_bytes = 0;
@@ -333,6 +480,58 @@ CollectiveConfig parse_collective(const JsonNode& w, int gpus_per_node)
 }
 
 }  // namespace
+
+/// `model`: a zoo name, {"name", "sequence"}, or a custom model {"name", "layers": [...]}.
+void parse_model(const JsonNode& model, Scenario& s)
+{
+  if (model.is_object() && model.has("layers")) {
+    model.allow_keys({"name", "layers"});
+    s.model = model.string("name");
+    s.sequence = 0;
+    const JsonNode layers = model.child("layers");
+    if (layers.array_size() == 0)
+      layers.fail("expected at least one layer");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < layers.array_size(); ++i) {
+      const JsonNode l = layers.element(i);
+      l.allow_keys({"name", "kind", "params", "forward_flops", "activations"});
+      model::Layer layer;
+      layer.name = l.string("name");
+      if (!names.insert(layer.name).second)
+        l.child("name").fail(fmt::format("layer name '{}' is used twice; expected unique names", layer.name));
+      layer.kind = static_cast<model::LayerKind>(l.choice_or("kind", model::layer_kind_names(), 6));
+      layer.params = l.integer("params", 0);
+      layer.forward_flops_per_sample = l.child("forward_flops").as_number(Bound::non_negative);
+      layer.activation_elements_per_sample = l.number_or("activations", 0, Bound::non_negative);
+      s.custom_layers.push_back(std::move(layer));
+    }
+    double flops = 0;
+    for (const model::Layer& l : s.custom_layers)
+      flops += l.forward_flops_per_sample;
+    if (flops <= 0)
+      layers.fail("every layer has forward_flops 0; expected some compute (FLOPs per sample, a multiply-add is 2)");
+    return;
+  }
+  const JsonNode name = model.is_object() ? model.child("name") : model;
+  if (model.is_object())
+    model.allow_keys({"name", "sequence", "layers"});
+  s.model = name.as_string();
+  const std::vector<std::string> models = model::model_names();
+  if (std::find(models.begin(), models.end(), s.model) == models.end())
+    name.fail(fmt::format("unknown model '{}'; expected one of: {} (or a custom model with 'layers')", s.model,
+                          join_names(models)));
+  s.sequence = model::default_sequence(s.model);
+  if (model.is_object() && model.has("sequence")) {
+    if (s.sequence == 0)
+      model.child("sequence").fail(fmt::format("model '{}' has no sequence length; remove 'sequence'", s.model));
+    s.sequence = static_cast<int>(model.integer("sequence", 1));
+    try {
+      model::find_model(s.model, s.sequence);
+    } catch (const std::invalid_argument& e) {
+      model.child("sequence").fail(e.what());
+    }
+  }
+}
 
 Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
 {
@@ -365,36 +564,33 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   if (s.kind == WorkloadKind::training) {
     s.training = parse_training(w, s.cluster.gpus(), s.cluster.gpus_per_node);
     const JsonNode model = root.child("model");
-    const JsonNode name = model.is_object() ? model.child("name") : model;
-    if (model.is_object())
-      model.allow_keys({"name", "sequence"});
-    s.model = name.as_string();
-    const std::vector<std::string> models = model::model_names();
-    if (std::find(models.begin(), models.end(), s.model) == models.end())
-      name.fail(fmt::format("unknown model '{}'; expected one of: {}", s.model, join_names(models)));
-    s.sequence = model::default_sequence(s.model);
-    if (model.is_object() && model.has("sequence")) {
-      if (s.sequence == 0)
-        model.child("sequence").fail(fmt::format("model '{}' has no sequence length; remove 'sequence'", s.model));
-      s.sequence = static_cast<int>(model.integer("sequence", 1));
-      try {
-        model::find_model(s.model, s.sequence);
-      } catch (const std::invalid_argument& e) {
-        model.child("sequence").fail(e.what());
-      }
+    parse_model(model, s);
+    const bool measured = s.training.compute.iteration_seconds > 0;
+    if (measured && !root.has("gpu")) {
+      // Only the split of the measured time between layers matters: any rate gives the same.
+      s.gpu.peak_flops_per_s = 1e15;
+      s.gpu.efficiency = 1;
+    } else {
+      const JsonNode gpu = root.child("gpu");
+      if (!gpu.is_object())
+        gpu.fail(fmt::format("found {}; expected a placeholder GPU {{\"peak\": \"15.7TFLOPS\", \"efficiency\": 0.5}} "
+                             "(measured GPU profiles are not shipped yet)",
+                             describe_json(gpu.raw())));
+      gpu.allow_keys({"peak", "efficiency", "memory_bandwidth"});
+      s.gpu.memory_bandwidth_bytes_per_s =
+          gpu.quantity_or("memory_bandwidth", Dimension::bytes_per_s, 0, Bound::positive);
+      s.gpu.peak_flops_per_s = gpu.quantity("peak", Dimension::flops_per_s, Bound::positive);
+      s.gpu.efficiency = gpu.child("efficiency").as_number(Bound::positive);
+      if (s.gpu.efficiency > 1)
+        gpu.child("efficiency").fail(fmt::format("found {}; expected a fraction in (0, 1]", s.gpu.efficiency));
     }
-    const JsonNode gpu = root.child("gpu");
-    if (!gpu.is_object())
-      gpu.fail(fmt::format("found {}; expected a placeholder GPU {{\"peak\": \"15.7TFLOPS\", \"efficiency\": 0.5}} "
-                           "(measured GPU profiles are not shipped yet)",
-                           describe_json(gpu.raw())));
-    gpu.allow_keys({"peak", "efficiency", "memory_bandwidth"});
-    s.gpu.memory_bandwidth_bytes_per_s =
-        gpu.quantity_or("memory_bandwidth", Dimension::bytes_per_s, 0, Bound::positive);
-    s.gpu.peak_flops_per_s = gpu.quantity("peak", Dimension::flops_per_s, Bound::positive);
-    s.gpu.efficiency = gpu.child("efficiency").as_number(Bound::positive);
-    if (s.gpu.efficiency > 1)
-      gpu.child("efficiency").fail(fmt::format("found {}; expected a fraction in (0, 1]", s.gpu.efficiency));
+    if (s.training.architecture == ArchitectureKind::ps && s.training.placement == PsPlacement::dedicated &&
+        s.cluster.network.topology != topo::NetworkKind::star)
+      w.child("architecture")
+          .child("placement")
+          .fail(fmt::format("dedicated parameter servers attach to a star network; this cluster's network is a {} (use "
+                            "\"colocated\")",
+                            topo::to_string(s.cluster.network.topology)));
   } else {
     s.collective = parse_collective(w, s.cluster.gpus_per_node);
     if (root.has("model"))
@@ -508,26 +704,64 @@ nlohmann::json to_json(const Scenario& s)
   json doc = {{"schema", s.schema}, {"name", s.name}, {"seed", s.seed}, {"cluster", cluster}};
   if (s.kind == WorkloadKind::training) {
     const TrainingConfig& t = s.training;
-    if (s.sequence > 0)
+    if (!s.custom_layers.empty()) {
+      json layers = json::array();
+      for (const model::Layer& l : s.custom_layers)
+        layers.push_back({{"name", l.name},
+                          {"kind", model::to_string(l.kind)},
+                          {"params", l.params},
+                          {"forward_flops", l.forward_flops_per_sample},
+                          {"activations", l.activation_elements_per_sample}});
+      doc["model"] = {{"name", s.model}, {"layers", layers}};
+    } else if (s.sequence > 0) {
       doc["model"] = {{"name", s.model}, {"sequence", s.sequence}};
-    else
+    } else {
       doc["model"] = s.model;
+    }
     doc["gpu"] = {{"peak", format_quantity(s.gpu.peak_flops_per_s, Dimension::flops_per_s)},
                   {"efficiency", s.gpu.efficiency}};
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)
       doc["gpu"]["memory_bandwidth"] = format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s);
     json scheduling = {{"policy", to_string(t.policy)}};
-    if (t.policy == SchedulingPolicy::fusion)
+    if (t.policy == SchedulingPolicy::fusion) {
       scheduling["bucket"] = format_quantity(t.bucket_bytes, Dimension::bytes);
+      scheduling["cycle_time"] = format_quantity(t.cycle_seconds, Dimension::seconds);
+    }
+    if (t.policy == SchedulingPolicy::priority) {
+      scheduling["partition"] = format_quantity(t.partition_bytes, Dimension::bytes);
+      scheduling["credit"] = format_quantity(t.credit_bytes, Dimension::bytes);
+    }
+    json compute = {{"jitter", t.compute.jitter}};
+    if (t.compute.iteration_seconds > 0)
+      compute["iteration_time"] = format_quantity(t.compute.iteration_seconds, Dimension::seconds);
+    if (!t.compute.slow_ranks.empty())
+      compute["stragglers"] = {{"ranks", t.compute.slow_ranks}, {"slowdown", t.compute.slowdown}};
+    json sync = {{"scheme", to_string(t.sync)}};
+    if (t.sync == SyncScheme::ssp)
+      sync["staleness"] = t.staleness;
+    if (t.sync == SyncScheme::local_sgd)
+      sync["period"] = t.period;
+    json architecture = {{"kind", to_string(t.architecture)}};
+    if (t.architecture == ArchitectureKind::allreduce) {
+      architecture["algorithm"] = coll::to_string(t.algorithm);
+      architecture["channels"] = t.channels;
+    } else if (t.architecture == ArchitectureKind::ps) {
+      architecture["servers"] = t.servers;
+      architecture["placement"] = to_string(t.placement);
+      if (t.server_reduce_bytes_per_s > 0)
+        architecture["server_reduce"] = format_quantity(t.server_reduce_bytes_per_s, Dimension::bytes_per_s);
+    } else {
+      architecture["graph"] = to_string(t.graph);
+    }
     doc["workload"] = {
         {"kind", "training"},
         {"batch_per_gpu", t.batch_per_gpu},
         {"precision", to_string(t.precision)},
         {"iterations", t.iterations},
         {"parallelism", {{"data", t.data_parallel}, {"tensor", t.tensor_parallel}, {"pipeline", t.pipeline_parallel}}},
-        {"sync", {{"scheme", "bsp"}}},
-        {"architecture",
-         {{"kind", "allreduce"}, {"algorithm", coll::to_string(t.algorithm)}, {"channels", t.channels}}},
+        {"compute", compute},
+        {"sync", sync},
+        {"architecture", architecture},
         {"scheduling", scheduling},
         {"compression", {{"codec", "none"}}},
         {"fidelity", to_string(t.fidelity)}};
@@ -571,6 +805,25 @@ topo::ClusterParams cluster_params(const ClusterConfig& c, std::uint64_t seed)
   for (const auto& l : n.links)
     p.network.custom.links.push_back({l.from, l.to, {l.link.bandwidth_bytes_per_s, l.link.latency_seconds}});
   return p;
+}
+
+topo::ClusterParams cluster_params(const Scenario& s)
+{
+  topo::ClusterParams p = cluster_params(s.cluster, s.seed);
+  const TrainingConfig& t = s.training;
+  if (s.kind == WorkloadKind::training && t.architecture == ArchitectureKind::ps &&
+      t.placement == PsPlacement::dedicated) {
+    p.network.servers = t.servers;
+    p.network.server_reduce_bytes_per_s = t.server_reduce_bytes_per_s;
+  }
+  return p;
+}
+
+model::Model scenario_model(const Scenario& s)
+{
+  if (!s.custom_layers.empty())
+    return model::Model{s.model, s.custom_layers};
+  return *model::find_model(s.model, s.sequence);
 }
 
 }  // namespace ddlsim

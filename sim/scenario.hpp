@@ -1,11 +1,13 @@
 #pragma once
 // A scenario (schema 1) after parsing: typed, units resolved to base units, defaults filled.
 // Enumerators are spelled as in the JSON (where C++ allows: "max-min" is max_min, "auto" is auto_).
+#include "models/layer.hpp"
 #include "sim/collectives/registry.hpp"
 #include "topologies/cluster.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,16 +18,21 @@ enum class Sharing { max_min, tcp, ib };
 enum class Fidelity { step, flow, auto_ };
 enum class WorkloadKind { training, collective };
 enum class Precision { fp32, fp16, bf16 };
-enum class SchedulingPolicy { none, wfbp, fusion };
-
-enum class SyncScheme { bsp };
-enum class ArchitectureKind { allreduce };
+enum class SchedulingPolicy { none, wfbp, fusion, mg_wfbp, priority };
+enum class SyncScheme { bsp, ssp, asp, local_sgd };
+enum class ArchitectureKind { allreduce, ps, gossip };
+enum class PsPlacement { colocated, dedicated };
+enum class GossipGraph { ring, torus, exponential };
 enum class Codec { none };
 
 const char* to_string(Sharing v);
 const char* to_string(Fidelity v);
 const char* to_string(Precision v);
 const char* to_string(SchedulingPolicy v);
+const char* to_string(SyncScheme v);
+const char* to_string(ArchitectureKind v);
+const char* to_string(PsPlacement v);
+const char* to_string(GossipGraph v);
 
 double bytes_per_element(Precision p);
 
@@ -96,19 +103,45 @@ struct GpuConfig {
   }
 };
 
+/// Where compute times come from, and how ranks differ.
+struct ComputeConfig {
+  /// A measured single-GPU iteration (forward + backward of batch_per_gpu samples), seconds: the
+  /// per-layer times of the GPU model are scaled to add up to it. 0: the GPU model as it is.
+  double iteration_seconds = 0;
+  double jitter = 0;  ///< each rank's compute per iteration x (1 + u), u uniform in [-jitter, jitter]
+  std::vector<std::uint32_t> slow_ranks;  ///< sorted, unique
+  double slowdown = 1;                    ///< compute time factor of slow_ranks (>= 1)
+};
+
 struct TrainingConfig {
   int batch_per_gpu;
   Precision precision;
   int iterations;
   int data_parallel, tensor_parallel, pipeline_parallel;
+  ComputeConfig compute;
   SyncScheme sync;
+  int staleness;  ///< ssp: a worker may run this many iterations ahead of the slowest
+  int period;     ///< local_sgd: replicas are averaged every `period` iterations (bsp: 1)
   ArchitectureKind architecture;
-  coll::Algorithm algorithm;  ///< all-reduce algorithm, or auto (chosen per bucket)
-  int channels;               ///< ring: concurrent rings (NCCL channels)
+  coll::Algorithm algorithm;         ///< allreduce: algorithm, or auto (chosen per bucket)
+  int channels;                      ///< ring: concurrent rings (NCCL channels)
+  int servers;                       ///< ps: parameter servers (gradients sharded over them)
+  PsPlacement placement;             ///< ps: servers on GPU nodes (one per node at most) or on CPU hosts of their own
+  double server_reduce_bytes_per_s;  ///< ps: rate at which a server sums pushed bytes; 0: not charged
+  GossipGraph graph;                 ///< gossip: who exchanges with whom
   SchedulingPolicy policy;
-  double bucket_bytes;  ///< fusion: gradients are grouped into buckets of at least this size; 0 = one per layer
+  double bucket_bytes;     ///< fusion: gradients are grouped into buckets of at least this size; 0 = one per layer
+  double cycle_seconds;    ///< fusion: Horovod's cycle time (0: none): ready gradients go at the next tick
+  double partition_bytes;  ///< priority: tensors are cut into slices of at most this size
+  double credit_bytes;     ///< priority: bytes of slices in flight at once (a multiple of the partition)
   Codec codec;
   Fidelity fidelity;
+
+  /// Slices a priority scheduler keeps in flight.
+  int credit_slices() const
+  {
+    return partition_bytes > 0 ? std::max(1, static_cast<int>(credit_bytes / partition_bytes + 1e-9)) : 1;
+  }
 };
 
 struct CollectiveConfig {
@@ -131,9 +164,10 @@ struct Scenario {
   int schema;
   std::string name;
   std::uint64_t seed;
-  std::string model;  ///< model zoo name (training only)
-  int sequence;       ///< tokens per sample for sequence models; 0 for models without one
-  GpuConfig gpu;      ///< training: required; collective: optional, for its memory_bandwidth
+  std::string model;                        ///< model zoo name, or a custom model's name (training only)
+  int sequence;                             ///< tokens per sample for sequence models; 0 for models without one
+  std::vector<model::Layer> custom_layers;  ///< a custom model's layers (empty for zoo models)
+  GpuConfig gpu;                            ///< training: required; collective: optional, for its memory_bandwidth
   ClusterConfig cluster;
   WorkloadKind kind;
   TrainingConfig training;      ///< when kind == training
@@ -151,5 +185,10 @@ nlohmann::json to_json(const Scenario& scenario);
 
 /// The cluster that `cluster` describes; `seed` seeds ECMP hashing.
 topo::ClusterParams cluster_params(const ClusterConfig& cluster, std::uint64_t seed);
+/// The cluster of a scenario: cluster_params plus dedicated parameter servers when it has them.
+topo::ClusterParams cluster_params(const Scenario& scenario);
+
+/// The scenario's model: from the zoo, or its custom layer list.
+model::Model scenario_model(const Scenario& scenario);
 
 }  // namespace ddlsim

@@ -37,6 +37,9 @@ public:
   /// Adds one task per group rank; returns the collective's index. Throws std::invalid_argument
   /// when `ranks` does not match the schedule.
   std::uint32_t add_collective(coll::Schedule schedule, std::vector<std::uint32_t> ranks, const std::string& label);
+  /// Re-labels what a task's time counts as (e.g. a parameter server's part of a collective, which
+  /// is not the GPU's communication stream).
+  void set_stream(std::uint32_t task, Stream stream) { tasks_[task].stream = stream; }
   /// `after` starts only once `before` has finished.
   void add_dependency(std::uint32_t before, std::uint32_t after);
 

@@ -13,7 +13,7 @@ namespace ddlsim {
 nlohmann::json describe_topology(const Scenario& s, const std::string& dot_path)
 {
   const auto start = std::chrono::steady_clock::now();
-  const topo::Topology t = topo::make_cluster(cluster_params(s.cluster, s.seed));
+  const topo::Topology t = topo::make_cluster(cluster_params(s));
   const double build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const topo::TopologyMetrics m = topo::measure(t);
   nlohmann::json tiers = nlohmann::json::object();

@@ -29,7 +29,8 @@ nlohmann::json chrome_trace(const TaskGraph& graph, const Timeline& timeline, in
   std::size_t slices = 0, flows = 0;
   for (std::uint32_t id = 0; id < graph.tasks().size(); ++id) {
     const Task& t = graph.tasks()[id];
-    if (t.kind == TaskKind::join || (t.kind == TaskKind::delay && t.seconds <= 0) || !is_traced(t.rank))
+    if (t.kind == TaskKind::join || t.stream == Stream::none || (t.kind == TaskKind::delay && t.seconds <= 0) ||
+        !is_traced(t.rank))
       continue;
     json e = {{"name", graph.label(t.label)},
               {"cat", t.stream == Stream::compute ? "compute" : "communication"},

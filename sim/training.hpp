@@ -1,43 +1,86 @@
 #pragma once
-// Data-parallel training iterations as a task graph: per rank, forward, then backward in gradient
-// buckets, each bucket all-reduced over the data-parallel group as soon as it is ready (wfbp) or
-// everything after backward (none); BSP: the next forward waits for the rank's last all-reduce.
+// Data-parallel training iterations as a task graph. Per rank: forward, then backward in gradient
+// buckets; each bucket's gradients are synchronised over the data-parallel group as the
+// architecture does it (all-reduce, parameter-server push/pull, gossip with neighbours), when the
+// scheduling policy releases them; the synchronization scheme says what the next iteration waits for.
 #include "models/layer.hpp"
 #include "sim/collective_plan.hpp"
 #include "sim/scenario.hpp"
 #include "sim/task_graph.hpp"
 
+#include <functional>
 #include <vector>
 
 namespace ddlsim {
 
-/// A backward segment: the layers whose gradients fill one bucket, and the bucket.
-struct Bucket {
+/// Forward and backward seconds of one layer for batch_per_gpu samples on one GPU.
+struct LayerCost {
+  double forward_seconds;
   double backward_seconds;
-  double gradient_bytes;  ///< 0 for a trailing segment of parameter-free layers (no all-reduce)
-  std::size_t layers;
 };
 
-/// Groups `model`'s layers in backward order into buckets that close once they hold at least
-/// `bucket_bytes` of gradients (PyTorch DDP / Horovod fusion); bucket_bytes == 0 gives one bucket
-/// per layer with parameters. `policy` none gives a single bucket.
-std::vector<Bucket> make_buckets(const model::Model& model, const TrainingConfig& training, const GpuConfig& gpu);
+/// Per-layer compute from the GPU model (calib::layer_seconds); when the scenario gives a measured
+/// single-GPU iteration, every layer's times are scaled by measured / modelled so they add up to it.
+std::vector<LayerCost> layer_costs(const model::Model& model, const TrainingConfig& training, const GpuConfig& gpu);
 
-/// Seconds of forward compute for one iteration on one GPU.
-double forward_seconds(const model::Model& model, const TrainingConfig& training, const GpuConfig& gpu);
+/// A backward segment: consecutive layers whose gradients are synchronised together, and their
+/// forward counterpart (the same layers, run in the other direction).
+struct Bucket {
+  double forward_seconds;
+  double backward_seconds;
+  double gradient_bytes;  ///< 0 for a trailing segment of parameter-free layers (nothing to send)
+  std::size_t layers;
+  std::size_t first_layer;           ///< forward index of its first layer
+  double release_delay_seconds = 0;  ///< fusion with a cycle time: from ready to the next tick
+};
+
+/// Predicted seconds to synchronise `bytes` of gradients (mg_wfbp's and priority's cost model).
+using CommCostFn = std::function<double(double bytes)>;
+
+/// The buckets of `policy`, in backward order:
+/// - none: one bucket of every gradient;
+/// - wfbp, priority: one per layer with parameters (with the parameter-free layers that follow it
+///   in forward order, which backward meets first);
+/// - fusion: consecutive layers until a bucket holds at least bucket_bytes (0: wfbp); with a cycle
+///   time c (Horovod), gradients ready in the same cycle (c, 2c, ... after backward starts) go
+///   together at the tick, in buckets of at least bucket_bytes when that is set;
+/// - mg_wfbp: the merge of consecutive layers that minimises the end of the last synchronisation
+///   under `cost` (Shi et al., INFOCOM 2019), found exactly by dynamic programming over where
+///   merged groups start: end(j) = min_i max(ready(j), end(i)) + cost(bytes(i+1..j)).
+std::vector<Bucket> make_buckets(const model::Model& model, const std::vector<LayerCost>& costs,
+                                 const TrainingConfig& training, const CommCostFn& cost = {});
+
+/// Predicted end of the last synchronisation after backward starts, for buckets communicated one
+/// after another on one stream in backward order: what mg_wfbp minimises.
+double predicted_comm_end(const std::vector<Bucket>& buckets, const CommCostFn& cost);
+
+/// Hosts that take part beyond the data-parallel GPUs.
+struct TrainingHosts {
+  std::vector<std::uint32_t> servers;  ///< ps: host of each server (a GPU rank, or a CPU host)
+};
 
 struct TrainingPlan {
   TaskGraph graph;
   std::vector<Bucket> buckets;
-  double forward_seconds;
+  std::size_t slices = 0;  ///< priority: slices per iteration; otherwise one per bucket with gradients
+  double forward_seconds;  ///< one iteration, one GPU, without stragglers or jitter
   double compute_seconds;  ///< forward + backward, one iteration, one GPU
   double gradient_bytes;
-  coll::ScheduleFidelity fidelity;          ///< flow if any bucket's all-reduce ran at flow fidelity
-  std::vector<coll::Algorithm> algorithms;  ///< per bucket with gradients (auto picks per size)
-  /// [iteration][rank]: the tasks whose ends mark the end of that rank's iteration
-  std::vector<std::vector<std::uint32_t>> last_compute, last_comm;
+  coll::ScheduleFidelity fidelity;          ///< flow if any all-reduce ran at flow fidelity
+  std::vector<coll::Algorithm> algorithms;  ///< all-reduce: per bucket with gradients (auto picks per size)
+  /// [iteration][rank]: tasks whose ends mark the end of that rank's iteration (the latest one does)
+  std::vector<std::vector<std::vector<std::uint32_t>>> iteration_end;
+  /// ps with ssp/asp: [iteration][rank] the rank's last push and last pull of the iteration
+  std::vector<std::vector<std::uint32_t>> last_push, last_pull;
+  /// [iteration][rank]: factor applied to the rank's compute (stragglers, jitter)
+  std::vector<std::vector<double>> compute_factor;
 };
 
-TrainingPlan build_training(const Scenario& scenario, const model::Model& model, const coll::GroupShape& group);
+/// `group` describes the data-parallel group for all-reduce algorithms; `costs` the layers.
+TrainingPlan build_training(const Scenario& scenario, const model::Model& model, const coll::GroupShape& group,
+                            const TrainingHosts& hosts);
+
+/// Neighbours that rank r sends its model to in gossip over p ranks, sorted, without r.
+std::vector<std::uint32_t> gossip_neighbours(GossipGraph graph, std::uint32_t p, std::uint32_t r);
 
 }  // namespace ddlsim

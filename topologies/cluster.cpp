@@ -70,6 +70,11 @@ void validate(const ClusterParams& p)
   case NetworkKind::torus: validate(p.network.torus, endpoints); break;
   case NetworkKind::dragonfly: validate(p.network.dragonfly, endpoints); break;
   }
+  if (p.network.servers < 0)
+    throw std::invalid_argument("the number of parameter servers must not be negative");
+  if (p.network.servers > 0 && p.network.kind != NetworkKind::star)
+    throw std::invalid_argument(std::string("dedicated parameter servers attach to a star network; this one is a ") +
+                                to_string(p.network.kind));
 }
 
 Topology make_cluster(const ClusterParams& p)
@@ -158,11 +163,19 @@ Topology make_cluster(const ClusterParams& p)
   const auto first_nic = static_cast<std::uint32_t>(t.link_count());
   const auto star_switch = static_cast<Vertex>(boost::num_vertices(t.graph()));
   const bool aggregating = p.network.kind == NetworkKind::star && p.network.switch_reduce_bytes_per_s > 0;
+  std::vector<std::uint32_t> server_link;
   switch (p.network.kind) {
   case NetworkKind::star:
     network = build_star(t, endpoints, p.network.link);
     if (aggregating)
       t.add_aggregator(star_switch, p.network.switch_reduce_bytes_per_s);
+    for (int i = 0; i < p.network.servers; ++i) {
+      const std::string name = "ps-server-" + std::to_string(i);
+      const Vertex server = t.add_router(name);
+      server_link.push_back(t.add_link(server, star_switch, name + "-nic", p.network.link.bandwidth_bytes_per_s,
+                                       p.network.link.latency_seconds, Tier::nic));
+      t.add_server(server, p.network.server_reduce_bytes_per_s);
+    }
     break;
   case NetworkKind::fat_tree: network = build_fat_tree(t, endpoints, p.network.clos); break;
   case NetworkKind::rail_optimized:
@@ -175,30 +188,41 @@ Topology make_cluster(const ClusterParams& p)
 
   // Links were added from the GPU side (or the lower tier) first: "forward" points away from the GPU.
   const auto endpoints_per_node = p.endpoints() / n;
-  const std::uint32_t aggregator = n * g;  // host index of the star switch, when it reduces
+  const std::uint32_t gpus = n * g;  // hosts from here on: the aggregating switch, then the servers
+  const std::uint32_t first_server = gpus + (aggregating ? 1 : 0);
   t.set_routing([=](std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out) {
     if (src == dst)
       return;
-    if (aggregating && (src == aggregator || dst == aggregator)) {
-      // GPU -> (its node switch ->) its NIC up to the switch, or the same way down.
-      const std::uint32_t gpu = src == aggregator ? dst : src;
-      const bool up = gpu == src;
-      const std::uint32_t node = gpu / g, local = gpu % g;
-      std::uint32_t endpoint = gpu;
-      if (nics == NicPlacement::per_pcie_switch)
-        endpoint = node * endpoints_per_node + local / per_switch;
-      else if (nics == NicPlacement::per_node)
-        endpoint = node;
-      std::array<Hop, 3> path{};  // on every route lookup: no allocation
-      std::size_t hops = 0;
-      if (nics != NicPlacement::per_gpu) {
-        path[hops++] = {gpu_link[gpu], true};
-        if (nics == NicPlacement::per_node && S > 1)
-          path[hops++] = {uplink[node * S + local / per_switch], true};
-      }
-      path[hops++] = {first_nic + endpoint, true};
-      for (std::size_t i = 0; i < hops; ++i)
-        out.push_back(up ? path[i] : Hop{path[hops - 1 - i].edge, !path[hops - 1 - i].forward});
+    if (src >= gpus || dst >= gpus) {
+      // Star only: each end's way up to the switch (none for the switch itself), then down.
+      auto to_switch = [&](std::uint32_t host, std::array<Hop, 3>& path) -> std::size_t {
+        if (host >= first_server) {
+          path[0] = {server_link[host - first_server], true};
+          return 1;
+        }
+        if (host >= gpus)
+          return 0;
+        const std::uint32_t node = host / g, local = host % g;
+        std::uint32_t endpoint = host;
+        if (nics == NicPlacement::per_pcie_switch)
+          endpoint = node * endpoints_per_node + local / per_switch;
+        else if (nics == NicPlacement::per_node)
+          endpoint = node;
+        std::size_t hops = 0;
+        if (nics != NicPlacement::per_gpu) {
+          path[hops++] = {gpu_link[host], true};
+          if (nics == NicPlacement::per_node && S > 1)
+            path[hops++] = {uplink[node * S + local / per_switch], true};
+        }
+        path[hops++] = {first_nic + endpoint, true};
+        return hops;
+      };
+      std::array<Hop, 3> up{}, down{};  // on every route lookup: no allocation
+      const std::size_t up_hops = to_switch(src, up), down_hops = to_switch(dst, down);
+      for (std::size_t i = 0; i < up_hops; ++i)
+        out.push_back(up[i]);
+      for (std::size_t i = down_hops; i > 0; --i)
+        out.push_back({down[i - 1].edge, !down[i - 1].forward});
       return;
     }
     const std::uint32_t src_node = src / g, dst_node = dst / g;

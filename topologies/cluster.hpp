@@ -18,6 +18,11 @@ struct NetworkParams {
   LinkSpec link;  ///< star: every NIC link; the others carry their own copy in their params
   /// star: > 0 makes the switch an aggregator (host gpus) that sums this many bytes per second
   double switch_reduce_bytes_per_s = 0;
+  /// star: parameter servers on CPU hosts of their own, each with a `link` to the switch; hosts
+  /// after the GPUs and the aggregating switch; they sum pushed bytes at server_reduce_bytes_per_s
+  /// (0: not charged)
+  int servers = 0;
+  double server_reduce_bytes_per_s = 0;
   ClosParams clos;
   TorusParams torus;
   DragonflyParams dragonfly;

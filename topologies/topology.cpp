@@ -32,7 +32,18 @@ std::uint32_t Topology::add_aggregator(Vertex router, double reduce_bytes_per_s)
 {
   if (!(reduce_bytes_per_s > 0))
     throw std::invalid_argument("an aggregating switch needs a positive reduction rate");
+  if (servers_ > 0)
+    throw std::invalid_argument("aggregating switches come before parameter servers");
   aggregators_.emplace_back(router, reduce_bytes_per_s);
+  return static_cast<std::uint32_t>(gpus_.size() + aggregators_.size() - 1);
+}
+
+std::uint32_t Topology::add_server(Vertex host, double reduce_bytes_per_s)
+{
+  if (reduce_bytes_per_s < 0)
+    throw std::invalid_argument("a parameter server's reduction rate must not be negative");
+  aggregators_.emplace_back(host, reduce_bytes_per_s);
+  ++servers_;
   return static_cast<std::uint32_t>(gpus_.size() + aggregators_.size() - 1);
 }
 

@@ -57,6 +57,12 @@ public:
   /// GPU; `reduce_bytes_per_s` is the rate at which it sums incoming bytes.
   std::uint32_t add_aggregator(Vertex router, double reduce_bytes_per_s);
   std::size_t aggregator_count() const { return aggregators_.size(); }
+  /// A parameter server's CPU host (vertex `host`), added as an aggregator after the switches
+  /// that sum; `reduce_bytes_per_s` 0 means its summing is not charged.
+  std::uint32_t add_server(Vertex host, double reduce_bytes_per_s);
+  std::size_t server_count() const { return servers_; }
+  /// Host index of server i.
+  std::uint32_t server_host(std::uint32_t i) const { return static_cast<std::uint32_t>(host_count() - servers_ + i); }
   Vertex aggregator(std::uint32_t index) const { return aggregators_.at(index).first; }
   double aggregator_reduce_bytes_per_s(std::uint32_t index) const { return aggregators_.at(index).second; }
   /// GPUs, then aggregators: every simulated host.
@@ -87,6 +93,7 @@ private:
   Graph graph_;
   std::vector<Vertex> gpus_;
   std::vector<std::pair<Vertex, double>> aggregators_;
+  std::size_t servers_ = 0;
   std::vector<Edge> edges_;
   RouteFn route_;
 };

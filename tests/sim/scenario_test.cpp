@@ -135,7 +135,8 @@ TEST_CASE("an unknown model lists the available ones")
   CHECK_THROWS_WITH_AS(
       parse(j),
       doctest::Contains("/model: unknown model 'resnet5O'; expected one of: bert-base, bert-large, gpt2-1.5b, "
-                        "gpt2-124m, gpt2-355m, gpt2-774m, resnet50"),
+                        "gpt2-124m, gpt2-355m, gpt2-774m, inception-v3, resnet101, resnet50, vgg16 (or a custom "
+                        "model with 'layers')"),
       ScenarioError);
 }
 

@@ -36,13 +36,13 @@ TEST_CASE("buckets: policy none is one bucket of all gradients - bucket 0 is one
 {
   const model::Model m = *model::find_model("resnet50");
   const Scenario none = flat_training(4, R"({"policy": "none"})");
-  const auto one = make_buckets(m, none.training, none.gpu);
+  const auto one = make_buckets(m, layer_costs(m, none.training, none.gpu), none.training);
   REQUIRE(one.size() == 1);
   CHECK(one[0].gradient_bytes == 25'557'032.0 * 4);
   CHECK(one[0].layers == m.layers.size());
 
   const Scenario per_layer = flat_training(4, R"({"policy": "wfbp"})");
-  const auto many = make_buckets(m, per_layer.training, per_layer.gpu);
+  const auto many = make_buckets(m, layer_costs(m, per_layer.training, per_layer.gpu), per_layer.training);
   CHECK(many.size() == 107);  // 53 conv + 53 batch norm + fc
   double bytes = 0, seconds = 0;
   for (const Bucket& b : many) {
@@ -53,7 +53,7 @@ TEST_CASE("buckets: policy none is one bucket of all gradients - bucket 0 is one
   CHECK(seconds == test::Rel(one[0].backward_seconds).epsilon(1e-12));
 
   const Scenario ddp = flat_training(4, R"({"policy": "fusion", "bucket": "25MiB"})");
-  const auto buckets = make_buckets(m, ddp.training, ddp.gpu);
+  const auto buckets = make_buckets(m, layer_costs(m, ddp.training, ddp.gpu), ddp.training);
   CHECK(buckets.size() == 4);
   for (std::size_t i = 0; i + 1 < buckets.size(); ++i)
     CHECK(buckets[i].gradient_bytes >= 25.0 * 1024 * 1024);
@@ -81,9 +81,12 @@ TEST_CASE("wfbp: each bucket's all-reduce starts when its gradients and the prev
   const int p = 8;
   const Scenario s = flat_training(p, R"({"policy": "fusion", "bucket": "10MB"})");
   const model::Model m = *model::find_model("resnet50");
-  const auto buckets = make_buckets(m, s.training, s.gpu);
+  const auto costs = layer_costs(m, s.training, s.gpu);
+  const auto buckets = make_buckets(m, costs, s.training);
   // Closed form for one rank (all ranks are identical and the ring is contention-free).
-  double t = forward_seconds(m, s.training, s.gpu), comm_end = 0;
+  double t = 0, comm_end = 0;
+  for (const LayerCost& c : costs)
+    t += c.forward_seconds;
   for (const Bucket& b : buckets) {
     t += b.backward_seconds;
     if (b.gradient_bytes > 0)
