@@ -3,6 +3,7 @@
 #include "sim/error.hpp"
 #include "sim/report.hpp"
 #include "sim/run.hpp"
+#include "sim/scaling.hpp"
 #include "sim/scenario.hpp"
 #include "sim/sweep.hpp"
 #include "sim/topology_report.hpp"
@@ -12,8 +13,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -22,6 +25,7 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
        ddlsim topo SCENARIO.json [--json] [--dot FILE]
        ddlsim sweep SWEEP.json [-j N] [--resume] [--shard I/N] [--output DIR] [--quiet]
        ddlsim sweep merge OUT_DIR SHARD_DIR...
+       ddlsim scale SCENARIO.json [--gpus LIST] [--methods LIST] [--csv FILE] [-j N]
 
   run               simulate the scenario; write report.json, summary.txt (and results.csv for
                     collective workloads, trace.json when output.trace is true) into the
@@ -44,6 +48,13 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
   --shard I/N       run only the points whose index modulo N is I (0 <= I < N), e.g. one task
                     of a Slurm job array; `sweep merge` combines the shards' folders
   --quiet           no progress on stderr
+
+  scale             the scaling table of a training scenario: throughput and scaling
+                    efficiency at 1, 2, 4, ... GPUs up to its cluster's, for each method
+  --gpus LIST       GPU counts, e.g. 4,8,16,32 (whole nodes, or one partial node)
+  --methods LIST    of bsp-allreduce, wfbp-allreduce, mg-wfbp, bsp-ps, wfbp-ps,
+                    bytescheduler-ps, fusion-allreduce (default: the first six)
+  --csv FILE        also write the table as CSV
 
 exit status: 0 success, 2 bad input, 1 simulation failure (sweep: some point failed),
              130 a sweep stopped by SIGINT/SIGTERM (resume it with --resume)
@@ -188,6 +199,84 @@ int sweep_command(const std::vector<std::string>& args)
 
 }  // namespace
 
+std::vector<std::string> split_list(const std::string& text)
+{
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    if (comma > start)
+      out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+int scale_command(const std::vector<std::string>& args)
+{
+  std::string path, csv;
+  std::vector<int> gpus;
+  std::vector<std::string> methods = ddlsim::default_scaling_methods();
+  int jobs = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 == args.size())
+        throw UsageError(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--gpus") {
+      for (const std::string& g : split_list(value())) {
+        char* end = nullptr;
+        const long n = std::strtol(g.c_str(), &end, 10);
+        if (*end != '\0' || n < 1 || n > 1048576)
+          throw UsageError("--gpus expects GPU counts from 1 to 1048576 separated by commas, found '" + g + "'");
+        gpus.push_back(static_cast<int>(n));
+      }
+    } else if (a == "--methods") {
+      methods = split_list(value());
+    } else if (a == "--csv") {
+      csv = value();
+    } else if (a == "-j" || a == "--jobs") {
+      const std::string v = value();
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 4096)
+        throw UsageError(a + " expects a number of processes from 1 to 4096, found '" + v + "'");
+      jobs = static_cast<int>(n);
+    } else if (!a.empty() && a[0] == '-') {
+      throw UsageError("unknown option '" + a + "'");
+    } else if (path.empty()) {
+      path = a;
+    } else {
+      throw UsageError("more than one scenario given");
+    }
+  }
+  if (path.empty())
+    throw UsageError("no scenario file given");
+  const ddlsim::Scenario scenario = ddlsim::load_scenario(path);
+  if (scenario.kind != ddlsim::WorkloadKind::training)
+    throw UsageError("scale needs a training scenario; '" + path + "' is a collective benchmark");
+  if (gpus.empty())
+    gpus = ddlsim::default_gpu_counts(scenario.cluster.gpus(), scenario.cluster.gpus_per_node);
+  const std::vector<ddlsim::ScalingRow> rows = ddlsim::scaling_table(path, gpus, methods, jobs);
+  const std::string title =
+      fmt::format("{}: {}, batch {} per GPU, {} x {} GPUs, {} network", scenario.name, scenario.model,
+                  scenario.training.batch_per_gpu, scenario.cluster.nodes, scenario.cluster.gpus_per_node,
+                  scenario.cluster.network.link.preset.empty() ? "inline" : scenario.cluster.network.link.preset);
+  std::fputs(ddlsim::scaling_text(rows, title).c_str(), stdout);
+  if (!csv.empty()) {
+    std::ofstream out(csv);
+    out << ddlsim::scaling_csv(rows);
+    if (!out)
+      throw std::runtime_error("cannot write " + csv);
+  }
+  for (const ddlsim::ScalingRow& r : rows)
+    if (!r.error.empty())
+      return 1;
+  return 0;
+}
+
 int main(int argc, char** argv)
 {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -202,6 +291,8 @@ int main(int argc, char** argv)
       return topo_command({args.begin() + 1, args.end()});
     if (args[0] == "sweep")
       return sweep_command({args.begin() + 1, args.end()});
+    if (args[0] == "scale")
+      return scale_command({args.begin() + 1, args.end()});
     throw UsageError("unknown command '" + args[0] + "'");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "ddlsim: %s\n%s", e.what(), USAGE);

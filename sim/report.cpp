@@ -71,19 +71,50 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     std::string policy = w.at("policy").get<std::string>();
     if (policy == "fusion")
       policy += fmt::format(" with {} buckets", bytes_text(w.at("bucket_bytes")));
-    std::string algorithm = w.at("algorithm").get<std::string>();
-    if (algorithm == "auto") {
-      std::string used;
-      for (const auto& a : w.at("algorithms_used"))
-        used += (used.empty() ? "" : ", ") + a.get<std::string>();
-      algorithm += " (" + used + ")";
+    const auto& arch = w.at("architecture");
+    const std::string kind = arch.at("kind").get<std::string>();
+    std::string architecture;
+    if (kind == "allreduce") {
+      architecture = w.at("algorithm").get<std::string>();
+      if (architecture == "auto") {
+        std::string used;
+        for (const auto& a : w.at("algorithms_used")) {
+          if (!used.empty())
+            used += ", ";
+          used += a.get<std::string>();
+        }
+        architecture += " (" + used + ")";
+      }
+      architecture += " all-reduce";
+    } else if (kind == "ps") {
+      architecture = fmt::format("parameter server ({} {} servers)", arch.at("servers").get<int>(),
+                                 arch.at("placement").get<std::string>());
+    } else {
+      architecture = fmt::format("gossip ({} graph, {} neighbours)", arch.at("graph").get<std::string>(),
+                                 arch.at("neighbours").get<int>());
     }
-    out += fmt::format("  workload            data-parallel x{}, batch {} per GPU, {} all-reduce, {}, "
-                       "{} all-reduces per iteration, {} fidelity\n",
-                       w.at("data_parallel").get<int>(), w.at("batch_per_gpu").get<int>(), algorithm, policy,
+    const auto& sync = w.at("sync");
+    std::string scheme = sync.at("scheme").get<std::string>();
+    if (sync.contains("staleness"))
+      scheme += fmt::format(" (staleness {})", sync.at("staleness").get<int>());
+    if (sync.contains("period"))
+      scheme += fmt::format(" (period {})", sync.at("period").get<int>());
+    out += fmt::format("  workload            data-parallel x{}, batch {} per GPU, {}, {}, {}, "
+                       "{} synchronisations per iteration, {} fidelity\n",
+                       w.at("data_parallel").get<int>(), w.at("batch_per_gpu").get<int>(), architecture, scheme, policy,
                        w.at("collectives_per_iteration").get<int>(), w.at("fidelity").get<std::string>());
-    out += fmt::format("  iteration time      {} (mean of {}; min {}, max {})\n", seconds_text(mean),
-                       w.at("iterations").get<int>(), seconds_text(it.at("min")), seconds_text(it.at("max")));
+    const int iterations = w.at("iterations").get<int>();
+    out += fmt::format("  iteration time      {} (mean of {}{}; min {}, max {})\n", seconds_text(mean),
+                       iterations > 1 ? iterations - 1 : 1, iterations > 1 ? " after the first" : "",
+                       seconds_text(it.at("min")), seconds_text(it.at("max")));
+    const auto& per_rank = r.at("per_rank").at("iteration_time_s");
+    if (per_rank.at("max").get<double>() > 1.001 * per_rank.at("min").get<double>())
+      out += fmt::format("  per rank            iteration {} to {}\n", seconds_text(per_rank.at("min")),
+                         seconds_text(per_rank.at("max")));
+    if (r.at("statistics").contains("staleness_iterations") && kind == "ps")
+      out += fmt::format("  staleness           mean {:.2f}, max {:.0f} iterations\n",
+                         r.at("statistics").at("staleness_iterations").at("mean").get<double>(),
+                         r.at("statistics").at("staleness_iterations").at("max").get<double>());
     const auto& tp = r.at("throughput");
     out += fmt::format("  throughput          {:.1f} samples/s{}\n", tp.at("samples_per_s").get<double>(),
                        tp.contains("tokens_per_s")
