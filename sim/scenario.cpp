@@ -484,6 +484,33 @@ CollectiveConfig parse_collective(const JsonNode& w, int gpus_per_node)
 /// `model`: a zoo name, {"name", "sequence"}, or a custom model {"name", "layers": [...]}.
 void parse_model(const JsonNode& model, Scenario& s)
 {
+  if (model.is_object() && model.has("transformer")) {
+    model.allow_keys({"name", "transformer"});
+    const JsonNode t = model.child("transformer");
+    t.allow_keys({"layers", "hidden", "heads", "ffn", "vocabulary", "sequence", "max_positions", "token_types",
+                  "pre_layernorm", "pooler", "lm_head"});
+    model::TransformerConfig c;
+    c.name = s.model = model.string("name");
+    c.layers = static_cast<int>(t.integer("layers", 1));
+    c.hidden = static_cast<int>(t.integer("hidden", 1));
+    c.heads = static_cast<int>(t.integer("heads", 1));
+    c.ffn = static_cast<int>(t.integer_or("ffn", 4LL * c.hidden, 1));
+    c.vocabulary = static_cast<int>(t.integer("vocabulary", 1));
+    c.sequence = static_cast<int>(t.integer("sequence", 1));
+    c.max_positions = static_cast<int>(t.integer_or("max_positions", c.sequence, 1));
+    c.token_types = static_cast<int>(t.integer_or("token_types", 0, 0));
+    c.pre_layernorm = t.boolean_or("pre_layernorm", true);
+    c.pooler = t.boolean_or("pooler", false);
+    c.lm_head = t.boolean_or("lm_head", true);
+    try {
+      model::make_transformer(c);
+    } catch (const std::invalid_argument& e) {
+      t.fail(e.what());
+    }
+    s.sequence = c.sequence;
+    s.transformer = c;
+    return;
+  }
   if (model.is_object() && model.has("layers")) {
     model.allow_keys({"name", "layers"});
     s.model = model.string("name");
@@ -704,7 +731,22 @@ nlohmann::json to_json(const Scenario& s)
   json doc = {{"schema", s.schema}, {"name", s.name}, {"seed", s.seed}, {"cluster", cluster}};
   if (s.kind == WorkloadKind::training) {
     const TrainingConfig& t = s.training;
-    if (!s.custom_layers.empty()) {
+    if (s.transformer) {
+      const model::TransformerConfig& c = *s.transformer;
+      doc["model"] = {{"name", s.model},
+                      {"transformer",
+                       {{"layers", c.layers},
+                        {"hidden", c.hidden},
+                        {"heads", c.heads},
+                        {"ffn", c.ffn},
+                        {"vocabulary", c.vocabulary},
+                        {"sequence", c.sequence},
+                        {"max_positions", c.max_positions},
+                        {"token_types", c.token_types},
+                        {"pre_layernorm", c.pre_layernorm},
+                        {"pooler", c.pooler},
+                        {"lm_head", c.lm_head}}}};
+    } else if (!s.custom_layers.empty()) {
       json layers = json::array();
       for (const model::Layer& l : s.custom_layers)
         layers.push_back({{"name", l.name},
@@ -821,6 +863,8 @@ topo::ClusterParams cluster_params(const Scenario& s)
 
 model::Model scenario_model(const Scenario& s)
 {
+  if (s.transformer)
+    return model::make_transformer(*s.transformer);
   if (!s.custom_layers.empty())
     return model::Model{s.model, s.custom_layers};
   return *model::find_model(s.model, s.sequence);

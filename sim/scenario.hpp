@@ -2,6 +2,7 @@
 // A scenario (schema 1) after parsing: typed, units resolved to base units, defaults filled.
 // Enumerators are spelled as in the JSON (where C++ allows: "max-min" is max_min, "auto" is auto_).
 #include "models/layer.hpp"
+#include "models/transformer.hpp"
 #include "sim/collectives/registry.hpp"
 #include "topologies/cluster.hpp"
 
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -167,7 +169,8 @@ struct Scenario {
   std::string model;                        ///< model zoo name, or a custom model's name (training only)
   int sequence;                             ///< tokens per sample for sequence models; 0 for models without one
   std::vector<model::Layer> custom_layers;  ///< a custom model's layers (empty for zoo models)
-  GpuConfig gpu;                            ///< training: required; collective: optional, for its memory_bandwidth
+  std::optional<model::TransformerConfig> transformer;  ///< a custom transformer (model.transformer)
+  GpuConfig gpu;  ///< training: required; collective: optional, for its memory_bandwidth
   ClusterConfig cluster;
   WorkloadKind kind;
   TrainingConfig training;      ///< when kind == training

@@ -341,3 +341,16 @@ TEST_CASE("a resolved scenario with every new key round-trips through to_json")
   const Scenario custom = parse_scenario(two_layer("1GBps"), "two.json");
   CHECK(to_json(parse_scenario(to_json(custom), "two.json")) == to_json(custom));
 }
+
+TEST_CASE("a custom transformer: GPT-2 124M's shape gives its parameter count, and round-trips")
+{
+  json j = base(2);
+  j["model"] = json::parse(R"({"name": "my-gpt", "transformer": {"layers": 12, "hidden": 768, "heads": 12,
+                                "vocabulary": 50257, "sequence": 1024}})");
+  const Scenario s = parse_scenario(j, "t.json");
+  CHECK(scenario_model(s).total_params() == 124'439'808);
+  CHECK(s.sequence == 1024);
+  CHECK(to_json(parse_scenario(to_json(s), "t.json")) == to_json(s));
+  j["model"]["transformer"]["heads"] = 7;
+  CHECK_THROWS_WITH_AS(parse_scenario(j, "t.json"), doctest::Contains("t.json: /model/transformer: "), ScenarioError);
+}
