@@ -64,6 +64,16 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The value of -j / --jobs: worker processes, 1 to 4096.
+int parse_jobs(const std::string& flag, const std::string& value)
+{
+  char* end = nullptr;
+  const long n = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n < 1 || n > 4096)
+    throw UsageError(flag + " expects a number of processes from 1 to 4096, found '" + value + "'");
+  return static_cast<int>(n);
+}
+
 int run_command(const std::vector<std::string>& args)
 {
   std::string path, output;
@@ -157,14 +167,9 @@ int sweep_command(const std::vector<std::string>& args)
       options.progress = false;
     else if (a == "--output")
       options.out_dir = value_of(i, a);
-    else if (a == "-j" || a == "--jobs") {
-      const std::string v = value_of(i, a);
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < 1 || n > 4096)
-        throw UsageError(a + " expects a number of processes from 1 to 4096, found '" + v + "'");
-      options.jobs = static_cast<int>(n);
-    } else if (a == "--shard") {
+    else if (a == "-j" || a == "--jobs")
+      options.jobs = parse_jobs(a, value_of(i, a));
+    else if (a == "--shard") {
       const std::string v = value_of(i, a);
       int index = -1, count = -1;
       char tail = 0;
@@ -238,12 +243,7 @@ int scale_command(const std::vector<std::string>& args)
     } else if (a == "--csv") {
       csv = value();
     } else if (a == "-j" || a == "--jobs") {
-      const std::string v = value();
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < 1 || n > 4096)
-        throw UsageError(a + " expects a number of processes from 1 to 4096, found '" + v + "'");
-      jobs = static_cast<int>(n);
+      jobs = parse_jobs(a, value());
     } else if (!a.empty() && a[0] == '-') {
       throw UsageError("unknown option '" + a + "'");
     } else if (path.empty()) {

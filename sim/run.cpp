@@ -136,10 +136,10 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   coll::GroupShape shape = group_shape(topology, p, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
   shape.channels = static_cast<coll::Rank>(t.channels);
   const TrainingHosts hosts{server_hosts(s, topology)};
-  if (!hosts.servers.empty()) {  // the parameter servers' route, for the cost model
-    shape.alpha_inter_s = topology.route_latency_seconds(0, hosts.servers.back() == 0 ? p - 1 : hosts.servers.back());
-    shape.bandwidth_inter =
-        topology.route_bandwidth_bytes_per_s(0, hosts.servers.back() == 0 ? p - 1 : hosts.servers.back());
+  if (!hosts.servers.empty() && p > 1) {  // the cost model's route: a worker to a server not on its host
+    const std::uint32_t server = hosts.servers.back(), worker = server == 0 ? p - 1 : 0;
+    shape.alpha_inter_s = topology.route_latency_seconds(worker, server);
+    shape.bandwidth_inter = topology.route_bandwidth_bytes_per_s(worker, server);
   }
   const TrainingPlan plan = build_training(s, model, shape, hosts);
   const Timeline tl = execute(plan.graph, platform, exec_options(s));

@@ -541,7 +541,7 @@ void parse_model(const JsonNode& model, Scenario& s)
   }
   const JsonNode name = model.is_object() ? model.child("name") : model;
   if (model.is_object())
-    model.allow_keys({"name", "sequence", "layers"});
+    model.allow_keys({"name", "sequence", "layers", "transformer"});  // the last two: the custom forms above
   s.model = name.as_string();
   const std::vector<std::string> models = model::model_names();
   if (std::find(models.begin(), models.end(), s.model) == models.end())

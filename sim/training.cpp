@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace ddlsim {
@@ -86,31 +87,27 @@ std::vector<Bucket> fuse_by_cycle(const std::vector<Bucket>& units, double bytes
 {
   std::vector<Bucket> buckets;
   std::optional<Bucket> current;
-  double ready = 0;         // backward seconds done when the current unit is
-  double current_tick = 0;  // tick of the bucket being filled
-  auto close = [&] {
-    current->release_delay_seconds = current->gradient_bytes > 0 ? current_tick - ready : 0;
+  double ready = 0;         // backward seconds done when the unit just added is
+  double current_tick = 0;  // the tick the open bucket goes at
+  auto close = [&](double last_ready) {
+    current->release_delay_seconds = current->gradient_bytes > 0 ? current_tick - last_ready : 0;
     buckets.push_back(*current);
     current.reset();
   };
   for (const Bucket& u : units) {
+    const double before = ready;
     ready += u.backward_seconds;
     // The first tick at or after `ready` (a gradient ready exactly at a tick goes with it).
     const double tick = std::ceil(ready / cycle - 1e-12) * cycle;
-    if (current && current->gradient_bytes > 0 && tick > current_tick + 1e-15) {
-      // The open bucket's tick has passed: it went then (its delay from its last unit's readiness).
-      const double saved = ready;
-      ready -= u.backward_seconds;
-      close();
-      ready = saved;
-    }
+    if (current && current->gradient_bytes > 0 && tick > current_tick + 1e-15)
+      close(before);  // the open bucket's tick passed before this unit was ready
     current = current ? merged(*current, u) : u;
     current_tick = tick;
     if (u.gradient_bytes > 0 && bytes > 0 && current->gradient_bytes >= bytes)
-      close();
+      close(ready);
   }
   if (current)
-    close();
+    close(ready);
   return buckets;
 }
 
@@ -168,7 +165,10 @@ std::vector<Bucket> make_buckets(const model::Model& model, const std::vector<La
   case SchedulingPolicy::priority: return units;
   case SchedulingPolicy::fusion:
     return t.cycle_seconds > 0 ? fuse_by_cycle(units, t.bucket_bytes, t.cycle_seconds) : fuse(units, t.bucket_bytes);
-  case SchedulingPolicy::mg_wfbp: return merge_optimally(units, cost);
+  case SchedulingPolicy::mg_wfbp:
+    if (!cost)
+      throw std::invalid_argument("mg_wfbp needs a communication cost model");
+    return merge_optimally(units, cost);
   }
   return units;
 }
@@ -321,7 +321,6 @@ public:
       std::vector<double> factor(p_);
       for (std::uint32_t r = 0; r < p_; ++r)
         factor[r] = compute_factor(r, it);
-      plan_.compute_factor.push_back(factor);
 
       // Forward.
       for (std::uint32_t r = 0; r < p_; ++r) {
@@ -366,7 +365,7 @@ public:
       std::vector<std::vector<std::uint32_t>> ends(p_);
       for (std::uint32_t r = 0; r < p_; ++r)
         ends[r].push_back(compute[r]);
-      if (sync && p_ > 1) {
+      if (sync && p_ > 1 && !slices_.empty()) {
         switch (t_.architecture) {
         case ArchitectureKind::allreduce:
         case ArchitectureKind::gossip: synchronise_collectively(it, ready, waits, bucket_waits, ends); break;
@@ -401,8 +400,8 @@ private:
     return f;
   }
 
-  /// Predicted time to synchronise `bytes`: the all-reduce's alpha-beta cost, a push and a pull
-  /// through the servers' links, or one gossip exchange.
+  /// Predicted time to synchronise `bytes`: the all-reduce's alpha-beta cost, or a push and a pull
+  /// through the servers' links. Only mg_wfbp and priority ask, and the loader refuses both on gossip.
   double predicted(double bytes) const
   {
     const coll::GroupShape& g = shape_;

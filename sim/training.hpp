@@ -46,7 +46,8 @@ using CommCostFn = std::function<double(double bytes)>;
 ///   together at the tick, in buckets of at least bucket_bytes when that is set;
 /// - mg_wfbp: the merge of consecutive layers that minimises the end of the last synchronisation
 ///   under `cost` (Shi et al., INFOCOM 2019), found exactly by dynamic programming over where
-///   merged groups start: end(j) = min_i max(ready(j), end(i)) + cost(bytes(i+1..j)).
+///   merged groups start: end(j) = min_i max(ready(j), end(i)) + cost(bytes(i+1..j)); it
+///   throws std::invalid_argument without a `cost`.
 std::vector<Bucket> make_buckets(const model::Model& model, const std::vector<LayerCost>& costs,
                                  const TrainingConfig& training, const CommCostFn& cost = {});
 
@@ -72,11 +73,10 @@ struct TrainingPlan {
   std::vector<std::vector<std::vector<std::uint32_t>>> iteration_end;
   /// ps with ssp/asp: [iteration][rank] the rank's last push and last pull of the iteration
   std::vector<std::vector<std::uint32_t>> last_push, last_pull;
-  /// [iteration][rank]: factor applied to the rank's compute (stragglers, jitter)
-  std::vector<std::vector<double>> compute_factor;
 };
 
-/// `group` describes the data-parallel group for all-reduce algorithms; `costs` the layers.
+/// `group` describes the data-parallel group (for all-reduce algorithms and the cost model of
+/// mg_wfbp and priority); `hosts` where parameter servers run.
 TrainingPlan build_training(const Scenario& scenario, const model::Model& model, const coll::GroupShape& group,
                             const TrainingHosts& hosts);
 

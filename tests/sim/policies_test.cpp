@@ -354,3 +354,20 @@ TEST_CASE("a custom transformer: GPT-2 124M's shape gives its parameter count, a
   j["model"]["transformer"]["heads"] = 7;
   CHECK_THROWS_WITH_AS(parse_scenario(j, "t.json"), doctest::Contains("t.json: /model/transformer: "), ScenarioError);
 }
+
+TEST_CASE("a model without parameters has nothing to synchronise, under every architecture")
+{
+  for (const char* arch : {R"({"kind": "allreduce"})", R"({"kind": "ps", "servers": 1})", R"({"kind": "gossip"})"}) {
+    CAPTURE(arch);
+    json j = two_layer("1GBps");
+    j["model"]["layers"][0]["params"] = 0;
+    j["model"]["layers"][1]["params"] = 0;
+    j["workload"]["architecture"] = json::parse(arch);
+    if (std::string(arch).find("ps") != std::string::npos)
+      j["workload"]["sync"] = {{"scheme", "asp"}};
+    const json r = run(parse_scenario(j, "two.json"));
+    // forward 1.5 ms, backward of parameter-free layers once their forward: 1.5 ms
+    CHECK(mean_iteration(r) == test::Rel(3e-3).epsilon(1e-9));
+    CHECK(r["workload"]["collectives_per_iteration"] == 0);
+  }
+}
