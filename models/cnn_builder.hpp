@@ -25,8 +25,11 @@ public:
     const std::int64_t weights = std::int64_t(kh) * kw * s_.channels * out_channels;
     const std::int64_t params = weights + (bias ? out_channels : 0);
     const double positions = double(s_.height) * s_.width;
+    std::vector<Tensor> tensors{{out_channels, std::int64_t(kh) * kw * s_.channels}};
+    if (bias)
+      tensors.push_back({out_channels, 1});
     s_.channels = out_channels;
-    layers_.push_back({name, LayerKind::conv, params, 2.0 * double(weights) * positions, elements()});
+    layers_.push_back({name, LayerKind::conv, params, 2.0 * double(weights) * positions, elements(), tensors});
   }
   /// Square kernel, equal padding, no bias.
   void conv(const std::string& name, int out_channels, int kernel, int stride, int padding)
@@ -37,7 +40,12 @@ public:
   /// forward normalises and scales, about 4 flops an element.
   void batchnorm(const std::string& name)
   {
-    layers_.push_back({name, LayerKind::batchnorm, 2 * std::int64_t(s_.channels), 4.0 * elements(), elements()});
+    layers_.push_back({name,
+                       LayerKind::batchnorm,
+                       2 * std::int64_t(s_.channels),
+                       4.0 * elements(),
+                       elements(),
+                       {{s_.channels, 1}, {s_.channels, 1}}});
   }
   void relu(const std::string& name) { layers_.push_back({name, LayerKind::relu, 0, elements(), elements()}); }
   void maxpool(const std::string& name, int kernel, int stride, int padding)
@@ -61,7 +69,12 @@ public:
   {
     const std::int64_t in = std::int64_t(s_.channels) * s_.height * s_.width;
     const std::int64_t params = in * out_features + out_features;
-    layers_.push_back({name, LayerKind::linear, params, 2.0 * double(in) * out_features, double(out_features)});
+    layers_.push_back({name,
+                       LayerKind::linear,
+                       params,
+                       2.0 * double(in) * out_features,
+                       double(out_features),
+                       {{out_features, in}, {out_features, 1}}});
     s_ = {out_features, 1, 1};
   }
 

@@ -16,6 +16,13 @@ const char* to_string(LayerKind kind)
   return layer_kind_names().at(static_cast<std::size_t>(kind)).data();
 }
 
+std::vector<Tensor> Layer::parameter_tensors() const
+{
+  if (!tensors.empty() || params == 0)
+    return tensors;
+  return {{params, 1}};
+}
+
 std::int64_t Model::total_params() const
 {
   return std::accumulate(layers.begin(), layers.end(), std::int64_t{0},

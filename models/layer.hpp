@@ -14,12 +14,25 @@ enum class LayerKind { conv, batchnorm, relu, maxpool, avgpool, add, linear, emb
 const std::vector<std::string_view>& layer_kind_names();
 const char* to_string(LayerKind kind);
 
+/// A parameter tensor as a matrix: a weight of shape (out, in, kh, kw) is (out, in*kh*kw), as
+/// PowerSGD reshapes it; a bias or a norm's scale is a vector (rows = elements, cols = 1).
+struct Tensor {
+  std::int64_t rows, cols;
+  std::int64_t elements() const { return rows * cols; }
+  bool is_matrix() const { return rows > 1 && cols > 1; }
+};
+
 struct Layer {
   std::string name;  ///< unique within the model, e.g. "layer2.0.conv1"
   LayerKind kind;
   std::int64_t params;                    ///< trainable parameters (elements); 0 for parameter-free layers
   double forward_flops_per_sample;        ///< floating-point operations of the forward pass (a multiply-add is 2)
   double activation_elements_per_sample;  ///< elements of the layer's output tensor
+  /// Its parameters as tensors (their elements add up to params); empty: one vector of params.
+  std::vector<Tensor> tensors = {};
+
+  /// `tensors`, or one vector of params elements when none are given (none when params is 0).
+  std::vector<Tensor> parameter_tensors() const;
 };
 
 struct Model {

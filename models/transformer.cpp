@@ -8,13 +8,18 @@ namespace {
 
 Layer linear(const std::string& name, std::int64_t in, std::int64_t out, double tokens)
 {
-  return {name, LayerKind::linear, in * out + out, 2.0 * double(in) * double(out) * tokens, double(out) * tokens};
+  return {name,
+          LayerKind::linear,
+          in * out + out,
+          2.0 * double(in) * double(out) * tokens,
+          double(out) * tokens,
+          {{out, in}, {out, 1}}};
 }
 
 /// Layer norm over h features: mean, variance, normalise, scale and shift, about 8 flops an element.
 Layer layernorm(const std::string& name, std::int64_t h, double tokens)
 {
-  return {name, LayerKind::layernorm, 2 * h, 8.0 * double(h) * tokens, double(h) * tokens};
+  return {name, LayerKind::layernorm, 2 * h, 8.0 * double(h) * tokens, double(h) * tokens, {{h, 1}, {h, 1}}};
 }
 
 void block(std::vector<Layer>& out, const std::string& p, const TransformerConfig& c)
@@ -55,12 +60,13 @@ Model make_transformer(const TransformerConfig& c)
   const std::int64_t h = c.hidden;
   std::vector<Layer> layers;
   // Embedding lookups cost no flops; the sum of token, position (and segment) rows about 2 per element.
-  layers.push_back({"embeddings.token", LayerKind::embedding, std::int64_t(c.vocabulary) * h, 0, s * double(h)});
-  layers.push_back(
-      {"embeddings.position", LayerKind::embedding, std::int64_t(c.max_positions) * h, s * double(h), s * double(h)});
+  const auto embedding = [&](const std::string& name, std::int64_t rows, double flops) {
+    layers.push_back({name, LayerKind::embedding, rows * h, flops, s * double(h), {{rows, h}}});
+  };
+  embedding("embeddings.token", c.vocabulary, 0);
+  embedding("embeddings.position", c.max_positions, s * double(h));
   if (c.token_types > 0)
-    layers.push_back(
-        {"embeddings.token_type", LayerKind::embedding, std::int64_t(c.token_types) * h, s * double(h), s * double(h)});
+    embedding("embeddings.token_type", c.token_types, s * double(h));
   if (!c.pre_layernorm)
     layers.push_back(layernorm("embeddings.layernorm", h, s));
   for (int i = 0; i < c.layers; ++i)

@@ -136,9 +136,12 @@ private:
     case TaskKind::delay:
       if (t.seconds <= 0) {
         complete_task(id);
+      } else if (t.lane != Lane::none && !take_lane(id)) {
+        // Queued behind the kernel running on its lane; started when that one ends.
       } else {
         ++timeline_.timers;
         Timer::set(now() + t.seconds, [this, id] {
+          release_lane(id);
           complete_task(id);
           drain();
         });
@@ -146,6 +149,42 @@ private:
       break;
     case TaskKind::collective: enter_collective(t.collective, t.group_rank); break;
     }
+  }
+
+  /// Claims task id's lane; false (and queued) when another task holds it.
+  bool take_lane(std::uint32_t id)
+  {
+    const Task& t = g_.tasks()[id];
+    LaneState& lane = lanes_[lane_index(t)];
+    if (lane.busy) {
+      lane.waiting.push_back(id);
+      return false;
+    }
+    lane.busy = true;
+    return true;
+  }
+
+  /// Task id has ended: its lane runs the next task that waits for it.
+  void release_lane(std::uint32_t id)
+  {
+    const Task& t = g_.tasks()[id];
+    if (t.lane == Lane::none)
+      return;
+    LaneState& lane = lanes_[lane_index(t)];
+    lane.busy = false;
+    if (!lane.waiting.empty()) {
+      const std::uint32_t next = lane.waiting.front();
+      lane.waiting.pop_front();
+      start_task(next);
+    }
+  }
+
+  std::size_t lane_index(const Task& t)
+  {
+    const std::size_t i = std::size_t(t.rank) * 2 + (t.lane == Lane::compute ? 0 : 1);
+    if (i >= lanes_.size())
+      lanes_.resize(i + 1);
+    return i;
   }
 
   void complete_task(std::uint32_t id)
@@ -329,6 +368,11 @@ private:
   std::vector<std::uint32_t> predecessors_;
   std::vector<CollectiveState> collectives_;
   std::deque<std::uint32_t> ready_;
+  struct LaneState {
+    bool busy = false;
+    std::deque<std::uint32_t> waiting;
+  };
+  std::vector<LaneState> lanes_;  ///< per rank: compute lane, codec lane
   bool draining_ = false;
   std::size_t done_ = 0;
   std::vector<Flight> flights_;

@@ -23,7 +23,7 @@ namespace {
 
 constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolved] [--output DIR] [--quiet]
        ddlsim topo SCENARIO.json [--json] [--dot FILE]
-       ddlsim sweep SWEEP.json [-j N] [--resume] [--shard I/N] [--output DIR] [--quiet]
+       ddlsim sweep SWEEP.json [-j N] [--resume] [--shard I/N] [--output DIR] [--quiet] [--table ROW,COL]
        ddlsim sweep merge OUT_DIR SHARD_DIR...
        ddlsim scale SCENARIO.json [--gpus LIST] [--methods LIST] [--csv FILE] [-j N]
 
@@ -45,6 +45,8 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
                     the scenario's output.dir); a failed point is a row with its message
   -j N              worker processes at once (default: the number of cores)
   --resume          continue a sweep whose DIR already holds results: skip the points done
+  --table ROW,COL   then print training throughput as a table: a row per value of the swept
+                    path ROW, a column per value of COL (e.g. the GRACE codec table)
   --shard I/N       run only the points whose index modulo N is I (0 <= I < N), e.g. one task
                     of a Slurm job array; `sweep merge` combines the shards' folders
   --quiet           no progress on stderr
@@ -152,6 +154,7 @@ int sweep_command(const std::vector<std::string>& args)
     return 0;
   }
   std::string path;
+  std::pair<std::string, std::string> table;
   ddlsim::SweepOptions options;
   options.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto value_of = [&](std::size_t& i, const std::string& option) {
@@ -167,7 +170,13 @@ int sweep_command(const std::vector<std::string>& args)
       options.progress = false;
     else if (a == "--output")
       options.out_dir = value_of(i, a);
-    else if (a == "-j" || a == "--jobs")
+    else if (a == "--table") {
+      const std::string v = value_of(i, a);
+      const auto comma = v.find(',');
+      if (comma == std::string::npos || comma == 0 || comma + 1 == v.size())
+        throw UsageError("--table expects two swept paths ROW,COL, found '" + v + "'");
+      table = {v.substr(0, comma), v.substr(comma + 1)};
+    } else if (a == "-j" || a == "--jobs")
       options.jobs = parse_jobs(a, value_of(i, a));
     else if (a == "--shard") {
       const std::string v = value_of(i, a);
@@ -187,6 +196,9 @@ int sweep_command(const std::vector<std::string>& args)
   if (path.empty())
     throw UsageError("no sweep file given");
   const ddlsim::Sweep sweep = ddlsim::load_sweep(path);
+  for (const std::string& p : {table.first, table.second})
+    if (!p.empty() && std::find(sweep.paths.begin(), sweep.paths.end(), p) == sweep.paths.end())
+      throw UsageError("--table names '" + p + "', which " + path + " does not sweep");
   if (options.out_dir.empty())
     options.out_dir = sweep.default_out_dir();
   const ddlsim::SweepSummary s = ddlsim::run_sweep(sweep, options);
@@ -199,6 +211,8 @@ int sweep_command(const std::vector<std::string>& args)
     std::fprintf(stderr, "ddlsim: sweep interrupted; run it again with --resume to finish it\n");
     return 130;
   }
+  if (!table.first.empty())
+    std::printf("\n%s", ddlsim::sweep_table(sweep, options.out_dir, table.first, table.second).c_str());
   return s.failed > 0 ? 1 : 0;
 }
 

@@ -124,8 +124,24 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     out += fmt::format("  scaling efficiency  {:.1f} % of {} x one GPU ({:.1f} samples/s per GPU alone)\n",
                        100 * r.at("scaling_efficiency").get<double>(), w.at("data_parallel").get<int>(),
                        r.at("single_gpu").at("samples_per_s").get<double>());
-    out += fmt::format("  breakdown           compute {} ({:.1f} %), exposed communication {} ({:.1f} %)\n",
-                       seconds_text(compute), 100 * compute / mean, seconds_text(exposed), 100 * exposed / mean);
+    if (w.contains("compression")) {
+      const auto& c = w.at("compression");
+      out += fmt::format("  compression         {} ({}), {} on the wire per GPU per iteration ({:.1f}x smaller), "
+                         "encode {} + decode {} per iteration{}\n",
+                         c.at("codec").get<std::string>(), c.at("exchange").get<std::string>(),
+                         bytes_text(c.at("wire_bytes_per_worker")), c.at("compression_ratio").get<double>(),
+                         seconds_text(c.at("encode_s")), seconds_text(c.at("decode_s")),
+                         c.at("profile").at("measured").get<bool>() ? "" : " (estimated codec costs)");
+      const double codec = b.at("codec").get<double>();
+      out += fmt::format("  breakdown           compute {} ({:.1f} %), codec {} ({:.1f} %, {}), exposed communication "
+                         "{} ({:.1f} %)\n",
+                         seconds_text(compute), 100 * compute / mean, seconds_text(codec), 100 * codec / mean,
+                         c.at("stream").get<std::string>() == "separate" ? "own stream" : "on the compute stream",
+                         seconds_text(exposed), 100 * exposed / mean);
+    } else {
+      out += fmt::format("  breakdown           compute {} ({:.1f} %), exposed communication {} ({:.1f} %)\n",
+                         seconds_text(compute), 100 * compute / mean, seconds_text(exposed), 100 * exposed / mean);
+    }
     out += fmt::format("  traffic             {} sent per GPU per iteration\n",
                        bytes_text(r.at("traffic").at("bytes_sent_per_gpu_per_iteration")));
   } else {

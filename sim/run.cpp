@@ -125,7 +125,29 @@ json training_config_json(const Scenario& s, const TrainingPlan& plan)
     sched["credit_bytes"] = t.credit_bytes;
     sched["slices"] = plan.slices;
   }
-  return {{"architecture", arch}, {"sync", sync}, {"scheduling", sched}};
+  json result = {{"architecture", arch}, {"sync", sync}, {"scheduling", sched}};
+  const compress::CodecConfig& c = t.compression;
+  if (c.codec != compress::Codec::none) {
+    const CompressionStats& stats = plan.compression;
+    json codec = to_json(s).at("workload").at("compression");
+    codec["summable"] = compress::summable(c.codec);
+    if (t.architecture == ArchitectureKind::ps)
+      codec["exchange"] = "ps";
+    codec["gradient_bytes"] = plan.gradient_bytes;
+    codec["wire_bytes_per_worker"] = stats.wire_bytes;
+    codec["compression_ratio"] = stats.wire_bytes > 0 ? plan.gradient_bytes / stats.wire_bytes : 0;
+    codec["encode_s"] = stats.encode_seconds;
+    codec["decode_s"] = stats.decode_seconds;
+    codec["extra_memory_bytes"] = stats.extra_memory_bytes;
+    const char* entry = compress::profile_entry(c.codec);
+    codec["profile"] = {{"name", s.profile->name},
+                        {"file", s.profile->file},
+                        {"measured", s.profile->measured},
+                        {"codec_source", entry ? s.profile->codec(entry)->source
+                                               : "roofline of the profile's fp32 GEMM rate and copy bandwidth"}};
+    result["compression"] = codec;
+  }
+  return result;
 }
 
 RunResult simulate_training(const Scenario& s, const topo::Topology& topology, const Platform& platform)
@@ -214,6 +236,14 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
     statistics["note"] = "bsp: every iteration uses every worker's gradients of that iteration";
   }
 
+  // Codec kernels of rank 0, per iteration; on the compute stream they add to the iteration as
+  // compute does, so they are not counted as exposed communication.
+  double codec_seconds = 0;
+  for (const Task& task : plan.graph.tasks())
+    if (task.stream == Stream::codec && task.rank == 0)
+      codec_seconds += task.seconds;
+  codec_seconds /= t.iterations;
+  const double exposed_codec = t.compression.separate_stream ? 0 : codec_seconds;
   const double single_gpu_samples_per_s = t.batch_per_gpu / plan.compute_seconds;
   double sent_rank0 = 0;
   for (const CollectiveInstance& c : plan.graph.collectives())
@@ -261,7 +291,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
        {{"compute", plan.compute_seconds},
         {"forward", plan.forward_seconds},
         {"backward", plan.compute_seconds - plan.forward_seconds},
-        {"exposed_communication", mean - plan.compute_seconds}}},
+        {"codec", codec_seconds},
+        {"exposed_communication", mean - plan.compute_seconds - exposed_codec}}},
       {"per_rank", per_rank},
       {"statistics", statistics},
       {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},

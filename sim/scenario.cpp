@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <set>
 
 namespace ddlsim {
@@ -332,6 +333,95 @@ ComputeConfig parse_compute(const JsonNode& w, int batch, int ranks)
   return c;
 }
 
+/// `workload.compression`: the codec and its parameters, checked against the codec (a parameter of
+/// another codec is an error, not ignored) and against what the training's architecture can carry.
+compress::CodecConfig parse_compression(const JsonNode& w, const TrainingConfig& t)
+{
+  using compress::Codec;
+  compress::CodecConfig c;
+  const auto comp = w.optional_child("compression");
+  if (!comp)
+    return c;
+  comp->allow_keys(
+      {"codec", "ratio", "levels", "elias", "rank", "error_feedback", "granularity", "exchange", "stream"});
+  c.codec = static_cast<Codec>(comp->child("codec").as_choice(compress::codec_names()));
+  const std::string name = compress::to_string(c.codec);
+  const auto only_for = [&](std::string_view key, bool applies, std::string_view which) {
+    if (!applies && comp->has(key))
+      comp->child(key).fail(fmt::format("'{}' applies to {}; this codec is '{}'", key, which, name));
+  };
+  only_for("ratio", compress::sparsifier(c.codec), "topk, randomk, dgc and threshold");
+  only_for("levels", c.codec == Codec::qsgd, "qsgd");
+  only_for("elias", c.codec == Codec::qsgd, "qsgd");
+  only_for("rank", c.codec == Codec::powersgd, "powersgd");
+  only_for("error_feedback", compress::error_feedback_applies(c.codec), "codecs that lose information");
+  only_for("granularity", c.codec != Codec::none && c.codec != Codec::powersgd,
+           "codecs other than none and powersgd (PowerSGD works on each weight matrix)");
+  only_for("exchange", c.codec != Codec::none, "compressed gradients");
+  only_for("stream", c.codec != Codec::none, "compressed gradients");
+  if (compress::sparsifier(c.codec)) {
+    const JsonNode ratio = comp->child("ratio");
+    c.ratio = ratio.as_number(Bound::any);
+    if (!(c.ratio > 0 && c.ratio < 1))
+      ratio.fail(fmt::format("found {}; expected a ratio in (0, 1): the fraction of gradient elements sent", c.ratio));
+  }
+  if (c.codec == Codec::qsgd) {
+    const JsonNode levels = comp->child("levels");
+    const long long s = levels.as_integer(std::numeric_limits<long long>::min());
+    if (s < 1 || s > (1 << 24))
+      levels.fail(fmt::format("found {}; expected quantization levels s in [1, 16777216] (QSGD sends "
+                              "1 + ceil(log2(s + 1)) bits an element)",
+                              s));
+    c.levels = static_cast<int>(s);
+    c.elias = comp->boolean_or("elias", false);
+  }
+  if (c.codec == Codec::powersgd) {
+    const JsonNode rank = comp->child("rank");
+    const long long q = rank.as_integer(std::numeric_limits<long long>::min());
+    if (q < 1 || q > 1024)
+      rank.fail(fmt::format("found {}; expected a rank in [1, 1024] (the columns of PowerSGD's P and Q)", q));
+    c.rank = static_cast<int>(q);
+  }
+  c.error_feedback = comp->boolean_or("error_feedback", compress::error_feedback_by_default(c.codec));
+  c.granularity = static_cast<compress::Granularity>(comp->choice_or("granularity", {"tensor", "bucket"}, 0));
+  const bool summable = compress::summable(c.codec);
+  c.exchange = static_cast<compress::Exchange>(comp->choice_or(
+      "exchange", compress::exchange_names(),
+      static_cast<std::size_t>(summable ? compress::Exchange::allreduce : compress::Exchange::allgather)));
+  if (comp->has("exchange")) {
+    const JsonNode exchange = comp->child("exchange");
+    if (t.architecture != ArchitectureKind::allreduce)
+      exchange.fail(fmt::format("'exchange' chooses the collective of architecture 'allreduce'; this one is '{}' (a "
+                                "parameter server sums what workers push)",
+                                to_string(t.architecture)));
+    if (summable && c.exchange != compress::Exchange::allreduce)
+      exchange.fail(fmt::format("found '{}'; codec '{}' sums in flight: expected 'allreduce'",
+                                compress::exchange_names()[static_cast<std::size_t>(c.exchange)], name));
+    if (!summable && c.exchange == compress::Exchange::allreduce)
+      exchange.fail(fmt::format("codec '{}' cannot be summed in flight; expected 'allgather' (gather every payload) or "
+                                "'ring' (decode, add and re-encode at each hop)",
+                                name));
+  }
+  c.separate_stream = comp->choice_or("stream", {"compute", "separate"}, 0) == 1;
+  if (c.codec == Codec::none)
+    return c;
+  const JsonNode codec = comp->child("codec");
+  if (t.architecture == ArchitectureKind::gossip)
+    codec.fail("compressed gossip is not modelled; expected architecture 'allreduce' or 'ps'");
+  if (t.sync == SyncScheme::ssp || t.sync == SyncScheme::asp)
+    codec.fail(
+        fmt::format("compression with scheme '{}' is not modelled; expected 'bsp' or 'local_sgd'", to_string(t.sync)));
+  if (t.policy == SchedulingPolicy::priority)
+    codec.fail("compression with policy 'priority' is not modelled (slices of compressed buckets); expected 'none', "
+               "'wfbp' or 'fusion'");
+  if (t.policy == SchedulingPolicy::mg_wfbp)
+    codec.fail("compression with policy 'mg_wfbp' is not modelled (its merge is decided on uncompressed volumes); "
+               "expected 'none', 'wfbp' or 'fusion'");
+  if (c.codec == Codec::powersgd && t.architecture != ArchitectureKind::allreduce)
+    codec.fail("powersgd all-reduces its P and Q matrices; expected architecture 'allreduce'");
+  return c;
+}
+
 TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
 {
   w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "compute", "sync", "architecture",
@@ -457,11 +547,7 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   }
   if (t.policy != SchedulingPolicy::fusion)
     t.bucket_bytes = 0;
-  t.codec = Codec::none;
-  if (auto comp = w.optional_child("compression")) {
-    comp->allow_keys({"codec"});
-    comp->child("codec").as_choice({"none"});
-  }
+  t.compression = parse_compression(w, t);
   t.fidelity = parse_fidelity(w);
   return t;
 }
@@ -521,7 +607,7 @@ void parse_model(const JsonNode& model, Scenario& s)
     std::set<std::string> names;
     for (std::size_t i = 0; i < layers.array_size(); ++i) {
       const JsonNode l = layers.element(i);
-      l.allow_keys({"name", "kind", "params", "forward_flops", "activations"});
+      l.allow_keys({"name", "kind", "params", "forward_flops", "activations", "tensors"});
       model::Layer layer;
       layer.name = l.string("name");
       if (!names.insert(layer.name).second)
@@ -530,6 +616,20 @@ void parse_model(const JsonNode& model, Scenario& s)
       layer.params = l.integer("params", 0);
       layer.forward_flops_per_sample = l.child("forward_flops").as_number(Bound::non_negative);
       layer.activation_elements_per_sample = l.number_or("activations", 0, Bound::non_negative);
+      if (auto tensors = l.optional_child("tensors")) {
+        std::int64_t sum = 0;
+        for (std::size_t k = 0; k < tensors->array_size(); ++k) {
+          const JsonNode shape = tensors->element(k);
+          if (shape.array_size() != 2)
+            shape.fail("expected [rows, cols] (a vector is [elements, 1])");
+          const model::Tensor t{shape.element(0).as_integer(1), shape.element(1).as_integer(1)};
+          layer.tensors.push_back(t);
+          sum += t.elements();
+        }
+        if (sum != layer.params)
+          tensors->fail(
+              fmt::format("the tensors hold {} elements; expected the layer's params, {}", sum, layer.params));
+      }
       s.custom_layers.push_back(std::move(layer));
     }
     double flops = 0;
@@ -558,6 +658,63 @@ void parse_model(const JsonNode& model, Scenario& s)
       model.child("sequence").fail(e.what());
     }
   }
+}
+
+/// `gpu` of a training scenario: a profile name or file, or an object of a placeholder peak and
+/// efficiency, optionally with a profile that supplies what is not given.
+void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
+{
+  std::optional<JsonNode> reference;
+  if (gpu.is_string()) {
+    reference = gpu;
+  } else if (gpu.is_object()) {
+    gpu.allow_keys({"peak", "efficiency", "memory_bandwidth", "profile"});
+    reference = gpu.optional_child("profile");
+  } else {
+    gpu.fail(fmt::format("found {}; expected a GPU profile name, or an object such as {{\"profile\": \"v100-sxm2\"}} "
+                         "or {{\"peak\": \"15.7TFLOPS\", \"efficiency\": 0.5}}",
+                         describe_json(gpu.raw())));
+  }
+  if (reference) {
+    const std::string ref = reference->as_string();
+    const std::string path = resolve_profile(ref, s.file);
+    if (path.empty())
+      reference->fail(
+          fmt::format("found '{}'; expected a shipped GPU profile ({}) or a path to a profile ending in .json", ref,
+                      join_names(shipped_profiles())));
+    if (!std::filesystem::exists(path))
+      reference->fail(fmt::format("profile file {} does not exist", path));
+    s.profile = std::make_shared<const GpuProfile>(load_profile(path));
+  }
+  const GpuProfile* p = s.profile.get();
+  const auto has = [&](std::string_view key) {
+    return gpu.is_object() && gpu.has(key);
+  };
+  const char* dtype = to_string(s.training.precision);
+  if (has("peak")) {
+    s.gpu.peak_flops_per_s = gpu.quantity("peak", Dimension::flops_per_s, Bound::positive);
+  } else if (p && p->peak(dtype) > 0) {
+    s.gpu.peak_flops_per_s = p->peak(dtype);
+  } else if (p) {
+    gpu.fail(fmt::format("profile {} has no {} peak; expected 'peak' here", p->file, dtype));
+  } else {
+    gpu.child("peak");  // throws: required
+  }
+  if (has("efficiency")) {
+    s.gpu.efficiency = gpu.child("efficiency").as_number(Bound::positive);
+    if (s.gpu.efficiency > 1)
+      gpu.child("efficiency").fail(fmt::format("found {}; expected a fraction in (0, 1]", s.gpu.efficiency));
+  } else if (p) {
+    s.gpu.efficiency = p->gemm_efficiency;
+  } else if (measured) {
+    s.gpu.efficiency = 1;
+  } else {
+    gpu.child("efficiency");  // throws: required
+  }
+  s.gpu.memory_bandwidth_bytes_per_s = has("memory_bandwidth")
+                                           ? gpu.quantity("memory_bandwidth", Dimension::bytes_per_s, Bound::positive)
+                                       : p ? p->copy_bandwidth_bytes_per_s
+                                           : 0;
 }
 
 Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
@@ -598,18 +755,20 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
       s.gpu.peak_flops_per_s = 1e15;
       s.gpu.efficiency = 1;
     } else {
-      const JsonNode gpu = root.child("gpu");
-      if (!gpu.is_object())
-        gpu.fail(fmt::format("found {}; expected a placeholder GPU {{\"peak\": \"15.7TFLOPS\", \"efficiency\": 0.5}} "
-                             "(measured GPU profiles are not shipped yet)",
-                             describe_json(gpu.raw())));
-      gpu.allow_keys({"peak", "efficiency", "memory_bandwidth"});
-      s.gpu.memory_bandwidth_bytes_per_s =
-          gpu.quantity_or("memory_bandwidth", Dimension::bytes_per_s, 0, Bound::positive);
-      s.gpu.peak_flops_per_s = gpu.quantity("peak", Dimension::flops_per_s, Bound::positive);
-      s.gpu.efficiency = gpu.child("efficiency").as_number(Bound::positive);
-      if (s.gpu.efficiency > 1)
-        gpu.child("efficiency").fail(fmt::format("found {}; expected a fraction in (0, 1]", s.gpu.efficiency));
+      parse_training_gpu(root.child("gpu"), measured, s);
+    }
+    const compress::CodecConfig& codec = s.training.compression;
+    if (codec.codec != compress::Codec::none) {
+      const JsonNode node = w.child("compression").child("codec");
+      if (!s.profile)
+        node.fail(fmt::format("codec '{}' takes its encode and decode times from a GPU profile; expected \"gpu\": "
+                              "{{\"profile\": NAME}} with a shipped profile ({}) or a profile file",
+                              compress::to_string(codec.codec), join_names(shipped_profiles())));
+      for (const char* needed :
+           {compress::profile_entry(codec.codec), codec.error_feedback ? "error_feedback" : nullptr})
+        if (needed && !s.profile->codec(needed))
+          node.fail(fmt::format("GPU profile {} has no costs for '{}'; expected a profile with a 'codecs.{}' entry",
+                                s.profile->file, needed, needed));
     }
     if (s.training.architecture == ArchitectureKind::ps && s.training.placement == PsPlacement::dedicated &&
         s.cluster.network.topology != topo::NetworkKind::star)
@@ -709,6 +868,34 @@ nlohmann::json network_json(const NetworkConfig& n)
 }
 }  // namespace
 
+namespace {
+
+nlohmann::json compression_json(const compress::CodecConfig& c, ArchitectureKind architecture)
+{
+  using compress::Codec;
+  nlohmann::json j = {{"codec", compress::to_string(c.codec)}};
+  if (c.codec == Codec::none)
+    return j;
+  if (compress::sparsifier(c.codec))
+    j["ratio"] = c.ratio;
+  if (c.codec == Codec::qsgd) {
+    j["levels"] = c.levels;
+    j["elias"] = c.elias;
+  }
+  if (c.codec == Codec::powersgd)
+    j["rank"] = c.rank;
+  else
+    j["granularity"] = c.granularity == compress::Granularity::tensor ? "tensor" : "bucket";
+  if (compress::error_feedback_applies(c.codec))
+    j["error_feedback"] = c.error_feedback;
+  j["stream"] = c.separate_stream ? "separate" : "compute";
+  if (architecture == ArchitectureKind::allreduce)
+    j["exchange"] = compress::exchange_names()[static_cast<std::size_t>(c.exchange)];
+  return j;
+}
+
+}  // namespace
+
 nlohmann::json to_json(const Scenario& s)
 {
   using nlohmann::json;
@@ -748,12 +935,19 @@ nlohmann::json to_json(const Scenario& s)
                         {"lm_head", c.lm_head}}}};
     } else if (!s.custom_layers.empty()) {
       json layers = json::array();
-      for (const model::Layer& l : s.custom_layers)
+      for (const model::Layer& l : s.custom_layers) {
         layers.push_back({{"name", l.name},
                           {"kind", model::to_string(l.kind)},
                           {"params", l.params},
                           {"forward_flops", l.forward_flops_per_sample},
                           {"activations", l.activation_elements_per_sample}});
+        if (!l.tensors.empty()) {
+          json tensors = json::array();
+          for (const model::Tensor& t : l.tensors)
+            tensors.push_back({t.rows, t.cols});
+          layers.back()["tensors"] = tensors;
+        }
+      }
       doc["model"] = {{"name", s.model}, {"layers", layers}};
     } else if (s.sequence > 0) {
       doc["model"] = {{"name", s.model}, {"sequence", s.sequence}};
@@ -762,6 +956,8 @@ nlohmann::json to_json(const Scenario& s)
     }
     doc["gpu"] = {{"peak", format_quantity(s.gpu.peak_flops_per_s, Dimension::flops_per_s)},
                   {"efficiency", s.gpu.efficiency}};
+    if (s.profile)
+      doc["gpu"]["profile"] = std::filesystem::absolute(s.profile->file).lexically_normal().string();
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)
       doc["gpu"]["memory_bandwidth"] = format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s);
     json scheduling = {{"policy", to_string(t.policy)}};
@@ -805,7 +1001,7 @@ nlohmann::json to_json(const Scenario& s)
         {"sync", sync},
         {"architecture", architecture},
         {"scheduling", scheduling},
-        {"compression", {{"codec", "none"}}},
+        {"compression", compression_json(t.compression, t.architecture)},
         {"fidelity", to_string(t.fidelity)}};
   } else {
     const CollectiveConfig& c = s.collective;

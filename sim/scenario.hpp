@@ -4,12 +4,15 @@
 #include "models/layer.hpp"
 #include "models/transformer.hpp"
 #include "sim/collectives/registry.hpp"
+#include "sim/compression/codec.hpp"
+#include "sim/gpu_profile.hpp"
 #include "topologies/cluster.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,7 +28,6 @@ enum class SyncScheme { bsp, ssp, asp, local_sgd };
 enum class ArchitectureKind { allreduce, ps, gossip };
 enum class PsPlacement { colocated, dedicated };
 enum class GossipGraph { ring, torus, exponential };
-enum class Codec { none };
 
 const char* to_string(Sharing v);
 const char* to_string(Fidelity v);
@@ -136,7 +138,7 @@ struct TrainingConfig {
   double cycle_seconds;    ///< fusion: Horovod's cycle time (0: none): ready gradients go at the next tick
   double partition_bytes;  ///< priority: tensors are cut into slices of at most this size
   double credit_bytes;     ///< priority: bytes of slices in flight at once (a multiple of the partition)
-  Codec codec;
+  compress::CodecConfig compression;
   Fidelity fidelity;
 
   /// Slices a priority scheduler keeps in flight.
@@ -170,7 +172,8 @@ struct Scenario {
   int sequence;                             ///< tokens per sample for sequence models; 0 for models without one
   std::vector<model::Layer> custom_layers;  ///< a custom model's layers (empty for zoo models)
   std::optional<model::TransformerConfig> transformer;  ///< a custom transformer (model.transformer)
-  GpuConfig gpu;  ///< training: required; collective: optional, for its memory_bandwidth
+  GpuConfig gpu;                              ///< training: required; collective: optional, for its memory_bandwidth
+  std::shared_ptr<const GpuProfile> profile;  ///< gpu.profile when given (codec costs come from it)
   ClusterConfig cluster;
   WorkloadKind kind;
   TrainingConfig training;      ///< when kind == training

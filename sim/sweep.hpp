@@ -59,6 +59,12 @@ SweepSummary run_sweep(const Sweep& sweep, const SweepOptions& options);
 /// two shards disagree on a point.
 std::size_t merge_sweeps(const std::vector<std::string>& shard_dirs, const std::string& out_dir);
 
+/// Training throughput (samples/s, and its ratio to the first row's in the same column) of the
+/// results in out_dir as a table: one row per value of `row_path`, one column per value of
+/// `col_path` (both swept paths). Throws ScenarioError for a path the sweep does not vary.
+std::string sweep_table(const Sweep& sweep, const std::string& out_dir, const std::string& row_path,
+                        const std::string& col_path);
+
 /// The CSV of a sweep's rows (any order in, point order out): point, the swept paths, status,
 /// the headline metrics of the workload kind, error. Empty when there are no rows.
 std::string sweep_csv(const std::vector<nlohmann::json>& rows);

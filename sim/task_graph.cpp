@@ -26,12 +26,20 @@ std::uint32_t TaskGraph::add_delay(std::uint32_t rank, Stream stream, double sec
 {
   if (!(seconds >= 0))
     throw std::invalid_argument("task '" + label + "': negative duration");
-  return add_task({TaskKind::delay, stream, rank, seconds, 0, 0, intern(label)});
+  return add_task({TaskKind::delay, stream, rank, seconds, 0, 0, intern(label),
+                   stream == Stream::compute ? Lane::compute : Lane::none});
+}
+
+std::uint32_t TaskGraph::add_codec(std::uint32_t rank, double seconds, const std::string& label, Lane lane)
+{
+  const std::uint32_t id = add_delay(rank, Stream::codec, seconds, label);
+  tasks_[id].lane = lane;
+  return id;
 }
 
 std::uint32_t TaskGraph::add_join(const std::string& label)
 {
-  return add_task({TaskKind::join, Stream::none, 0, 0, 0, 0, intern(label)});
+  return add_task({TaskKind::join, Stream::none, 0, 0, 0, 0, intern(label), Lane::none});
 }
 
 std::uint32_t TaskGraph::add_collective(coll::Schedule schedule, std::vector<std::uint32_t> ranks,
@@ -44,7 +52,7 @@ std::uint32_t TaskGraph::add_collective(coll::Schedule schedule, std::vector<std
   std::vector<std::uint32_t> part;
   part.reserve(ranks.size());
   for (std::uint32_t g = 0; g < ranks.size(); ++g)
-    part.push_back(add_task({TaskKind::collective, Stream::communication, ranks[g], 0, c, g, l}));
+    part.push_back(add_task({TaskKind::collective, Stream::communication, ranks[g], 0, c, g, l, Lane::none}));
   collectives_.push_back({std::move(schedule), std::move(ranks), std::move(part), l});
   return c;
 }

@@ -11,7 +11,11 @@ namespace ddlsim {
 
 enum class TaskKind { delay, join, collective };
 /// What a task's time counts as in reports and traces.
-enum class Stream : std::uint8_t { compute, communication, none };
+enum class Stream : std::uint8_t { compute, communication, codec, none };
+/// A GPU queue that runs one delay task at a time, in the order they become ready (a CUDA stream):
+/// compute tasks take the compute lane; codec kernels take it too, competing with backward, or a
+/// codec lane of their own.
+enum class Lane : std::uint8_t { none, compute, codec };
 
 struct Task {
   TaskKind kind;
@@ -21,6 +25,7 @@ struct Task {
   std::uint32_t collective;  ///< collective tasks: index into collectives()
   std::uint32_t group_rank;  ///< collective tasks: this rank's index in the collective's group
   std::uint32_t label;       ///< index into labels()
+  Lane lane = Lane::none;    ///< delay tasks: the GPU queue they wait for
 };
 
 struct CollectiveInstance {
@@ -32,7 +37,10 @@ struct CollectiveInstance {
 
 class TaskGraph {
 public:
+  /// A fixed-duration task; on Stream::compute it takes the rank's compute lane.
   std::uint32_t add_delay(std::uint32_t rank, Stream stream, double seconds, const std::string& label);
+  /// A codec kernel of `rank` (Stream::codec), queued on `lane` (compute or codec).
+  std::uint32_t add_codec(std::uint32_t rank, double seconds, const std::string& label, Lane lane);
   std::uint32_t add_join(const std::string& label);
   /// Adds one task per group rank; returns the collective's index. Throws std::invalid_argument
   /// when `ranks` does not match the schedule.

@@ -1,8 +1,24 @@
 #include "sim/trace.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace ddlsim {
+
+namespace {
+
+const char* stream_name(Stream stream)
+{
+  switch (stream) {
+  case Stream::compute: return "compute";
+  case Stream::communication: return "communication";
+  case Stream::codec: return "codec";
+  case Stream::none: break;
+  }
+  return "none";
+}
+
+}  // namespace
 
 nlohmann::json chrome_trace(const TaskGraph& graph, const Timeline& timeline, int gpus_per_node,
                             const std::vector<std::uint32_t>& ranks)
@@ -21,8 +37,12 @@ nlohmann::json chrome_trace(const TaskGraph& graph, const Timeline& timeline, in
   auto pid = [&](std::uint32_t rank) {
     return rank / gpn;
   };
+  // A codec track per GPU only when codec kernels ran.
+  const bool codec =
+      std::any_of(graph.tasks().begin(), graph.tasks().end(), [](const Task& t) { return t.stream == Stream::codec; });
+  const std::uint32_t tracks = codec ? 3 : 2;
   auto tid = [&](std::uint32_t rank, Stream stream) {
-    return (rank % gpn) * 2 + (stream == Stream::compute ? 0 : 1);
+    return (rank % gpn) * tracks + (stream == Stream::compute ? 0 : stream == Stream::communication ? 1 : 2);
   };
 
   json events = json::array();
@@ -33,7 +53,7 @@ nlohmann::json chrome_trace(const TaskGraph& graph, const Timeline& timeline, in
         !is_traced(t.rank))
       continue;
     json e = {{"name", graph.label(t.label)},
-              {"cat", t.stream == Stream::compute ? "compute" : "communication"},
+              {"cat", stream_name(t.stream)},
               {"ph", "X"},
               {"pid", pid(t.rank)},
               {"tid", tid(t.rank, t.stream)},
@@ -81,13 +101,14 @@ nlohmann::json chrome_trace(const TaskGraph& graph, const Timeline& timeline, in
       events.push_back(
           {{"name", "process_name"}, {"ph", "M"}, {"pid", node}, {"args", {{"name", "node " + std::to_string(node)}}}});
     }
-    for (Stream stream : {Stream::compute, Stream::communication})
+    for (Stream stream : {Stream::compute, Stream::communication, Stream::codec}) {
+      if (stream == Stream::codec && !codec)
+        continue;
+      std::string name = "GPU " + std::to_string(r);
+      name += stream == Stream::compute ? " compute" : stream == Stream::communication ? " comm" : " codec";
       events.push_back(
-          {{"name", "thread_name"},
-           {"ph", "M"},
-           {"pid", node},
-           {"tid", tid(r, stream)},
-           {"args", {{"name", "GPU " + std::to_string(r) + (stream == Stream::compute ? " compute" : " comm")}}}});
+          {{"name", "thread_name"}, {"ph", "M"}, {"pid", node}, {"tid", tid(r, stream)}, {"args", {{"name", name}}}});
+    }
   }
   return {{"traceEvents", std::move(events)},
           {"displayTimeUnit", "ms"},

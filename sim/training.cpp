@@ -278,10 +278,18 @@ std::vector<Slice> priority_order(const std::vector<Bucket>& buckets, double par
   return order;
 }
 
+/// A bucket's compressed form: its payload and the GPU time of its codec.
+struct CodecBucket {
+  compress::Wire wire;
+  compress::CodecSeconds seconds;
+  double elements = 0;
+};
+
 class Builder {
 public:
   Builder(const Scenario& s, const model::Model& model, const coll::GroupShape& shape, const TrainingHosts& hosts)
-      : s_(s), t_(s.training), shape_(shape), hosts_(hosts), p_(static_cast<std::uint32_t>(t_.data_parallel))
+      : s_(s), t_(s.training), shape_(shape), hosts_(hosts), p_(static_cast<std::uint32_t>(t_.data_parallel)),
+        codec_config_(t_.compression)
   {
     costs_ = layer_costs(model, t_, s.gpu);
     plan_.buckets = make_buckets(model, costs_, t_, [this](double bytes) { return predicted(bytes); });
@@ -304,6 +312,8 @@ public:
           slices_.push_back({b, plan_.buckets[b].gradient_bytes});
     }
     plan_.slices = slices_.size();
+    if (codec_config_.codec != compress::Codec::none)
+      plan_codecs(model);
   }
 
   TrainingPlan build()
@@ -346,6 +356,8 @@ public:
 
       // Backward, bucket by bucket; remember each bucket's last backward task per rank.
       std::vector<std::vector<std::uint32_t>> ready(nb, std::vector<std::uint32_t>(p_));
+      const bool compressing = codec_config_.codec != compress::Codec::none && sync && p_ > 1;
+      std::vector<std::uint32_t> last_encode(p_, NONE);
       for (std::size_t b = 0; b < nb; ++b) {
         const Bucket& bucket = plan_.buckets[b];
         const std::string label = "backward bucket " + std::to_string(b);
@@ -354,9 +366,21 @@ public:
           after(compute[r], seg);
           compute[r] = seg;
           ready[b][r] = seg;
+          if (compressing && bucket.gradient_bytes > 0) {
+            // Encoding starts as soon as the bucket's gradients are there; on the compute stream it
+            // holds back the next bucket's backward.
+            const std::uint32_t enc =
+                g.add_codec(r, codec_[b].seconds.encode * factor[r], "encode bucket " + std::to_string(b), lane());
+            g.add_dependency(seg, enc);
+            after(last_encode[r], enc);
+            last_encode[r] = enc;
+            if (!codec_config_.separate_stream)
+              compute[r] = enc;
+            ready[b][r] = enc;
+          }
           if (bucket.release_delay_seconds > 0 && sync && p_ > 1) {
             const std::uint32_t tick = g.add_delay(r, Stream::none, bucket.release_delay_seconds, "fusion cycle wait");
-            g.add_dependency(seg, tick);
+            g.add_dependency(ready[b][r], tick);
             ready[b][r] = tick;
           }
         }
@@ -365,7 +389,9 @@ public:
       std::vector<std::vector<std::uint32_t>> ends(p_);
       for (std::uint32_t r = 0; r < p_; ++r)
         ends[r].push_back(compute[r]);
-      if (sync && p_ > 1 && !slices_.empty()) {
+      if (compressing && !slices_.empty()) {
+        synchronise_compressed(ready, waits, ends);
+      } else if (sync && p_ > 1 && !slices_.empty()) {
         switch (t_.architecture) {
         case ArchitectureKind::allreduce:
         case ArchitectureKind::gossip: synchronise_collectively(it, ready, waits, bucket_waits, ends); break;
@@ -592,6 +618,172 @@ private:
     plan_.last_pull[static_cast<std::size_t>(it)] = last_pull;
   }
 
+  Lane lane() const { return codec_config_.separate_stream ? Lane::codec : Lane::compute; }
+
+  /// Each bucket's payload and codec seconds, from its layers' tensors and the GPU profile.
+  void plan_codecs(const model::Model& model)
+  {
+    const double e = bytes_per_element(t_.precision);
+    CompressionStats& stats = plan_.compression;
+    for (const Bucket& b : plan_.buckets) {
+      std::vector<model::Tensor> tensors;
+      for (std::size_t l = b.first_layer; l < b.first_layer + b.layers; ++l)
+        for (const model::Tensor& t : model.layers[l].parameter_tensors())
+          tensors.push_back(t);
+      const std::vector<model::Tensor> units = compress::codec_tensors(codec_config_, tensors);
+      CodecBucket c;
+      c.wire = compress::wire_bytes(codec_config_, units, e);
+      c.seconds = compress::codec_seconds(codec_config_, units, e, *s_.profile);
+      c.elements = b.gradient_bytes / e;
+      if (codec_config_.exchange == compress::Exchange::ring && c.elements > 0) {
+        // Per hop: decode the received chunk, add, re-encode; at the end decode the p chunks.
+        const std::vector<model::Tensor> chunk{{std::max<std::int64_t>(1, std::llround(c.elements / p_)), 1}};
+        const compress::CodecConfig flat = [&] {
+          compress::CodecConfig f = codec_config_;
+          f.error_feedback = false;
+          return f;
+        }();
+        chunk_wire_.push_back(compress::wire_bytes(flat, chunk, e).first);
+        chunk_seconds_.push_back(compress::codec_seconds(flat, chunk, e, *s_.profile));
+      } else {
+        chunk_wire_.push_back(0);
+        chunk_seconds_.push_back({});
+      }
+      stats.extra_memory_bytes += compress::extra_memory_bytes(codec_config_, units, e);
+      codec_.push_back(c);
+    }
+    for (const Slice& slice : slices_) {
+      const CodecBucket& c = codec_[slice.bucket];
+      stats.wire_bytes += c.wire.total();
+      stats.encode_seconds += c.seconds.encode + c.seconds.second_encode;
+      switch (codec_config_.exchange) {
+      case compress::Exchange::allreduce: stats.decode_seconds += c.seconds.decode; break;
+      case compress::Exchange::allgather:
+        stats.decode_seconds += t_.architecture == ArchitectureKind::ps ? c.seconds.decode : p_ * c.seconds.decode;
+        break;
+      case compress::Exchange::ring: {
+        const compress::CodecSeconds& h = chunk_seconds_[slice.bucket];
+        stats.encode_seconds += (p_ - 1) * h.encode;
+        stats.decode_seconds += (p_ - 1) * h.decode + p_ * h.decode;
+        break;
+      }
+      }
+    }
+  }
+
+  /// The collective of `op` over the data-parallel group for `bytes` (all-gather: the gathered total).
+  std::uint32_t add_group_collective(coll::Op op, double bytes, const std::string& label)
+  {
+    coll::Algorithm algorithm = t_.algorithm;
+    if (op != coll::Op::allreduce) {
+      const auto& valid = coll::algorithms_for(op);
+      if (algorithm != coll::Algorithm::auto_ && std::find(valid.begin(), valid.end(), algorithm) == valid.end())
+        algorithm = coll::Algorithm::ring;
+    }
+    PlannedCollective planned = plan_collective(op, algorithm, t_.fidelity, shape_, bytes);
+    if (planned.fidelity == coll::ScheduleFidelity::flow)
+      plan_.fidelity = planned.fidelity;
+    return plan_.graph.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
+  }
+
+  /// Compressed synchronisation, bucket by bucket on one communication stream per rank: the
+  /// payloads of summable codecs are all-reduced (PowerSGD: P, then orthogonalisation and Q = M^T P,
+  /// then Q); others are all-gathered and every payload decoded, or passed round a ring that
+  /// decodes, adds and re-encodes at each hop; a parameter server sums what workers push and
+  /// sends back one payload. Each rank decodes what it received; the next forward waits for that.
+  void synchronise_compressed(const std::vector<std::vector<std::uint32_t>>& ready,
+                              std::vector<std::vector<std::uint32_t>>& waits,
+                              std::vector<std::vector<std::uint32_t>>& ends)
+  {
+    TaskGraph& g = plan_.graph;
+    std::vector<std::uint32_t> comm(p_, NONE), last_decode(p_, NONE);
+    // Rank r's part of collective c follows `before[r]` and its previous communication.
+    const auto join = [&](std::uint32_t c, const std::vector<std::uint32_t>& before) {
+      std::vector<std::uint32_t> parts(p_);
+      for (std::uint32_t r = 0; r < p_; ++r) {
+        parts[r] = g.collective(c).tasks[r];
+        g.add_dependency(before[r], parts[r]);
+        after(comm[r], parts[r]);
+        comm[r] = parts[r];
+      }
+      for (std::size_t extra = p_; extra < g.collective(c).tasks.size(); ++extra)
+        g.set_stream(g.collective(c).tasks[extra], Stream::none);  // a server's or switch's part
+      return parts;
+    };
+    const auto codec_tasks = [&](const std::vector<std::uint32_t>& before, double seconds, const std::string& label) {
+      std::vector<std::uint32_t> tasks(p_);
+      for (std::uint32_t r = 0; r < p_; ++r) {
+        tasks[r] = g.add_codec(r, seconds, label, lane());
+        g.add_dependency(before[r], tasks[r]);
+      }
+      return tasks;
+    };
+    for (const Slice& slice : slices_) {
+      const CodecBucket& c = codec_[slice.bucket];
+      const std::string suffix = " bucket " + std::to_string(slice.bucket);
+      std::vector<std::uint32_t> received;
+      double decode = c.seconds.decode;
+      if (t_.architecture == ArchitectureKind::ps) {
+        PlannedCollective planned = ps_push_pull(c.wire.first);
+        received = join(g.add_collective(std::move(planned.schedule), std::move(planned.hosts), "push-pull" + suffix),
+                        ready[slice.bucket]);
+      } else if (codec_config_.exchange == compress::Exchange::allreduce) {
+        received =
+            join(add_group_collective(coll::Op::allreduce, c.wire.first, "allreduce" + suffix), ready[slice.bucket]);
+        if (c.wire.second > 0) {
+          const auto q = codec_tasks(received, c.seconds.second_encode, "orthogonalise, Q = M^T P" + suffix);
+          received = join(add_group_collective(coll::Op::allreduce, c.wire.second, "allreduce Q" + suffix), q);
+        }
+      } else if (codec_config_.exchange == compress::Exchange::allgather) {
+        received = join(add_group_collective(coll::Op::allgather, p_ * c.wire.first, "allgather" + suffix),
+                        ready[slice.bucket]);
+        decode = p_ * c.seconds.decode;
+      } else {
+        received = compressed_ring(slice.bucket, ready[slice.bucket], join, codec_tasks);
+        decode = p_ * chunk_seconds_[slice.bucket].decode;
+      }
+      const auto decoded = codec_tasks(received, decode, "decode" + suffix);
+      for (std::uint32_t r = 0; r < p_; ++r)
+        last_decode[r] = decoded[r];
+    }
+    // A lane runs its tasks in the order they become ready, and decodes become ready in bucket
+    // order (communication is serial per rank): the last decode ends last.
+    for (std::uint32_t r = 0; r < p_; ++r) {
+      ends[r].push_back(last_decode[r]);
+      waits[r].push_back(last_decode[r]);
+    }
+  }
+
+  /// A compressed ring all-reduce of bucket b: p-1 reduce-scatter hops, each sending an encoded
+  /// chunk to the next rank, which decodes it, adds its own and re-encodes; then p-1 all-gather
+  /// hops forwarding the reduced encoded chunks. Returns each rank's last hop.
+  template <class Join, class CodecTasks>
+  std::vector<std::uint32_t> compressed_ring(std::size_t b, const std::vector<std::uint32_t>& ready, Join& join,
+                                             CodecTasks& codec_tasks)
+  {
+    std::vector<std::uint32_t> before = ready;
+    const std::string suffix = " bucket " + std::to_string(b);
+    for (std::uint32_t hop = 0; hop + 1 < 2 * p_ - 1; ++hop) {
+      coll::Schedule step(p_);
+      std::vector<coll::Transfer> transfers;
+      for (std::uint32_t r = 0; r < p_; ++r)
+        transfers.push_back({r, (r + 1) % p_, chunk_wire_[b], 1});
+      step.add_step(std::move(transfers));
+      std::vector<std::uint32_t> ranks(p_);
+      std::iota(ranks.begin(), ranks.end(), 0U);
+      const bool reducing = hop + 1 < p_;
+      before = join(
+          plan_.graph.add_collective(std::move(step), std::move(ranks),
+                                     (reducing ? "compressed ring reduce hop" : "compressed ring gather hop") + suffix),
+          before);
+      if (reducing) {
+        const compress::CodecSeconds& h = chunk_seconds_[b];
+        before = codec_tasks(before, h.decode + h.encode, "decode, add, re-encode" + suffix);
+      }
+    }
+    return before;
+  }
+
   const Scenario& s_;
   const TrainingConfig& t_;
   const coll::GroupShape& shape_;
@@ -600,6 +792,10 @@ private:
   std::vector<LayerCost> costs_;
   std::vector<Slice> slices_;
   TrainingPlan plan_;
+  const compress::CodecConfig& codec_config_;
+  std::vector<CodecBucket> codec_;                     ///< per bucket, with a codec
+  std::vector<double> chunk_wire_;                     ///< exchange ring: per bucket, an encoded chunk's bytes
+  std::vector<compress::CodecSeconds> chunk_seconds_;  ///< exchange ring: per bucket, a chunk's codec seconds
 };
 
 }  // namespace

@@ -60,6 +60,14 @@ struct TrainingHosts {
   std::vector<std::uint32_t> servers;  ///< ps: host of each server (a GPU rank, or a CPU host)
 };
 
+/// What compression costs one worker in one synchronising iteration.
+struct CompressionStats {
+  double wire_bytes = 0;          ///< payload bytes a worker contributes (PowerSGD: P and Q)
+  double encode_seconds = 0;      ///< GPU seconds of encoding (PowerSGD: both passes; ring: every hop)
+  double decode_seconds = 0;      ///< GPU seconds of decoding (all-gather: p payloads a bucket)
+  double extra_memory_bytes = 0;  ///< residuals and codec state kept on the GPU
+};
+
 struct TrainingPlan {
   TaskGraph graph;
   std::vector<Bucket> buckets;
@@ -69,6 +77,7 @@ struct TrainingPlan {
   double gradient_bytes;
   coll::ScheduleFidelity fidelity;          ///< flow if any all-reduce ran at flow fidelity
   std::vector<coll::Algorithm> algorithms;  ///< all-reduce: per bucket with gradients (auto picks per size)
+  CompressionStats compression;             ///< zero without a codec
   /// [iteration][rank]: tasks whose ends mark the end of that rank's iteration (the latest one does)
   std::vector<std::vector<std::vector<std::uint32_t>>> iteration_end;
   /// ps with ssp/asp: [iteration][rank] the rank's last push and last pull of the iteration

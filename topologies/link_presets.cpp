@@ -15,6 +15,7 @@ constexpr double US = 1e-6;
 std::vector<LinkPreset> make_presets()
 {
   std::vector<LinkPreset> p{
+      {"eth-1", {1 * GBIT, 2 * US}, "IEEE 802.3ab (1000BASE-T): 1 Gb/s"},
       {"eth-10", {10 * GBIT, 2 * US}, "IEEE 802.3ae: 10 Gb/s"},
       {"eth-25", {25 * GBIT, 2 * US}, "IEEE 802.3by: 25 Gb/s"},
       {"eth-40", {40 * GBIT, 2 * US}, "IEEE 802.3ba: 40 Gb/s"},

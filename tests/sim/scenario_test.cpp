@@ -146,7 +146,7 @@ TEST_CASE("an unknown link preset lists the presets")
   j["cluster"]["network"]["link"] = "ib-hrd";
   CHECK_THROWS_WITH_AS(parse(j),
                        doctest::Contains("/cluster/network/link: unknown link preset 'ib-hrd'; expected one of: "
-                                         "eth-10, eth-100"),
+                                         "eth-1, eth-10, eth-100"),
                        ScenarioError);
 }
 
@@ -175,9 +175,12 @@ TEST_CASE("choices list the valid names - features not modelled yet say so")
   CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/workload/parallelism/tensor: tensor parallelism is not modelled"),
                        ScenarioError);
   j = base_training();
-  j["gpu"] = "v100-sxm2";
-  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/gpu: found 'v100-sxm2'; expected a placeholder GPU"),
-                       ScenarioError);
+  j["gpu"] = "a100-pcie";
+  CHECK_THROWS_WITH_AS(
+      parse(j),
+      doctest::Contains("/gpu: found 'a100-pcie'; expected a shipped GPU profile (v100-sxm2) or a path "
+                        "to a profile ending in .json"),
+      ScenarioError);
 }
 
 TEST_CASE("missing required keys and wrong schema are named")
