@@ -183,32 +183,38 @@ TEST_CASE("bad codec parameters are named with the JSON path and the valid range
     }
     return std::string("no error");
   };
-  CHECK(error(R"({"workload": {"compression": {"codec": "topk", "ratio": 1.5}}})") ==
-        "c.json: /workload/compression/ratio: found 1.5; expected a ratio in (0, 1): the fraction of gradient "
-        "elements sent");
-  CHECK(error(R"({"workload": {"compression": {"codec": "randomk", "ratio": 0}}})") ==
-        "c.json: /workload/compression/ratio: found 0; expected a ratio in (0, 1): the fraction of gradient elements "
-        "sent");
-  CHECK(error(R"({"workload": {"compression": {"codec": "qsgd", "levels": 0}}})") ==
-        "c.json: /workload/compression/levels: found 0; expected quantization levels s in [1, 16777216] (QSGD sends "
-        "1 + ceil(log2(s + 1)) bits an element)");
-  CHECK(error(R"({"workload": {"compression": {"codec": "powersgd", "rank": 0}}})") ==
-        "c.json: /workload/compression/rank: found 0; expected a rank in [1, 1024] (the columns of PowerSGD's P and "
-        "Q)");
-  CHECK(error(R"({"workload": {"compression": {"codec": "zip"}}})") ==
-        "c.json: /workload/compression/codec: found 'zip'; expected one of: none, fp16, bf16, topk, randomk, dgc, "
-        "threshold, qsgd, terngrad, signsgd, signum, onebit, natural, 8bit, powersgd");
-  CHECK(error(R"({"workload": {"compression": {"codec": "qsgd", "levels": 4, "ratio": 0.1}}})") ==
-        "c.json: /workload/compression/ratio: 'ratio' applies to topk, randomk, dgc and threshold; this codec is "
-        "'qsgd'");
-  CHECK(error(R"({"workload": {"compression": {"codec": "topk", "ratio": 0.1, "exchange": "allreduce"}}})") ==
-        "c.json: /workload/compression/exchange: codec 'topk' cannot be summed in flight; expected 'allgather' "
-        "(gather every payload) or 'ring' (decode, add and re-encode at each hop)");
-  CHECK(error(R"({"workload": {"compression": {"codec": "qsgd"}}})") ==
-        "c.json: /workload/compression: missing required key 'levels'");
-  CHECK(error(R"({"workload": {"compression": {"codec": "terngrad"}}})") ==
-        "c.json: /workload/compression/codec: GPU profile " + profile +
-            " has no costs for 'terngrad'; expected a profile with a 'codecs.terngrad' entry");
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"({"workload": {"compression": {"codec": "topk", "ratio": 1.5}}})",
+       "c.json: /workload/compression/ratio: found 1.5; expected a ratio in (0, 1): the fraction of gradient "
+       "elements sent"},
+      {R"({"workload": {"compression": {"codec": "randomk", "ratio": 0}}})",
+       "c.json: /workload/compression/ratio: found 0; expected a ratio in (0, 1): the fraction of gradient elements "
+       "sent"},
+      {R"({"workload": {"compression": {"codec": "qsgd", "levels": 0}}})",
+       "c.json: /workload/compression/levels: found 0; expected quantization levels s in [1, 16777216] (QSGD sends "
+       "1 + ceil(log2(s + 1)) bits an element)"},
+      {R"({"workload": {"compression": {"codec": "powersgd", "rank": 0}}})",
+       "c.json: /workload/compression/rank: found 0; expected a rank in [1, 1024] (the columns of PowerSGD's P and "
+       "Q)"},
+      {R"({"workload": {"compression": {"codec": "zip"}}})",
+       "c.json: /workload/compression/codec: found 'zip'; expected one of: none, fp16, bf16, topk, randomk, dgc, "
+       "threshold, qsgd, terngrad, signsgd, signum, onebit, natural, 8bit, powersgd"},
+      {R"({"workload": {"compression": {"codec": "qsgd", "levels": 4, "ratio": 0.1}}})",
+       "c.json: /workload/compression/ratio: 'ratio' applies to topk, randomk, dgc and threshold; this codec is "
+       "'qsgd'"},
+      {R"({"workload": {"compression": {"codec": "topk", "ratio": 0.1, "exchange": "allreduce"}}})",
+       "c.json: /workload/compression/exchange: codec 'topk' cannot be summed in flight; expected 'allgather' "
+       "(gather every payload) or 'ring' (decode, add and re-encode at each hop)"},
+      {R"({"workload": {"compression": {"codec": "qsgd"}}})",
+       "c.json: /workload/compression: missing required key 'levels'"},
+      {R"({"workload": {"compression": {"codec": "terngrad"}}})",
+       "c.json: /workload/compression/codec: GPU profile " + profile +
+           " has no costs for 'terngrad'; expected a profile with a 'codecs.terngrad' entry"},
+  };
+  for (const auto& [patch, message] : cases) {
+    CAPTURE(patch);
+    CHECK(error(patch) == message);
+  }
   json placeholder = with(one_layer(4, "1us", profile), R"({"workload": {"compression": {"codec": "signsgd"}}})");
   placeholder["gpu"].erase("profile");
   try {
