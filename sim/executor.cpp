@@ -34,8 +34,13 @@ public:
       link_active_.assign(directions, 0);
       link_busy_since_.assign(directions, 0);
     }
-    for (std::uint32_t t = 0; t < graph.tasks().size(); ++t)
+    std::size_t lanes = 0;
+    for (std::uint32_t t = 0; t < graph.tasks().size(); ++t) {
       predecessors_[t] = graph.predecessor_count(t);
+      if (graph.tasks()[t].lane != Lane::none)
+        lanes = std::max(lanes, lane_index(graph.tasks()[t]) + 1);
+    }
+    lanes_.resize(lanes);
     collectives_.reserve(graph.collectives().size());
     for (const CollectiveInstance& c : graph.collectives()) {
       CollectiveState st;
@@ -179,13 +184,8 @@ private:
     }
   }
 
-  std::size_t lane_index(const Task& t)
-  {
-    const std::size_t i = std::size_t(t.rank) * 2 + (t.lane == Lane::compute ? 0 : 1);
-    if (i >= lanes_.size())
-      lanes_.resize(i + 1);
-    return i;
-  }
+  /// Per rank: its compute lane, then its codec lane (sized once, in the constructor).
+  static std::size_t lane_index(const Task& t) { return std::size_t(t.rank) * 2 + (t.lane == Lane::compute ? 0 : 1); }
 
   void complete_task(std::uint32_t id)
   {

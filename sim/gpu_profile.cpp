@@ -16,8 +16,10 @@ double CostCurve::at(double n) const
   const std::size_t k = elements.size();
   if (k == 0)
     return 0;
-  if (k == 1 || n <= elements.front())
-    return k == 1 ? seconds.front() * std::max(1.0, n / elements.front()) : seconds.front();
+  if (k == 1)  // one point: its time below it, proportional above
+    return seconds.front() * std::max(1.0, n / elements.front());
+  if (n <= elements.front())
+    return seconds.front();
   std::size_t i = 1;
   while (i + 1 < k && elements[i] < n)
     ++i;

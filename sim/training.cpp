@@ -370,7 +370,7 @@ public:
             // Encoding starts as soon as the bucket's gradients are there; on the compute stream it
             // holds back the next bucket's backward.
             const std::uint32_t enc =
-                g.add_codec(r, codec_[b].seconds.encode * factor[r], "encode bucket " + std::to_string(b), lane());
+                add_codec(r, codec_[b].seconds.encode * factor[r], 0, "encode bucket " + std::to_string(b));
             g.add_dependency(seg, enc);
             after(last_encode[r], enc);
             last_encode[r] = enc;
@@ -451,12 +451,7 @@ private:
   PlannedCollective collective_for(double bytes)
   {
     switch (t_.architecture) {
-    case ArchitectureKind::allreduce: {
-      PlannedCollective planned = plan_collective(coll::Op::allreduce, t_.algorithm, t_.fidelity, shape_, bytes);
-      if (planned.fidelity == coll::ScheduleFidelity::flow)
-        plan_.fidelity = planned.fidelity;
-      return planned;
-    }
+    case ArchitectureKind::allreduce: return plan_group(coll::Op::allreduce, bytes);
     case ArchitectureKind::ps: return ps_push_pull(bytes);
     case ArchitectureKind::gossip: break;
     }
@@ -624,7 +619,6 @@ private:
   void plan_codecs(const model::Model& model)
   {
     const double e = bytes_per_element(t_.precision);
-    CompressionStats& stats = plan_.compression;
     for (const Bucket& b : plan_.buckets) {
       std::vector<model::Tensor> tensors;
       for (std::size_t l = b.first_layer; l < b.first_layer + b.layers; ++l)
@@ -638,51 +632,49 @@ private:
       if (codec_config_.exchange == compress::Exchange::ring && c.elements > 0) {
         // Per hop: decode the received chunk, add, re-encode; at the end decode the p chunks.
         const std::vector<model::Tensor> chunk{{std::max<std::int64_t>(1, std::llround(c.elements / p_)), 1}};
-        const compress::CodecConfig flat = [&] {
-          compress::CodecConfig f = codec_config_;
-          f.error_feedback = false;
-          return f;
-        }();
+        compress::CodecConfig flat = codec_config_;
+        flat.error_feedback = false;
         chunk_wire_.push_back(compress::wire_bytes(flat, chunk, e).first);
         chunk_seconds_.push_back(compress::codec_seconds(flat, chunk, e, *s_.profile));
       } else {
         chunk_wire_.push_back(0);
         chunk_seconds_.push_back({});
       }
-      stats.extra_memory_bytes += compress::extra_memory_bytes(codec_config_, units, e);
+      plan_.compression.extra_memory_bytes += compress::extra_memory_bytes(codec_config_, units, e);
       codec_.push_back(c);
     }
-    for (const Slice& slice : slices_) {
-      const CodecBucket& c = codec_[slice.bucket];
-      stats.wire_bytes += c.wire.total();
-      stats.encode_seconds += c.seconds.encode + c.seconds.second_encode;
-      switch (codec_config_.exchange) {
-      case compress::Exchange::allreduce: stats.decode_seconds += c.seconds.decode; break;
-      case compress::Exchange::allgather:
-        stats.decode_seconds += t_.architecture == ArchitectureKind::ps ? c.seconds.decode : p_ * c.seconds.decode;
-        break;
-      case compress::Exchange::ring: {
-        const compress::CodecSeconds& h = chunk_seconds_[slice.bucket];
-        stats.encode_seconds += (p_ - 1) * h.encode;
-        stats.decode_seconds += (p_ - 1) * h.decode + p_ * h.decode;
-        break;
-      }
-      }
-    }
+    for (const Slice& slice : slices_)
+      plan_.compression.wire_bytes += codec_[slice.bucket].wire.total();
   }
 
-  /// The collective of `op` over the data-parallel group for `bytes` (all-gather: the gathered total).
-  std::uint32_t add_group_collective(coll::Op op, double bytes, const std::string& label)
+  /// Codec kernels of rank r that encode and decode for the given seconds, as one task on its lane;
+  /// rank 0's of the first synchronising iteration make the stats.
+  std::uint32_t add_codec(std::uint32_t r, double encode, double decode, const std::string& label)
+  {
+    if (r == 0 && !codec_counted_) {
+      plan_.compression.encode_seconds += encode;
+      plan_.compression.decode_seconds += decode;
+    }
+    return plan_.graph.add_codec(r, encode + decode, label, lane());
+  }
+
+  /// `op` over the data-parallel group by the scenario's algorithm (ring where that algorithm does
+  /// not implement `op`), for `bytes` (all-gather: the gathered total); notes flow fidelity.
+  PlannedCollective plan_group(coll::Op op, double bytes)
   {
     coll::Algorithm algorithm = t_.algorithm;
-    if (op != coll::Op::allreduce) {
-      const auto& valid = coll::algorithms_for(op);
-      if (algorithm != coll::Algorithm::auto_ && std::find(valid.begin(), valid.end(), algorithm) == valid.end())
-        algorithm = coll::Algorithm::ring;
-    }
+    const auto& valid = coll::algorithms_for(op);
+    if (algorithm != coll::Algorithm::auto_ && std::find(valid.begin(), valid.end(), algorithm) == valid.end())
+      algorithm = coll::Algorithm::ring;
     PlannedCollective planned = plan_collective(op, algorithm, t_.fidelity, shape_, bytes);
     if (planned.fidelity == coll::ScheduleFidelity::flow)
       plan_.fidelity = planned.fidelity;
+    return planned;
+  }
+
+  std::uint32_t add_group_collective(coll::Op op, double bytes, const std::string& label)
+  {
+    PlannedCollective planned = plan_group(op, bytes);
     return plan_.graph.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
   }
 
@@ -710,10 +702,11 @@ private:
         g.set_stream(g.collective(c).tasks[extra], Stream::none);  // a server's or switch's part
       return parts;
     };
-    const auto codec_tasks = [&](const std::vector<std::uint32_t>& before, double seconds, const std::string& label) {
+    const auto codec_tasks = [&](const std::vector<std::uint32_t>& before, double encode, double decode,
+                                 const std::string& label) {
       std::vector<std::uint32_t> tasks(p_);
       for (std::uint32_t r = 0; r < p_; ++r) {
-        tasks[r] = g.add_codec(r, seconds, label, lane());
+        tasks[r] = add_codec(r, encode, decode, label);
         g.add_dependency(before[r], tasks[r]);
       }
       return tasks;
@@ -731,7 +724,7 @@ private:
         received =
             join(add_group_collective(coll::Op::allreduce, c.wire.first, "allreduce" + suffix), ready[slice.bucket]);
         if (c.wire.second > 0) {
-          const auto q = codec_tasks(received, c.seconds.second_encode, "orthogonalise, Q = M^T P" + suffix);
+          const auto q = codec_tasks(received, c.seconds.second_encode, 0, "orthogonalise, Q = M^T P" + suffix);
           received = join(add_group_collective(coll::Op::allreduce, c.wire.second, "allreduce Q" + suffix), q);
         }
       } else if (codec_config_.exchange == compress::Exchange::allgather) {
@@ -742,7 +735,7 @@ private:
         received = compressed_ring(slice.bucket, ready[slice.bucket], join, codec_tasks);
         decode = p_ * chunk_seconds_[slice.bucket].decode;
       }
-      const auto decoded = codec_tasks(received, decode, "decode" + suffix);
+      const auto decoded = codec_tasks(received, 0, decode, "decode" + suffix);
       for (std::uint32_t r = 0; r < p_; ++r)
         last_decode[r] = decoded[r];
     }
@@ -752,6 +745,7 @@ private:
       ends[r].push_back(last_decode[r]);
       waits[r].push_back(last_decode[r]);
     }
+    codec_counted_ = true;
   }
 
   /// A compressed ring all-reduce of bucket b: p-1 reduce-scatter hops, each sending an encoded
@@ -778,7 +772,7 @@ private:
           before);
       if (reducing) {
         const compress::CodecSeconds& h = chunk_seconds_[b];
-        before = codec_tasks(before, h.decode + h.encode, "decode, add, re-encode" + suffix);
+        before = codec_tasks(before, h.encode, h.decode, "decode, add, re-encode" + suffix);
       }
     }
     return before;
@@ -796,6 +790,7 @@ private:
   std::vector<CodecBucket> codec_;                     ///< per bucket, with a codec
   std::vector<double> chunk_wire_;                     ///< exchange ring: per bucket, an encoded chunk's bytes
   std::vector<compress::CodecSeconds> chunk_seconds_;  ///< exchange ring: per bucket, a chunk's codec seconds
+  bool codec_counted_ = false;                         ///< plan_.compression has its codec seconds
 };
 
 }  // namespace

@@ -60,7 +60,8 @@ struct TrainingHosts {
   std::vector<std::uint32_t> servers;  ///< ps: host of each server (a GPU rank, or a CPU host)
 };
 
-/// What compression costs one worker in one synchronising iteration.
+/// What compression costs one worker in one synchronising iteration: the codec seconds are rank
+/// 0's tasks of the first (with its straggler factor and jitter, if any).
 struct CompressionStats {
   double wire_bytes = 0;          ///< payload bytes a worker contributes (PowerSGD: P and Q)
   double encode_seconds = 0;      ///< GPU seconds of encoding (PowerSGD: both passes; ring: every hop)

@@ -140,6 +140,10 @@ TEST_CASE("compressed ring all-reduce: each reduce hop decodes, adds and re-enco
       COMPUTE + 100e-6 + (p - 1) * (alpha + chunk / B + hop_codec) + (p - 1) * (alpha + chunk / B) + p * 10e-6;
   CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-6));
   CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == 2 * (p - 1) * chunk);
+  // The report's codec seconds are those of the tasks run: the bucket's encode and p - 1
+  // re-encodes; p - 1 hop decodes and p final chunk decodes.
+  CHECK(r["workload"]["compression"]["encode_s"].get<double>() == test::Rel(p * 100e-6).epsilon(1e-12));
+  CHECK(r["workload"]["compression"]["decode_s"].get<double>() == test::Rel((2 * p - 1) * 10e-6).epsilon(1e-12));
 }
 
 TEST_CASE("parameter server with top-k: compressed push and pull, one decode")
