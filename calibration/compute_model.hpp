@@ -1,7 +1,15 @@
 #pragma once
-// Compute cost of a layer on one GPU. Until measured profiles exist (the calibration issue),
-// the only model is a placeholder: a fraction `efficiency` of a stated peak, for every layer.
+// Compute cost of layers on one GPU, two ways:
+// - a placeholder: a fraction `efficiency` of a stated peak for every layer (scenarios that give
+//   `gpu.peak` and `gpu.efficiency`);
+// - a roofline from a GPU profile (scenarios that name a profile): matrix products at the
+//   throughput the profile measured for their shapes, everything else at the measured memory
+//   bandwidth, plus a kernel launch per kernel.
+#include "calibration/gpu_profile.hpp"
 #include "models/layer.hpp"
+
+#include <string>
+#include <vector>
 
 namespace ddlsim::calib {
 
@@ -19,5 +27,45 @@ struct LayerSeconds {
 /// Forward and backward time of `layer` for `batch` samples. Backward costs twice the forward
 /// flops for layers with parameters (input gradient + weight gradient), once for the others.
 LayerSeconds layer_seconds(const model::Layer& layer, int batch, const PlaceholderGpu& gpu);
+
+/// One layer under the roofline, forward + backward.
+struct LayerRoofline {
+  double forward_seconds = 0, backward_seconds = 0;
+  double gemm_seconds = 0;  ///< of which its matrix products take (at their measured throughput)
+  double flops = 0;         ///< forward + backward
+  double bytes = 0;         ///< forward + backward device-memory traffic
+  int kernels = 0;          ///< forward + backward launches
+};
+
+/// The roofline of one layer for `batch` samples in `dtype` (fp32, fp16, bf16), whose input has
+/// `input_elements` elements per sample. Matrix products are the layer's `gemms`, or for a conv
+/// or linear layer the product with its weight (out x in*kh*kw): m = forward flops / (2 out in),
+/// n = out, k = in. Backward runs the input gradient (m, k, n) and, with parameters, the weight
+/// gradient (n, k, m). A matrix layer's pass takes the longer of its products and its bytes at
+/// the copy bandwidth; attention adds its scores (s x s per head) written and read twice. Other
+/// layers are memory-bound: forward reads the input and writes the output (an add reads two
+/// inputs), backward reads the output's gradient and the input and writes the input's gradient;
+/// normalisations make two passes each way. A pass takes the longer of its bytes at the profile's
+/// copy bandwidth for that size and its flops at the fp32 peak, plus one launch per kernel.
+LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, int batch, const GpuProfile& gpu,
+                             const std::string& dtype);
+
+/// A single-GPU iteration predicted from a profile, with the bounds it sits above.
+struct IterationPrediction {
+  std::vector<LayerRoofline> layers;  ///< in forward order
+  double forward_seconds = 0, backward_seconds = 0;
+  double seconds = 0;               ///< forward + backward
+  double gemm_bound_seconds = 0;    ///< the matrix products alone, at their measured throughput
+  double memory_bound_seconds = 0;  ///< every byte at the copy bandwidth, nothing else
+  double launch_seconds = 0;        ///< kernels x launch overhead
+  double flops = 0, bytes = 0;
+};
+
+/// Every layer of `model` in forward order, the first taking its own output size as input.
+IterationPrediction predict_iteration(const model::Model& model, int batch, const GpuProfile& gpu,
+                                      const std::string& dtype);
+
+/// Bytes of one element of `dtype`.
+double element_bytes(const std::string& dtype);
 
 }  // namespace ddlsim::calib

@@ -22,6 +22,12 @@ struct Tensor {
   bool is_matrix() const { return rows > 1 && cols > 1; }
 };
 
+/// `count` matrix products (m x k)(k x n) of one sample's forward pass (a multiply-add is 2 flops).
+struct Gemm {
+  double m, n, k;
+  double count = 1;
+};
+
 struct Layer {
   std::string name;  ///< unique within the model, e.g. "layer2.0.conv1"
   LayerKind kind;
@@ -30,6 +36,10 @@ struct Layer {
   double activation_elements_per_sample;  ///< elements of the layer's output tensor
   /// Its parameters as tensors (their elements add up to params); empty: one vector of params.
   std::vector<Tensor> tensors = {};
+  /// Its forward matrix products per sample, when they are not the plain product with its weight
+  /// (attention's Q K^T and weighted sum, a tied output projection); empty: derived from the
+  /// weight by the compute model.
+  std::vector<Gemm> gemms = {};
 
   /// `tensors`, or one vector of params elements when none are given (none when params is 0).
   std::vector<Tensor> parameter_tensors() const;

@@ -30,8 +30,15 @@ void block(std::vector<Layer>& out, const std::string& p, const TransformerConfi
     out.push_back(layernorm(p + ".ln_1", h, s));
   out.push_back(linear(p + ".attention.qkv", h, 3 * h, s));
   // Q K^T and the weighted sum of V: 2 s^2 h flops each; softmax about 5 flops per score.
-  out.push_back({p + ".attention.scores", LayerKind::attention, 0, 4.0 * s * s * double(h) + 5.0 * s * s * c.heads,
-                 s * double(h)});
+  // Per head: scores (s x d)(d x s), then (s x s)(s x d) with d = h / heads.
+  const double d = double(h) / c.heads;
+  out.push_back({p + ".attention.scores",
+                 LayerKind::attention,
+                 0,
+                 4.0 * s * s * double(h) + 5.0 * s * s * c.heads,
+                 s * double(h),
+                 {},
+                 {{s, s, d, double(c.heads)}, {s, d, s, double(c.heads)}}});
   out.push_back(linear(p + ".attention.output", h, h, s));
   out.push_back({p + ".attention.residual", LayerKind::add, 0, s * double(h), s * double(h)});
   out.push_back(layernorm(p + (c.pre_layernorm ? ".ln_2" : ".attention.layernorm"), h, s));
@@ -76,7 +83,13 @@ Model make_transformer(const TransformerConfig& c)
   if (c.pooler)
     layers.push_back(linear("pooler", h, h, 1));
   if (c.lm_head)  // tied to embeddings.token: its gradient lands there, so no parameters here
-    layers.push_back({"lm_head", LayerKind::linear, 0, 2.0 * double(h) * c.vocabulary * s, double(c.vocabulary) * s});
+    layers.push_back({"lm_head",
+                      LayerKind::linear,
+                      0,
+                      2.0 * double(h) * c.vocabulary * s,
+                      double(c.vocabulary) * s,
+                      {},
+                      {{s, double(c.vocabulary), double(h)}}});
   return Model{c.name, std::move(layers)};
 }
 
@@ -122,6 +135,16 @@ Model make_gpt2(const std::string& size, int sequence)
   c.pre_layernorm = true;
   c.lm_head = true;
   return make_transformer(c);
+}
+
+Model make_gpt2_block(const std::string& size, int sequence)
+{
+  Model full = make_gpt2(size, sequence);
+  Model block{full.name + "-block", {}};
+  for (Layer& l : full.layers)
+    if (l.name.starts_with("layer.0."))
+      block.layers.push_back(std::move(l));
+  return block;
 }
 
 }  // namespace ddlsim::model

@@ -42,4 +42,8 @@ Model make_bert_large(int sequence);
 /// hidden / 64, tied LM head. Totals 124,439,808 / 354,823,168 / 774,030,080 / 1,557,611,200.
 Model make_gpt2(const std::string& size, int sequence);
 
+/// One transformer block of GPT-2 `size` (its layers "layer.0.*"), as "gpt2-SIZE-block": the
+/// unit of a compute prediction without embeddings and output projection.
+Model make_gpt2_block(const std::string& size, int sequence);
+
 }  // namespace ddlsim::model

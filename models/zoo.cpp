@@ -30,6 +30,7 @@ const std::map<std::string, Entry, std::less<>>& registry()
       {"gpt2-355m", {[](int s) { return make_gpt2("355m", s); }, 1024}},
       {"gpt2-774m", {[](int s) { return make_gpt2("774m", s); }, 1024}},
       {"gpt2-1.5b", {[](int s) { return make_gpt2("1.5b", s); }, 1024}},
+      {"gpt2-124m-block", {[](int s) { return make_gpt2_block("124m", s); }, 1024}},
   };
   return entries;
 }

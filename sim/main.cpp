@@ -1,6 +1,7 @@
 // ddlsim command line. Only main prints errors and chooses exit codes:
 // 0 success, 2 bad input (scenario or command line), 1 failure inside the simulation.
 #include "sim/error.hpp"
+#include "sim/predict.hpp"
 #include "sim/report.hpp"
 #include "sim/run.hpp"
 #include "sim/scaling.hpp"
@@ -26,6 +27,7 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
        ddlsim sweep SWEEP.json [-j N] [--resume] [--shard I/N] [--output DIR] [--quiet] [--table ROW,COL]
        ddlsim sweep merge OUT_DIR SHARD_DIR...
        ddlsim scale SCENARIO.json [--gpus LIST] [--methods LIST] [--csv FILE] [-j N]
+       ddlsim predict MODEL --gpu PROFILE [--batch N] [--precision P] [--sequence S] [--json]
 
   run               simulate the scenario; write report.json, summary.txt (and results.csv for
                     collective workloads, trace.json when output.trace is true) into the
@@ -57,6 +59,15 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
   --methods LIST    of bsp-allreduce, wfbp-allreduce, mg-wfbp, bsp-ps, wfbp-ps,
                     bytescheduler-ps, fusion-allreduce (default: the first six)
   --csv FILE        also write the table as CSV
+
+  predict           a single-GPU training iteration (forward + backward) of a zoo model predicted
+                    from a GPU profile: matrix products at the profile's GEMM throughput for
+                    their shapes, other layers at its memory bandwidth, plus kernel launches;
+                    printed next to the GEMM-only and memory-only bounds
+  --gpu PROFILE     a shipped profile name or a profile file (.json)
+  --batch N         samples (default 32); --precision fp32|fp16|bf16 (default fp32)
+  --sequence S      tokens per sample for transformers (default: the model's)
+  --json            print the prediction as JSON
 
 exit status: 0 success, 2 bad input, 1 simulation failure (sweep: some point failed),
              130 a sweep stopped by SIGINT/SIGTERM (resume it with --resume)
@@ -291,6 +302,50 @@ int scale_command(const std::vector<std::string>& args)
   return 0;
 }
 
+int predict_command(const std::vector<std::string>& args)
+{
+  ddlsim::PredictRequest r;
+  bool json = false;
+  const auto number = [](const std::string& flag, const std::string& v, long max) {
+    char* end = nullptr;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 1 || n > max)
+      throw UsageError(fmt::format("{} expects an integer from 1 to {}, found '{}'", flag, max, v));
+    return static_cast<int>(n);
+  };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 == args.size())
+        throw UsageError(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--gpu")
+      r.profile = value();
+    else if (a == "--batch")
+      r.batch = number(a, value(), 1 << 20);
+    else if (a == "--sequence")
+      r.sequence = number(a, value(), 1 << 20);
+    else if (a == "--precision")
+      r.precision = value();
+    else if (a == "--json")
+      json = true;
+    else if (!a.empty() && a[0] == '-')
+      throw UsageError("unknown option '" + a + "'");
+    else if (r.model.empty())
+      r.model = a;
+    else
+      throw UsageError("more than one model given");
+  }
+  if (r.model.empty())
+    throw UsageError("no model given");
+  if (r.profile.empty())
+    throw UsageError("predict needs --gpu PROFILE");
+  const nlohmann::json p = ddlsim::predict(r);
+  std::fputs(json ? (p.dump(2) + "\n").c_str() : ddlsim::predict_text(p).c_str(), stdout);
+  return 0;
+}
+
 int main(int argc, char** argv)
 {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -307,6 +362,8 @@ int main(int argc, char** argv)
       return sweep_command({args.begin() + 1, args.end()});
     if (args[0] == "scale")
       return scale_command({args.begin() + 1, args.end()});
+    if (args[0] == "predict")
+      return predict_command({args.begin() + 1, args.end()});
     throw UsageError("unknown command '" + args[0] + "'");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "ddlsim: %s\n%s", e.what(), USAGE);

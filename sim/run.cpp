@@ -6,6 +6,9 @@
 #include "sim/link_report.hpp"
 #include "sim/trace.hpp"
 #include "sim/training.hpp"
+#include "sim/units.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -61,6 +64,18 @@ RunResult finish(const Scenario& s, const topo::Topology& topology, const Timeli
 }
 
 /// Samples per second, and tokens per second for sequence models.
+/// Where layer times come from, as the report says it.
+std::string compute_model_name(const Scenario& s)
+{
+  if (s.gpu.roofline)
+    return fmt::format("roofline of GPU profile {} ({})", s.profile->name,
+                       s.profile->measured               ? "measured"
+                       : s.profile->derived_from.empty() ? "estimated"
+                                                         : "derived from " + s.profile->derived_from);
+  return fmt::format("placeholder: {} x {:g} of peak for every layer",
+                     format_quantity(s.gpu.peak_flops_per_s, Dimension::flops_per_s), s.gpu.efficiency);
+}
+
 json throughput_json(double samples_per_s, int sequence)
 {
   json t = {{"samples_per_s", samples_per_s}};
@@ -285,7 +300,11 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"per_iteration", iteration_seconds},
         {"steady_state_from", n > 1 ? 1 : 0}}},
       {"throughput", throughput_json(samples_per_s, s.sequence)},
-      {"single_gpu", {{"iteration_time_s", plan.compute_seconds}, {"samples_per_s", single_gpu_samples_per_s}}},
+      {"single_gpu",
+       {{"iteration_time_s", plan.compute_seconds},
+        {"samples_per_s", single_gpu_samples_per_s},
+        {"compute_model", compute_model_name(s)},
+        {"scaled_to_measured", t.compute.iteration_source.empty() ? json(nullptr) : json(t.compute.iteration_source)}}},
       {"scaling_efficiency", samples_per_s / (p * single_gpu_samples_per_s)},
       {"breakdown_s",
        {{"compute", plan.compute_seconds},

@@ -307,6 +307,8 @@ ComputeConfig parse_compute(const JsonNode& w, int batch, int ranks)
     c.iteration_seconds = compute->quantity("iteration_time", Dimension::seconds, Bound::positive);
   if (compute->has("samples_per_s"))
     c.iteration_seconds = batch / compute->child("samples_per_s").as_number(Bound::positive);
+  if (c.iteration_seconds > 0)
+    c.iteration_source = "scenario";
   c.jitter = compute->number_or("jitter", 0, Bound::non_negative);
   if (c.jitter >= 1)
     compute->child("jitter").fail(fmt::format("found {}; expected a fraction in [0, 1): each rank's compute is "
@@ -691,6 +693,12 @@ void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
     return gpu.is_object() && gpu.has(key);
   };
   const char* dtype = to_string(s.training.precision);
+  s.gpu.roofline = p && !has("peak") && !has("efficiency");
+  if (p && !measured)
+    if (const MeasuredIteration* it = p->iteration(s.model, s.training.batch_per_gpu, dtype)) {
+      s.training.compute.iteration_seconds = it->seconds;
+      s.training.compute.iteration_source = fmt::format("profile {}: {}", p->name, it->source);
+    }
   if (has("peak")) {
     s.gpu.peak_flops_per_s = gpu.quantity("peak", Dimension::flops_per_s, Bound::positive);
   } else if (p && p->peak(dtype) > 0) {
@@ -954,8 +962,11 @@ nlohmann::json to_json(const Scenario& s)
     } else {
       doc["model"] = s.model;
     }
-    doc["gpu"] = {{"peak", format_quantity(s.gpu.peak_flops_per_s, Dimension::flops_per_s)},
-                  {"efficiency", s.gpu.efficiency}};
+    doc["gpu"] = json::object();
+    if (!s.gpu.roofline) {
+      doc["gpu"]["peak"] = format_quantity(s.gpu.peak_flops_per_s, Dimension::flops_per_s);
+      doc["gpu"]["efficiency"] = s.gpu.efficiency;
+    }
     if (s.profile)
       doc["gpu"]["profile"] = std::filesystem::absolute(s.profile->file).lexically_normal().string();
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)

@@ -1,11 +1,11 @@
 #pragma once
 // A scenario (schema 1) after parsing: typed, units resolved to base units, defaults filled.
 // Enumerators are spelled as in the JSON (where C++ allows: "max-min" is max_min, "auto" is auto_).
+#include "calibration/gpu_profile.hpp"
 #include "models/layer.hpp"
 #include "models/transformer.hpp"
 #include "sim/collectives/registry.hpp"
 #include "sim/compression/codec.hpp"
-#include "sim/gpu_profile.hpp"
 #include "topologies/cluster.hpp"
 
 #include <nlohmann/json.hpp>
@@ -93,10 +93,12 @@ struct ClusterConfig {
   bool nic_per_gpu() const { return nic_placement() == topo::NicPlacement::per_gpu; }
 };
 
-/// Placeholder GPU until measured profiles exist: a peak rate and the fraction of it reached.
+/// The GPU of a training scenario: layer times either from the roofline of its profile
+/// (`roofline`, calib::layer_roofline), or from a peak rate and the fraction of it reached.
 struct GpuConfig {
   double peak_flops_per_s;              ///< training only
   double efficiency;                    ///< training only
+  bool roofline = false;                ///< a profile and neither peak nor efficiency given
   double memory_bandwidth_bytes_per_s;  ///< 0: reductions in collectives are not charged
 
   /// Seconds to sum one received byte into a buffer: read two operands, write one (3 bytes of
@@ -112,7 +114,8 @@ struct ComputeConfig {
   /// A measured single-GPU iteration (forward + backward of batch_per_gpu samples), seconds: the
   /// per-layer times of the GPU model are scaled to add up to it. 0: the GPU model as it is.
   double iteration_seconds = 0;
-  double jitter = 0;  ///< each rank's compute per iteration x (1 + u), u uniform in [-jitter, jitter]
+  std::string iteration_source;  ///< where iteration_seconds came from: the scenario, or a profile's measurement
+  double jitter = 0;             ///< each rank's compute per iteration x (1 + u), u uniform in [-jitter, jitter]
   std::vector<std::uint32_t> slow_ranks;  ///< sorted, unique
   double slowdown = 1;                    ///< compute time factor of slow_ranks (>= 1)
 };

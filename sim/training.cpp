@@ -12,15 +12,26 @@
 
 namespace ddlsim {
 
-std::vector<LayerCost> layer_costs(const model::Model& model, const TrainingConfig& t, const GpuConfig& gpu)
+std::vector<LayerCost> layer_costs(const model::Model& model, const TrainingConfig& t, const GpuConfig& gpu,
+                                   const GpuProfile* profile)
 {
-  const calib::PlaceholderGpu placeholder{gpu.peak_flops_per_s, gpu.efficiency};
   std::vector<LayerCost> costs;
   double total = 0;
-  for (const model::Layer& l : model.layers) {
-    const calib::LayerSeconds s = calib::layer_seconds(l, t.batch_per_gpu, placeholder);
-    costs.push_back({s.forward_seconds, s.backward_seconds});
-    total += s.forward_seconds + s.backward_seconds;
+  if (gpu.roofline) {
+    if (!profile)
+      throw std::invalid_argument("the roofline compute model needs the scenario's GPU profile");
+    const calib::IterationPrediction p =
+        calib::predict_iteration(model, t.batch_per_gpu, *profile, to_string(t.precision));
+    for (const calib::LayerRoofline& l : p.layers)
+      costs.push_back({l.forward_seconds, l.backward_seconds});
+    total = p.seconds;
+  } else {
+    const calib::PlaceholderGpu placeholder{gpu.peak_flops_per_s, gpu.efficiency};
+    for (const model::Layer& l : model.layers) {
+      const calib::LayerSeconds s = calib::layer_seconds(l, t.batch_per_gpu, placeholder);
+      costs.push_back({s.forward_seconds, s.backward_seconds});
+      total += s.forward_seconds + s.backward_seconds;
+    }
   }
   if (t.compute.iteration_seconds > 0 && total > 0) {
     const double scale = t.compute.iteration_seconds / total;
@@ -291,7 +302,7 @@ public:
       : s_(s), t_(s.training), shape_(shape), hosts_(hosts), p_(static_cast<std::uint32_t>(t_.data_parallel)),
         codec_config_(t_.compression)
   {
-    costs_ = layer_costs(model, t_, s.gpu);
+    costs_ = layer_costs(model, t_, s.gpu, s.profile.get());
     plan_.buckets = make_buckets(model, costs_, t_, [this](double bytes) { return predicted(bytes); });
     plan_.forward_seconds = 0;
     for (const LayerCost& c : costs_)

@@ -19,9 +19,12 @@ struct LayerCost {
   double backward_seconds;
 };
 
-/// Per-layer compute from the GPU model (calib::layer_seconds); when the scenario gives a measured
-/// single-GPU iteration, every layer's times are scaled by measured / modelled so they add up to it.
-std::vector<LayerCost> layer_costs(const model::Model& model, const TrainingConfig& training, const GpuConfig& gpu);
+/// Per-layer compute from the GPU model: the roofline of `profile` when gpu.roofline
+/// (calib::predict_iteration), else the placeholder (calib::layer_seconds). When the scenario (or
+/// the profile) gives a measured single-GPU iteration, every layer's times are scaled by
+/// measured / modelled so they add up to it.
+std::vector<LayerCost> layer_costs(const model::Model& model, const TrainingConfig& training, const GpuConfig& gpu,
+                                   const GpuProfile* profile = nullptr);
 
 /// A backward segment: consecutive layers whose gradients are synchronised together, and their
 /// forward counterpart (the same layers, run in the other direction).

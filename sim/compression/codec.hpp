@@ -33,7 +33,7 @@
 // a bucket's gradients as one flat vector (a PyTorch DDP communication hook). PowerSGD always works
 // on the matrices.
 #include "models/layer.hpp"
-#include "sim/gpu_profile.hpp"
+#include "calibration/gpu_profile.hpp"
 
 #include <span>
 #include <string_view>

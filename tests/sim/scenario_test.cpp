@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "calibration/profile_json.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -134,9 +136,10 @@ TEST_CASE("an unknown model lists the available ones")
   j["model"] = "resnet5O";
   CHECK_THROWS_WITH_AS(
       parse(j),
-      doctest::Contains("/model: unknown model 'resnet5O'; expected one of: bert-base, bert-large, gpt2-1.5b, "
-                        "gpt2-124m, gpt2-355m, gpt2-774m, inception-v3, resnet101, resnet50, vgg16 (or a custom "
-                        "model with 'layers')"),
+      doctest::Contains(
+          "/model: unknown model 'resnet5O'; expected one of: bert-base, bert-large, gpt2-1.5b, "
+          "gpt2-124m, gpt2-124m-block, gpt2-355m, gpt2-774m, inception-v3, resnet101, resnet50, vgg16 (or a custom "
+          "model with 'layers')"),
       ScenarioError);
 }
 
@@ -290,4 +293,27 @@ TEST_CASE("scheduling: bucket applies to fusion only")
   CHECK_THROWS_AS(parse(j), ScenarioError);
   j["workload"]["scheduling"] = {{"policy", "wfbp"}};
   CHECK(parse(j).training.bucket_bytes == 0);
+}
+
+TEST_CASE("a GPU profile alone selects the roofline; its measured iteration of the model and batch sets compute")
+{
+  nlohmann::json p = test::profile_json();
+  p["iterations"] = {
+      {{"model", "resnet50"}, {"batch", 32}, {"precision", "fp32"}, {"time", "150ms"}, {"source", "rig"}}};
+  const std::string file = test::write_profile("scenario-profile", p);
+  auto j = base_training();
+  j["gpu"] = {{"profile", file}};
+  const Scenario s = parse(j);
+  CHECK(s.gpu.roofline);
+  CHECK(s.training.compute.iteration_seconds == doctest::Approx(0.15).scale(0).epsilon(1e-15));
+  CHECK(s.training.compute.iteration_source == "profile test: rig");
+  j["workload"]["batch_per_gpu"] = 16;  // not measured at this batch: the roofline alone
+  const Scenario other = parse(j);
+  CHECK(other.training.compute.iteration_seconds == 0);
+  j["gpu"]["efficiency"] = 0.4;  // a placeholder efficiency: the placeholder model, peak from the profile
+  const Scenario placeholder = parse(j);
+  CHECK_FALSE(placeholder.gpu.roofline);
+  CHECK(placeholder.gpu.peak_flops_per_s == 10e12);
+  // The resolved scenario says the same when read back.
+  CHECK(parse(to_json(s)).gpu.roofline);
 }

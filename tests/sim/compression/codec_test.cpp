@@ -3,7 +3,7 @@
 #include "models/zoo.hpp"
 #include "sim/compression/codec.hpp"
 #include "sim/error.hpp"
-#include "sim/gpu_profile.hpp"
+#include "calibration/gpu_profile.hpp"
 
 #include <doctest/doctest.h>
 

@@ -26,6 +26,32 @@ struct CodecCost {
   std::string source;  ///< how the numbers were obtained
 };
 
+/// Measured GEMM times of one dtype over a full grid of shapes (every m x every n x every k),
+/// C(m x n) = A(m x k) B(k x n). Throughput between grid points is interpolated linearly in
+/// (log2 m, log2 n, log2 k) on log(flop/s), and held at the edge value outside the grid.
+struct GemmGrid {
+  std::vector<double> m, n, k;      ///< increasing
+  std::vector<double> flops_per_s;  ///< index (i * n.size() + j) * k.size() + l
+  double rate(double m, double n, double k) const;
+};
+
+/// Bandwidth as a function of transfer size, through measured points (bytes increasing):
+/// linear in log(bytes) between points, held at the edge values outside.
+struct BandwidthCurve {
+  std::vector<double> bytes;
+  std::vector<double> bytes_per_s;
+  double at(double size) const;
+};
+
+/// A single-GPU iteration measured for a model (`ddlsim calibrate --from-iteration`).
+struct MeasuredIteration {
+  std::string model;
+  int batch = 0;
+  std::string precision;
+  double seconds = 0;
+  std::string source;
+};
+
 struct GpuProfile {
   std::string file;  ///< where it was read from
   std::string name, gpu;
@@ -40,9 +66,24 @@ struct GpuProfile {
   double launch_seconds = 0;                                    ///< one kernel launch
   double gemm_efficiency = 0;                                   ///< fraction of peak a large GEMM reaches
   std::map<std::string, CodecCost, std::less<>> codecs;
+  // Optional measured curves (calibration/cuda); without them the scalars above stand in.
+  std::map<std::string, GemmGrid, std::less<>> gemm;             ///< by dtype
+  std::map<std::string, BandwidthCurve, std::less<>> bandwidth;  ///< copy, read, write, h2d, d2h
+  CostCurve reduce;         ///< summing one received fp32 buffer into another (elements, seconds)
+  double sync_seconds = 0;  ///< a launch and a host synchronisation, round trip (0: not measured)
+  std::vector<MeasuredIteration> iterations;
 
   /// Peak of `dtype`, 0 when the GPU has none.
   double peak(std::string_view dtype) const;
+  /// Seconds of one GEMM of this shape: the measured grid's throughput when there is one for
+  /// `dtype`, else gemm_efficiency x the dtype's peak; never below one launch. Throws
+  /// std::invalid_argument when the GPU has no peak for `dtype`.
+  double gemm_seconds(std::string_view dtype, double m, double n, double k) const;
+  /// Device memory bandwidth of a `kind` pass (copy, read, write) over `bytes`: the measured
+  /// curve, else copy_bandwidth.
+  double memory_bandwidth(std::string_view kind, double bytes) const;
+  /// The measured iteration of `model` at `batch` and `precision`, or nullptr.
+  const MeasuredIteration* iteration(std::string_view model, int batch, std::string_view precision) const;
   /// The codec's cost, or nullptr when the profile has none for it.
   const CodecCost* codec(std::string_view name) const;
 };
