@@ -1,5 +1,6 @@
 // ddlsim command line. Only main prints errors and chooses exit codes:
 // 0 success, 2 bad input (scenario or command line), 1 failure inside the simulation.
+#include "sim/calibrate.hpp"
 #include "sim/error.hpp"
 #include "sim/predict.hpp"
 #include "sim/report.hpp"
@@ -8,6 +9,7 @@
 #include "sim/scenario.hpp"
 #include "sim/sweep.hpp"
 #include "sim/topology_report.hpp"
+#include "sim/units.hpp"
 
 #include <fmt/format.h>
 
@@ -27,6 +29,9 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
        ddlsim sweep SWEEP.json [-j N] [--resume] [--shard I/N] [--output DIR] [--quiet] [--table ROW,COL]
        ddlsim sweep merge OUT_DIR SHARD_DIR...
        ddlsim scale SCENARIO.json [--gpus LIST] [--methods LIST] [--csv FILE] [-j N]
+       ddlsim calibrate [--output PROFILE.json] [--quick]
+       ddlsim calibrate --from-nccl-tests LOG... --output NET.json [--op OP] [--ranks N] [--scope S] [--in-place]
+       ddlsim calibrate --from-iteration --gpu PROFILE --model M --batch N --time T [--precision P] [--source TEXT]
        ddlsim predict MODEL --gpu PROFILE [--batch N] [--precision P] [--sequence S] [--json]
 
   run               simulate the scenario; write report.json, summary.txt (and results.csv for
@@ -59,6 +64,17 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
   --methods LIST    of bsp-allreduce, wfbp-allreduce, mg-wfbp, bsp-ps, wfbp-ps,
                     bytescheduler-ps, fusion-allreduce (default: the first six)
   --csv FILE        also write the table as CSV
+
+  calibrate         run the CUDA microbenchmarks (calibration/cuda) on this machine's GPU and
+                    write a measured profile (--output, default calibration/profiles/NAME.json);
+                    --quick takes fewer sizes and repetitions
+  --from-nccl-tests fit latency and bus bandwidth to nccl-tests logs (one per scope: one host is
+                    intra_node, several inter_node) into a network calibration that scenarios
+                    use as a link ("link": "NET.json"); --op all_reduce (default), all_gather,
+                    reduce_scatter, broadcast, reduce, alltoall, sendrecv; --ranks and --scope
+                    when the log has no rank lines; --in-place fits the in-place column
+  --from-iteration  record a single-GPU iteration measured for a model in a profile: scenarios
+                    with that profile, model, batch and precision scale their layer times to it
 
   predict           a single-GPU training iteration (forward + backward) of a zoo model predicted
                     from a GPU profile: matrix products at the profile's GEMM throughput for
@@ -346,6 +362,107 @@ int predict_command(const std::vector<std::string>& args)
   return 0;
 }
 
+int calibrate_command(const std::vector<std::string>& args)
+{
+  std::string mode, output;
+  ddlsim::NcclCalibrationRequest nccl;
+  ddlsim::IterationRecord it;
+  bool quick = false;
+  std::string time;
+  std::vector<std::string> command{"ddlsim", "calibrate"};
+  command.insert(command.end(), args.begin(), args.end());
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 == args.size() || args[i + 1].starts_with("--"))
+        throw UsageError(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--from-nccl-tests" || a == "--from-iteration") {
+      if (!mode.empty())
+        throw UsageError("give one of --from-nccl-tests and --from-iteration");
+      mode = a;
+      if (a == "--from-nccl-tests")
+        while (i + 1 < args.size() && !args[i + 1].starts_with("--"))
+          nccl.logs.push_back(args[++i]);
+    } else if (a == "--output")
+      output = value();
+    else if (a == "--quick")
+      quick = true;
+    else if (a == "--op")
+      nccl.op = value();
+    else if (a == "--ranks") {
+      const std::string& v = value();
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (*end != '\0' || n < 2 || n > 1048576)
+        throw UsageError("--ranks expects an integer from 2 to 1048576, found '" + v + "'");
+      nccl.ranks = static_cast<int>(n);
+    } else if (a == "--scope")
+      nccl.scope = value();
+    else if (a == "--in-place")
+      nccl.in_place = true;
+    else if (a == "--gpu")
+      it.profile = value();
+    else if (a == "--model")
+      it.model = value();
+    else if (a == "--batch") {
+      const std::string& v = value();
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (*end != '\0' || n < 1 || n > (1 << 20))
+        throw UsageError("--batch expects an integer from 1 to 1048576, found '" + v + "'");
+      it.batch = static_cast<int>(n);
+    } else if (a == "--time")
+      time = value();
+    else if (a == "--precision")
+      it.precision = value();
+    else if (a == "--source")
+      it.source = value();
+    else
+      throw UsageError("unknown option '" + a + "'");
+  }
+  if (mode == "--from-nccl-tests") {
+    if (nccl.logs.empty())
+      throw UsageError("--from-nccl-tests needs at least one log file");
+    if (output.empty())
+      throw UsageError("--from-nccl-tests needs --output NET.json");
+    nccl.output = output;
+    nccl.command = fmt::format("{}", fmt::join(command, " "));
+    std::fputs(ddlsim::calibrate_from_nccl_tests(nccl).c_str(), stdout);
+    return 0;
+  }
+  if (mode == "--from-iteration") {
+    if (it.profile.empty() || it.model.empty() || it.batch == 0 || time.empty())
+      throw UsageError("--from-iteration needs --gpu PROFILE, --model M, --batch N and --time T");
+    const auto seconds = ddlsim::parse_quantity(time, ddlsim::Dimension::seconds);
+    if (!seconds || *seconds <= 0)
+      throw UsageError("--time expects a positive duration such as '182ms', found '" + time + "'");
+    it.seconds = *seconds;
+    if (it.source.empty())
+      it.source = fmt::format("measured by the user, recorded by `{}`", fmt::join(command, " "));
+    std::fputs(ddlsim::calibrate_from_iteration(it).c_str(), stdout);
+    return 0;
+  }
+  const std::string program = ddlsim::gpu_benchmark_program();
+  if (program.empty())
+    throw UsageError("this ddlsim was built without CUDA (no nvcc at configure time), so it has no GPU "
+                     "microbenchmarks; build it where the CUDA Toolkit is installed (scripts/setup.sh finds "
+                     "/usr/local/cuda), or use --from-nccl-tests / --from-iteration");
+  std::vector<std::string> argv{program};
+  if (!output.empty())
+    argv.insert(argv.end(), {"--output", output});
+  if (quick)
+    argv.push_back("--quick");
+  std::vector<char*> cargs;
+  for (std::string& s : argv)
+    cargs.push_back(s.data());
+  cargs.push_back(nullptr);
+  std::fflush(stdout);
+  execv(program.c_str(), cargs.data());
+  throw std::runtime_error("cannot run " + program);
+}
+
 int main(int argc, char** argv)
 {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -362,6 +479,8 @@ int main(int argc, char** argv)
       return sweep_command({args.begin() + 1, args.end()});
     if (args[0] == "scale")
       return scale_command({args.begin() + 1, args.end()});
+    if (args[0] == "calibrate")
+      return calibrate_command({args.begin() + 1, args.end()});
     if (args[0] == "predict")
       return predict_command({args.begin() + 1, args.end()});
     throw UsageError("unknown command '" + args[0] + "'");

@@ -1,5 +1,6 @@
 #include "sim/scenario.hpp"
 
+#include "calibration/nccl_fit.hpp"
 #include "models/zoo.hpp"
 #include "sim/error.hpp"
 #include "sim/json_reader.hpp"
@@ -96,15 +97,27 @@ const std::vector<std::string_view> SHARING_NAMES{"max-min", "tcp", "ib"};
 const std::vector<std::string_view> FIDELITY_NAMES{"step", "flow", "auto"};
 const std::vector<std::string_view> PRECISION_NAMES{"fp32", "fp16", "bf16"};
 
-/// A link: a preset name ("ib-hdr-200") or an inline {"bandwidth", "latency"} object.
-LinkConfig parse_link(const JsonNode& node)
+/// A link: a preset name ("ib-hdr-200"), a network calibration file ("net.json", relative to the
+/// scenario: its `scope` fitted by ddlsim calibrate --from-nccl-tests) or an inline
+/// {"bandwidth", "latency"} object.
+LinkConfig parse_link(const JsonNode& node, const char* scope)
 {
   if (node.is_string()) {
     const std::string name = node.as_string();
+    if (name.size() > 5 && name.ends_with(".json")) {
+      const std::filesystem::path p(name);
+      const std::string path =
+          p.is_absolute() ? name : (std::filesystem::path(node.file()).parent_path() / p).lexically_normal().string();
+      if (!std::filesystem::exists(path))
+        node.fail(fmt::format("network calibration file {} does not exist", path));
+      const calib::CalibratedLink l = calib::load_calibrated_link(path, scope);
+      return {"", l.bandwidth_bytes_per_s, l.latency_seconds};
+    }
     const auto preset = topo::find_link_preset(name);
     if (!preset)
       node.fail(
-          fmt::format("unknown link preset '{}'; expected one of: {}, or an object with 'bandwidth' and 'latency'",
+          fmt::format("unknown link preset '{}'; expected one of: {}, a network calibration file (.json), or an object "
+                      "with 'bandwidth' and 'latency'",
                       name, join_names(topo::link_preset_names())));
     return {name, preset->spec.bandwidth_bytes_per_s, preset->spec.latency_seconds};
   }
@@ -166,13 +179,14 @@ NetworkConfig parse_network(const JsonNode& net)
     break;
   }
   }
-  n.link = parse_link(net.child("link"));
+  n.link = parse_link(net.child("link"), "inter_node");
   if (n.topology == topo::NetworkKind::custom) {
     const JsonNode links = net.child("links");
     for (std::size_t i = 0; i < links.array_size(); ++i) {
       const JsonNode l = links.element(i);
       l.allow_keys({"from", "to", "link"});
-      n.links.push_back({l.string("from"), l.string("to"), l.has("link") ? parse_link(l.child("link")) : n.link});
+      n.links.push_back(
+          {l.string("from"), l.string("to"), l.has("link") ? parse_link(l.child("link"), "inter_node") : n.link});
     }
     if (n.links.empty())
       links.fail("found an empty list; expected the links of the network");
@@ -202,7 +216,7 @@ ClusterConfig parse_cluster(const JsonNode& node)
     if (intra->has("link")) {
       if (intra->has("bandwidth") || intra->has("latency"))
         intra->fail("give either 'link' (a preset) or 'bandwidth' and 'latency', not both");
-      c.intra = parse_link(intra->child("link"));
+      c.intra = parse_link(intra->child("link"), "intra_node");
     } else {
       c.intra = {"", intra->quantity("bandwidth", Dimension::bytes_per_s, Bound::positive),
                  intra->quantity("latency", Dimension::seconds, Bound::non_negative)};
@@ -214,7 +228,7 @@ ClusterConfig parse_cluster(const JsonNode& node)
       intra->child("gpus_per_pcie_switch")
           .fail(fmt::format("found {}; expected a divisor of gpus_per_node ({})", c.gpus_per_pcie_switch,
                             c.gpus_per_node));
-    c.uplink = intra->has("uplink") ? parse_link(intra->child("uplink")) : c.intra;
+    c.uplink = intra->has("uplink") ? parse_link(intra->child("uplink"), "intra_node") : c.intra;
   } else if (!(c.gpus_per_node == 1 && c.nics_per_node == 1)) {
     node.fail("missing required key 'intra_node' (the GPUs of a node need a fabric: {\"fabric\": \"nvswitch\", "
               "\"pcie\", \"nvlink_ring\" or \"nvlink_mesh\", \"bandwidth\", \"latency\"})");

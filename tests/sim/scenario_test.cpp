@@ -295,7 +295,7 @@ TEST_CASE("scheduling: bucket applies to fusion only")
   CHECK(parse(j).training.bucket_bytes == 0);
 }
 
-TEST_CASE("a GPU profile alone selects the roofline; its measured iteration of the model and batch sets compute")
+TEST_CASE("a GPU profile alone selects the roofline, and its measured iteration of the model and batch sets compute")
 {
   nlohmann::json p = test::profile_json();
   p["iterations"] = {

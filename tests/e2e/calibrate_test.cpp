@@ -1,0 +1,59 @@
+// End-to-end: `ddlsim predict` and `ddlsim calibrate --from-iteration` as a user runs them.
+#include <doctest/doctest.h>
+
+#include "approx.hpp"
+#include "calibration/profile_json.hpp"
+#include "e2e/cli_helpers.hpp"
+
+#include <filesystem>
+
+using namespace ddlsim::test;
+
+TEST_CASE("predict prints the iteration next to its bounds, then the measured one once it is recorded")
+{
+  const std::string profile = write_profile("e2e-iteration", profile_json());
+  const Result before = run_ddlsim("predict resnet50 --gpu " + profile + " --batch 64 --json");
+  REQUIRE(before.exit_code == 0);
+  const auto p = nlohmann::json::parse(before.output);
+  CHECK(p["iteration_s"].get<double>() > p["gemm_bound_s"].get<double>());
+  CHECK(p["iteration_s"].get<double>() > p["memory_bound_s"].get<double>());
+  CHECK(p["measured_iteration_s"].is_null());
+
+  const Result rec = run_ddlsim("calibrate --from-iteration --gpu " + profile +
+                                " --model resnet50 --batch 64 --time 180ms --source 'a test rig'");
+  CAPTURE(rec.output);
+  REQUIRE(rec.exit_code == 0);
+  const Result after = run_ddlsim("predict resnet50 --gpu " + profile + " --batch 64");
+  CAPTURE(after.output);
+  CHECK(after.output.find("measured iteration     180.000 ms") != std::string::npos);
+  CHECK(after.output.find("GEMM-only bound") != std::string::npos);
+
+  // Recording again replaces the measurement rather than adding a second one.
+  REQUIRE(run_ddlsim("calibrate --from-iteration --gpu " + profile + " --model resnet50 --batch 64 --time 170ms")
+              .exit_code == 0);
+  const auto again =
+      nlohmann::json::parse(run_ddlsim("predict resnet50 --gpu " + profile + " --batch 64 --json").output);
+  CHECK(again["measured_iteration_s"].get<double>() == Rel(0.17).epsilon(1e-12));
+}
+
+TEST_CASE("predict and calibrate refuse bad input with one message and exit status 2")
+{
+  const std::string profile = write_profile("e2e-bad", profile_json());
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"predict resnet5O --gpu " + profile, "unknown model 'resnet5O'"},
+      {"predict resnet50 --gpu nope", "--gpu: found 'nope'; expected a shipped GPU profile"},
+      {"predict resnet50 --gpu " + profile + " --precision bf16", "has no bf16 peak"},
+      {"predict resnet50", "predict needs --gpu PROFILE"},
+      {"calibrate --from-iteration --gpu " + profile + " --model resnet50 --batch 8 --time fast",
+       "--time expects a positive duration such as '182ms', found 'fast'"},
+      {"calibrate --from-nccl-tests /nonexistent.log --output /tmp/x.json", "/nonexistent.log: cannot read the file"},
+      {"calibrate --from-nccl-tests a.log --output n.json --op allreduce", "--op: found 'allreduce'; expected one of"},
+  };
+  for (const auto& [args, message] : cases) {
+    CAPTURE(args);
+    const Result r = run_ddlsim(args);
+    CAPTURE(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(message) != std::string::npos);
+  }
+}
