@@ -226,7 +226,8 @@ GpuProfile load_profile(const std::string& path)
                    "bandwidth",
                    "reduce",
                    "sync_round_trip",
-                   "iterations"});
+                   "iterations",
+                   "checks"});
   if (root.integer("schema", 1) != 1)
     root.child("schema").fail("expected 1 (the only profile schema this ddlsim reads)");
   GpuProfile p;

@@ -1,5 +1,6 @@
 // ddlsim command line. Only main prints errors and chooses exit codes:
 // 0 success, 2 bad input (scenario or command line), 1 failure inside the simulation.
+#include "calibration/gpu_profile.hpp"
 #include "sim/calibrate.hpp"
 #include "sim/error.hpp"
 #include "sim/predict.hpp"
@@ -452,6 +453,8 @@ int calibrate_command(const std::vector<std::string>& args)
   std::vector<std::string> argv{program};
   if (!output.empty())
     argv.insert(argv.end(), {"--output", output});
+  else
+    argv.insert(argv.end(), {"--profile-dir", ddlsim::profile_dir()});
   if (quick)
     argv.push_back("--quick");
   std::vector<char*> cargs;

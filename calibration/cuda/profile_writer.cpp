@@ -1,0 +1,186 @@
+// Writes the microbenchmarks' results as a GPU profile (calibration/profiles/README.md): measured
+// curves, plus the datasheet peaks the efficiencies are taken against.
+#include "calibration/cuda/bench.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+namespace gpubench {
+
+namespace {
+
+struct Datasheet {
+  const char* match;  ///< a substring of the CUDA device name
+  const char* profile;
+  std::map<std::string, double> peak_tflops;  ///< dense
+  double memory_gbps;
+  const char* source;
+};
+
+// Dense peaks (the datasheets' tensor figures are "with sparsity", twice these).
+const std::vector<Datasheet>& datasheets()
+{
+  static const std::vector<Datasheet> table{
+      // NVIDIA H200 Tensor Core GPU datasheet (2024), SXM: compute as H100 SXM, HBM3e 4.8 TB/s.
+      {"H200",
+       "h200-sxm",
+       {{"fp32", 67}, {"tf32", 494.7}, {"fp16", 989.4}, {"bf16", 989.4}, {"fp8", 1978.9}},
+       4800,
+       "NVIDIA H200 datasheet, SXM (dense)"},
+      // NVIDIA H100 Tensor Core GPU datasheet (2023), SXM5: fp32 67, tf32 494.7, fp16/bf16 989.4,
+      // fp8 1978.9 TFLOPS dense; HBM3 3.35 TB/s.
+      {"H100",
+       "h100-sxm",
+       {{"fp32", 67}, {"tf32", 494.7}, {"fp16", 989.4}, {"bf16", 989.4}, {"fp8", 1978.9}},
+       3350,
+       "NVIDIA H100 datasheet, SXM5 (dense)"},
+      // NVIDIA A100 Tensor Core GPU datasheet (2021), 80GB SXM: fp32 19.5, tf32 156, fp16/bf16 312;
+      // HBM2e 2,039 GB/s.
+      {"A100",
+       "a100-sxm4",
+       {{"fp32", 19.5}, {"tf32", 156}, {"fp16", 312}, {"bf16", 312}},
+       2039,
+       "NVIDIA A100 datasheet, 80GB SXM (dense)"},
+  };
+  return table;
+}
+
+std::string us(double seconds)
+{
+  return fmt::format("{:.6g}us", seconds * 1e6);
+}
+
+std::string today()
+{
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+/// Times that never fall as sizes grow (timing noise at launch-bound sizes), as the loader requires.
+nlohmann::json curve(const std::vector<CurvePoint>& points)
+{
+  nlohmann::json out = nlohmann::json::array();
+  double floor = 0;
+  for (const CurvePoint& p : points) {
+    floor = std::max(floor, p.seconds);
+    out.push_back({{"elements", p.elements}, {"time", us(floor)}});
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_profile(const Options& o, const Results& r)
+{
+  const Datasheet* sheet = nullptr;
+  for (const Datasheet& d : datasheets())
+    if (r.device.name.find(d.match) != std::string::npos) {
+      sheet = &d;
+      break;
+    }
+  std::string name;
+  if (sheet) {
+    name = sheet->profile;
+  } else {
+    for (char c : r.device.name)
+      name += std::isalnum(static_cast<unsigned char>(c)) ? char(std::tolower(static_cast<unsigned char>(c))) : '-';
+  }
+  const std::string date = today();
+
+  std::map<std::string, double> best;  // measured GEMM rate by dtype
+  nlohmann::json gemm = nlohmann::json::object();
+  for (const GemmPoint& g : r.gemm) {
+    best[g.dtype] = std::max(best[g.dtype], 2.0 * g.m * g.n * g.k / g.seconds);
+    gemm[g.dtype].push_back({{"m", g.m}, {"n", g.n}, {"k", g.k}, {"time", fmt::format("{:.6g}s", g.seconds)}});
+  }
+  nlohmann::json peak = nlohmann::json::object();
+  double memory_bandwidth = 0;
+  std::string peak_source;
+  if (sheet) {
+    for (const auto& [dtype, tflops] : sheet->peak_tflops)
+      peak[dtype] = fmt::format("{}TFLOPS", tflops);
+    memory_bandwidth = sheet->memory_gbps * 1e9;
+    peak_source = std::string("peaks and memory bandwidth: ") + sheet->source;
+  } else {
+    for (const auto& [dtype, rate] : best)
+      peak[dtype] = fmt::format("{:.6g}TFLOPS", rate / 1e12);
+    for (const BandwidthPoint& b : r.bandwidth)
+      if (b.kind == "read")
+        memory_bandwidth = std::max(memory_bandwidth, b.bytes_per_s);
+    peak_source = "peaks: the best measured GEMM rate, memory bandwidth: the best measured read (GPU not in the "
+                  "datasheet table of calibration/cuda/profile_writer.cpp)";
+  }
+  double copy = 0, copy_bytes = 0;
+  nlohmann::json bandwidth = nlohmann::json::object();
+  for (const BandwidthPoint& b : r.bandwidth) {
+    bandwidth[b.kind].push_back({{"bytes", b.bytes}, {"bandwidth", fmt::format("{:.6g}GB/s", b.bytes_per_s / 1e9)}});
+    if (b.kind == "copy" && b.bytes > copy_bytes)
+      copy = b.bytes_per_s, copy_bytes = b.bytes;
+  }
+  const double fp32_peak = sheet ? sheet->peak_tflops.at("fp32") * 1e12 : best["fp32"];
+  nlohmann::json codecs = nlohmann::json::object();
+  for (const CodecResult& c : r.codecs) {
+    nlohmann::json e = {{"source", fmt::format("measured on {} on {}: {}", r.device.name, date, c.method)},
+                        {"encode", curve(c.encode)},
+                        {"decode", curve(c.decode)}};
+    if (c.ratio > 0)
+      e["ratio"] = c.ratio;
+    codecs[c.name] = e;
+  }
+  nlohmann::json doc = {
+      {"schema", 1},
+      {"name", name},
+      {"gpu", r.device.name},
+      {"sm_count", r.device.sm_count},
+      {"memory", fmt::format("{}B", r.device.memory_bytes)},
+      {"measured", true},
+      {"source",
+       fmt::format("ddlsim GPU microbenchmarks (calibration/cuda): CUDA events, median after warm-up, "
+                   "results checked against the CPU; {}{}",
+                   peak_source,
+                   r.gemm_skipped.empty() ? "" : fmt::format("; not measured: {}", fmt::join(r.gemm_skipped, "; ")))},
+      {"date", date},
+      {"command", o.command},
+      {"driver", r.device.driver},
+      {"cuda", r.device.runtime},
+      {"peak", peak},
+      {"memory_bandwidth", fmt::format("{:.6g}GB/s", memory_bandwidth / 1e9)},
+      {"copy_bandwidth", fmt::format("{:.6g}GB/s", copy / 1e9)},
+      {"launch_overhead", us(std::max(r.launch_seconds, r.gpu_launch_seconds))},
+      {"sync_round_trip", us(r.sync_seconds)},
+      {"gemm_efficiency", std::min(1.0, best["fp32"] / fp32_peak)},
+      {"gemm", gemm},
+      {"bandwidth", bandwidth},
+      {"reduce", curve(r.reduce)},
+      {"codecs", codecs},
+      {"checks", r.checks}};
+  const std::string path = !o.output.empty() ? o.output : o.profile_dir + "/" + name + ".json";
+  std::ofstream out(path);
+  out << doc.dump(2) << "\n";
+  if (!out)
+    throw std::runtime_error("cannot write " + path);
+  std::fprintf(stdout, "wrote %s (%s, measured %s)\n", path.c_str(), r.device.name.c_str(), date.c_str());
+  for (const auto& [dtype, rate] : best)
+    std::fprintf(stdout, "  best %s GEMM: %.1f TFLOP/s%s\n", dtype.c_str(), rate / 1e12,
+                 sheet && sheet->peak_tflops.count(dtype)
+                     ? fmt::format(" ({:.0f} % of the datasheet's {})",
+                                   100 * rate / (sheet->peak_tflops.at(dtype) * 1e12), sheet->peak_tflops.at(dtype))
+                           .c_str()
+                     : "");
+  std::fprintf(stdout, "  copy %.0f GB/s (reads + writes) against %.0f GB/s HBM\n", copy / 1e9, memory_bandwidth / 1e9);
+  for (const std::string& c : r.checks)
+    std::fprintf(stdout, "  check: %s\n", c.c_str());
+}
+
+}  // namespace gpubench
