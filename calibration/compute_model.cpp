@@ -114,6 +114,7 @@ IterationPrediction predict_iteration(const model::Model& model, int batch, cons
     p.flops += r.flops;
     p.bytes += r.bytes;
     p.launch_seconds += r.kernels * gpu.launch_seconds;
+    p.kernels += r.kernels;
   }
   p.seconds = p.forward_seconds + p.backward_seconds;
   p.memory_bound_seconds = p.bytes / gpu.copy_bandwidth_bytes_per_s;

@@ -59,6 +59,7 @@ struct IterationPrediction {
   double memory_bound_seconds = 0;  ///< every byte at the copy bandwidth, nothing else
   double launch_seconds = 0;        ///< kernels x launch overhead
   double flops = 0, bytes = 0;
+  int kernels = 0;
 };
 
 /// Every layer of `model` in forward order, the first taking its own output size as input.

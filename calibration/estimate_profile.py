@@ -20,6 +20,29 @@ GPUS = {
         "memory": "32GiB",
         "peak": {"fp32": "15.7TFLOPS", "fp16": "125TFLOPS"},
         "memory_bandwidth_gbps": 900.0,
+        "host_link_gbps": 16.0,  # PCIe 3.0 x16
+    },
+    # NVIDIA A100 Tensor Core GPU datasheet (2021), 80GB SXM: 19.5 TFLOPS fp32, 156 tf32, 312
+    # fp16/bf16 (dense; the datasheet's doubled figures are with sparsity), 2,039 GB/s HBM2e; 108 SMs
+    # (NVIDIA A100 architecture whitepaper, 2020); PCIe 4.0 x16 to the host.
+    "a100-sxm4": {
+        "gpu": "NVIDIA A100-SXM4-80GB",
+        "sm_count": 108,
+        "memory": "80GiB",
+        "peak": {"fp32": "19.5TFLOPS", "tf32": "156TFLOPS", "fp16": "312TFLOPS", "bf16": "312TFLOPS"},
+        "memory_bandwidth_gbps": 2039.0,
+        "host_link_gbps": 32.0,
+    },
+    # NVIDIA Turing architecture whitepaper (2018), GeForce RTX 2080 Ti reference: 13.4 TFLOPS fp32,
+    # 53.8 TFLOPS fp16 tensor with fp32 accumulation (what training uses on GeForce), 616 GB/s GDDR6,
+    # 68 SMs, 11 GB; PCIe 3.0 x16.
+    "rtx2080ti": {
+        "gpu": "NVIDIA GeForce RTX 2080 Ti",
+        "sm_count": 68,
+        "memory": "11GiB",
+        "peak": {"fp32": "13.4TFLOPS", "fp16": "53.8TFLOPS"},
+        "memory_bandwidth_gbps": 616.0,
+        "host_link_gbps": 16.0,
     },
 }
 COPY_FRACTION = 0.85  # estimate: a device-to-device copy reaches about 85% of the HBM peak

@@ -64,6 +64,7 @@ nlohmann::json predict(const PredictRequest& r)
                         {"gemm_bound_s", p.gemm_bound_seconds},
                         {"memory_bound_s", p.memory_bound_seconds},
                         {"launch_s", p.launch_seconds},
+                        {"kernels", p.kernels},
                         {"flops", p.flops},
                         {"bytes", p.bytes},
                         {"samples_per_s", r.batch / p.seconds},
@@ -101,8 +102,8 @@ std::string predict_text(const nlohmann::json& p)
                                     prof["gemm_efficiency"].get<double>(), p["precision"].get<std::string>()));
   s += fmt::format("  memory-only bound   {}  ({:.3g} GB of device-memory traffic at the copy bandwidth)\n",
                    ms(p["memory_bound_s"].get<double>()), p["bytes"].get<double>() / 1e9);
-  s += fmt::format("  launch overhead     {}  ({:.3g} TFLOP in all)\n", ms(p["launch_s"].get<double>()),
-                   p["flops"].get<double>() / 1e12);
+  s += fmt::format("  launch overhead     {}  ({} kernels; {:.3g} TFLOP in all)\n", ms(p["launch_s"].get<double>()),
+                   p["kernels"].get<int>(), p["flops"].get<double>() / 1e12);
   if (!p["measured_iteration_s"].is_null())
     s += fmt::format("  measured iteration  {}  (prediction / measured = {:.3f})\n",
                      ms(p["measured_iteration_s"].get<double>()), it / p["measured_iteration_s"].get<double>());

@@ -7,6 +7,7 @@
 
 #include "approx.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 
@@ -59,4 +60,47 @@ TEST_CASE("a measured H100 run's results are written as a profile the simulator 
   CHECK(p.codec("topk")->encode.at(65536) == test::Rel(30e-6).epsilon(1e-5));
   CHECK(p.codec("topk")->ratio == 0.01);
   CHECK(p.codec("topk")->source.find("measured on NVIDIA H100 80GB HBM3") == 0);
+}
+
+TEST_CASE("derive_profile.py scales a measured profile to another GPU by its peaks and bandwidth")
+{
+  gpubench::Results r;
+  r.device = {"NVIDIA H100 80GB HBM3", 132, 9, 0, 85899345920.0, "CUDA driver API 13.0", "13.0"};
+  for (long m : {512L, 4096L})
+    for (long n : {512L, 4096L})
+      for (long k : {512L, 4096L}) {
+        r.gemm.push_back({"bf16", m, n, k, 2.0 * m * n * k / 600e12});
+        r.gemm.push_back({"fp8", m, n, k, 2.0 * m * n * k / 1200e12});
+      }
+  r.bandwidth = {{"copy", 1073741824.0, 2.9e12}, {"h2d", 1073741824.0, 50e9}};
+  r.launch_seconds = 2.5e-6;
+  r.codecs.push_back({"signsgd", {{1024, 10e-6}, {16777216, 110e-6}}, {{1024, 5e-6}, {16777216, 45e-6}}, 0, "pack"});
+  gpubench::Options o;
+  const auto dir = std::filesystem::temp_directory_path();
+  o.output = (dir / (std::to_string(getpid()) + "-h100-measured.json")).string();
+  gpubench::write_profile(o, r);
+  const std::string derived = (dir / (std::to_string(getpid()) + "-a100-derived.json")).string();
+  const std::string command = "python3 " + std::string(DDLSIM_SOURCE_DIR) + "/calibration/derive_profile.py " +
+                              o.output + " a100-sxm4 > " + derived;
+  REQUIRE(std::system(command.c_str()) == 0);
+
+  const GpuProfile a = load_profile(derived);
+  CHECK_FALSE(a.measured);
+  CHECK(a.derived_from == "h100-sxm");
+  CHECK(a.peak("bf16") == test::Rel(312e12).epsilon(1e-12));
+  CHECK(a.gemm.count("fp8") == 0);  // the A100 has no fp8
+  // bf16 GEMM: 600 TFLOP/s on a 989.4 peak is the same fraction of A100's 312.
+  CHECK(a.gemm_seconds("bf16", 4096, 4096, 4096) ==
+        test::Rel(2.0 * 4096 * 4096 * 4096 / (600e12 * 312 / 989.4)).epsilon(1e-5));
+  CHECK(a.copy_bandwidth_bytes_per_s == test::Rel(2.9e12 * 2039 / 3350).epsilon(1e-5));
+  CHECK(a.memory_bandwidth("h2d", 1e9) == test::Rel(50e9 * 32 / 64).epsilon(1e-5));  // PCIe 4.0 against 5.0
+  // Codec: the launch-bound first point kept, the rest slower by HBM 3350 / 2039.
+  CHECK(a.codec("signsgd")->encode.at(1024) == test::Rel(10e-6).epsilon(1e-5));
+  CHECK(a.codec("signsgd")->encode.at(16777216) == test::Rel(10e-6 + 100e-6 * 3350 / 2039).epsilon(1e-5));
+  CHECK(a.launch_seconds == test::Rel(2.5e-6).epsilon(1e-5));
+
+  // Only measurements are derived from.
+  const std::string estimate = "python3 " + std::string(DDLSIM_SOURCE_DIR) + "/calibration/derive_profile.py " +
+                               profile_dir() + "/v100-sxm2.json a100-sxm4 > /dev/null 2>&1";
+  CHECK(std::system(estimate.c_str()) != 0);
 }
