@@ -101,6 +101,14 @@ double GpuProfile::memory_bandwidth(std::string_view kind, double bytes) const
   return copy_bandwidth_bytes_per_s;
 }
 
+double GpuProfile::reduction_bandwidth() const
+{
+  const std::size_t n = reduce.elements.size();
+  if (n < 2 || reduce.seconds[n - 1] <= reduce.seconds[n - 2])
+    return copy_bandwidth_bytes_per_s;
+  return 12 * (reduce.elements[n - 1] - reduce.elements[n - 2]) / (reduce.seconds[n - 1] - reduce.seconds[n - 2]);
+}
+
 const MeasuredIteration* GpuProfile::iteration(std::string_view model, int batch, std::string_view precision) const
 {
   for (const MeasuredIteration& it : iterations)

@@ -82,6 +82,9 @@ struct GpuProfile {
   /// Device memory bandwidth of a `kind` pass (copy, read, write) over `bytes`: the measured
   /// curve, else copy_bandwidth.
   double memory_bandwidth(std::string_view kind, double bytes) const;
+  /// Memory traffic rate of the all-reduce reduction (a += b moves 12 bytes an fp32 element): from
+  /// the last segment of the measured `reduce` curve, else copy_bandwidth.
+  double reduction_bandwidth() const;
   /// The measured iteration of `model` at `batch` and `precision`, or nullptr.
   const MeasuredIteration* iteration(std::string_view model, int batch, std::string_view precision) const;
   /// The codec's cost, or nullptr when the profile has none for it.

@@ -735,7 +735,7 @@ void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
   }
   s.gpu.memory_bandwidth_bytes_per_s = has("memory_bandwidth")
                                            ? gpu.quantity("memory_bandwidth", Dimension::bytes_per_s, Bound::positive)
-                                       : p ? p->copy_bandwidth_bytes_per_s
+                                       : p ? p->reduction_bandwidth()
                                            : 0;
 }
 

@@ -388,11 +388,11 @@ std::vector<std::size_t> codec_sizes(bool quick)
   return s;
 }
 
-/// 256 sorted values in [-1, 1]: 0, +-1 and, for z leading zero bits, 2^(6-z) linear steps of
-/// 10^-z x [0.1, 1] (Dettmers' dynamic tree code).
+/// 256 sorted values in [-1, 1]: 0, 1 and, for z leading zero bits (z = 0..6), 2^(6-z) linear
+/// steps of 10^-z x [0.1, 1] of each sign (2 x 127): Dettmers' dynamic tree code.
 std::vector<float> dynamic_codebook()
 {
-  std::vector<float> b{0.0f, 1.0f, -1.0f};
+  std::vector<float> b{0.0f, 1.0f};
   for (int z = 0; z <= 6; ++z) {
     const int steps = 1 << (6 - z);
     for (int f = 0; f < steps; ++f) {
@@ -401,9 +401,8 @@ std::vector<float> dynamic_codebook()
       b.push_back(-v);
     }
   }
-  b.resize(256, 0.0f);  // 3 + 2 x 127 = 257: the duplicate zero dropped by the sort below
   std::sort(b.begin(), b.end());
-  return b;
+  return b;  // 2 + 2 x 127 = 256
 }
 
 void check(bool ok, const std::string& what)
@@ -431,6 +430,8 @@ void run_codecs(const Options& o, Results& r)
   CUDA_CHECK(cudaMemset(u.ptr, 0, top * 4));
   CUDA_CHECK(cudaMemset(v.ptr, 0, top * 4));
   const std::vector<float> codebook = dynamic_codebook();
+  if (codebook.size() != 256)
+    throw std::logic_error("the 8-bit code needs 256 values");
   CUDA_CHECK(cudaMemcpy(book.ptr, codebook.data(), 256 * 4, cudaMemcpyHostToDevice));
   std::size_t temp_bytes = 0, scan_bytes = 0, sample_bytes = 0;
   CUDA_CHECK(cub::DeviceRadixSort::SortPairsDescending(nullptr, temp_bytes, keys.ptr, keys_out.ptr, idx.ptr,

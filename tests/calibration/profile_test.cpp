@@ -127,3 +127,13 @@ TEST_CASE("malformed measured curves name the file and JSON path")
     CHECK_THROWS_WITH_AS(load_profile(file), doctest::Contains((file + ": " + c.message).c_str()), ScenarioError);
   }
 }
+
+TEST_CASE("the reduction's memory rate comes from the measured a += b curve, else the copy bandwidth")
+{
+  nlohmann::json p = test::profile_json();
+  CHECK(load_profile(test::write_profile("no-reduce", p)).reduction_bandwidth() == 1e9);
+  // 2^20 more elements take 10 us more: 12 bytes an element over 10 us.
+  p["reduce"] = {{{"elements", 1024}, {"time", "3us"}}, {{"elements", 1049600}, {"time", "13us"}}};
+  CHECK(load_profile(test::write_profile("reduce", p)).reduction_bandwidth() ==
+        test::Rel(12.0 * 1048576 / 10e-6).epsilon(1e-12));
+}
