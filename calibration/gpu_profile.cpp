@@ -131,27 +131,37 @@ const CodecCost* GpuProfile::codec(std::string_view name) const
 
 namespace {
 
-CostCurve parse_curve(const JsonNode& node)
+/// Points {x_key, y_key} with x strictly increasing (and y non-decreasing when `monotone`); y
+/// a quantity of `y_dim`.
+std::pair<std::vector<double>, std::vector<double>> parse_points(const JsonNode& node, const char* x_key,
+                                                                 const char* y_key, Dimension y_dim, bool monotone,
+                                                                 const char* example)
 {
   const std::size_t n = node.array_size();
   if (n == 0)
-    node.fail("expected at least one point {\"elements\": 1048576, \"time\": \"25us\"}");
-  CostCurve c;
+    node.fail(fmt::format("expected at least one point {}", example));
+  std::vector<double> xs, ys;
   for (std::size_t i = 0; i < n; ++i) {
     const JsonNode point = node.element(i);
-    point.allow_keys({"elements", "time"});
-    const double elements = point.child("elements").as_number(Bound::positive);
-    const double seconds = point.quantity("time", Dimension::seconds, Bound::positive);
-    if (!c.elements.empty() && elements <= c.elements.back())
-      point.child("elements")
-          .fail(fmt::format("found {:g}; expected more elements than the point before ({:g})", elements,
-                            c.elements.back()));
-    if (!c.seconds.empty() && seconds < c.seconds.back())
-      point.child("time").fail("expected a time no shorter than the point before (more elements take longer)");
-    c.elements.push_back(elements);
-    c.seconds.push_back(seconds);
+    point.allow_keys({x_key, y_key});
+    const double x = point.child(x_key).as_number(Bound::positive);
+    const double y = point.quantity(y_key, y_dim, Bound::positive);
+    if (!xs.empty() && x <= xs.back())
+      point.child(x_key).fail(
+          fmt::format("found {:g}; expected more {} than the point before ({:g})", x, x_key, xs.back()));
+    if (monotone && !ys.empty() && y < ys.back())
+      point.child(y_key).fail("expected a time no shorter than the point before (more elements take longer)");
+    xs.push_back(x);
+    ys.push_back(y);
   }
-  return c;
+  return {std::move(xs), std::move(ys)};
+}
+
+CostCurve parse_curve(const JsonNode& node)
+{
+  auto [elements, seconds] =
+      parse_points(node, "elements", "time", Dimension::seconds, true, "{\"elements\": 1048576, \"time\": \"25us\"}");
+  return {std::move(elements), std::move(seconds)};
 }
 
 const std::vector<std::string_view> DTYPES{"fp32", "tf32", "fp16", "bf16", "fp8"};
@@ -186,24 +196,12 @@ GemmGrid parse_gemm(const JsonNode& node)
   return g;
 }
 
-/// `memory.KIND`: points {bytes, bandwidth}, bytes increasing.
+/// `bandwidth.KIND`: points {bytes, bandwidth}, bytes increasing.
 BandwidthCurve parse_bandwidth(const JsonNode& node)
 {
-  const std::size_t count = node.array_size();
-  if (count == 0)
-    node.fail("expected at least one point {\"bytes\": 1048576, \"bandwidth\": \"1.5TB/s\"}");
-  BandwidthCurve c;
-  for (std::size_t i = 0; i < count; ++i) {
-    const JsonNode p = node.element(i);
-    p.allow_keys({"bytes", "bandwidth"});
-    const double bytes = p.child("bytes").as_number(Bound::positive);
-    if (!c.bytes.empty() && bytes <= c.bytes.back())
-      p.child("bytes").fail(
-          fmt::format("found {:g}; expected more bytes than the point before ({:g})", bytes, c.bytes.back()));
-    c.bytes.push_back(bytes);
-    c.bytes_per_s.push_back(p.quantity("bandwidth", Dimension::bytes_per_s, Bound::positive));
-  }
-  return c;
+  auto [bytes, rates] = parse_points(node, "bytes", "bandwidth", Dimension::bytes_per_s, false,
+                                     "{\"bytes\": 1048576, \"bandwidth\": \"1.5TB/s\"}");
+  return {std::move(bytes), std::move(rates)};
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "calibration/gpu_profile.hpp"
 #include "calibration/nccl_fit.hpp"
+#include "calibration/utc_date.hpp"
 #include "models/zoo.hpp"
 #include "sim/error.hpp"
 #include "sim/json_reader.hpp"
@@ -10,8 +11,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -41,16 +40,6 @@ void write_text(const std::string& path, const std::string& text)
       throw std::runtime_error("cannot write " + tmp);
   }
   std::filesystem::rename(tmp, path);
-}
-
-std::string today()
-{
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -117,7 +106,7 @@ std::string calibrate_from_nccl_tests(const NcclCalibrationRequest& r)
   }
   doc["source"] =
       "fitted from nccl-tests output: t(S) = alpha + S busfactor / bandwidth, least squares on relative error";
-  doc["date"] = today();
+  doc["date"] = utc_date();
   doc["command"] = r.command;
   write_text(r.output, doc.dump(2) + "\n");
   return summary + fmt::format("wrote {}\n", r.output);

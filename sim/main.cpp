@@ -94,6 +94,24 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The value after option args[i] (moving i onto it); a UsageError when there is none.
+const std::string& option_value(const std::vector<std::string>& args, std::size_t& i)
+{
+  if (i + 1 == args.size() || args[i + 1].starts_with("--"))
+    throw UsageError(args[i] + " needs a value");
+  return args[++i];
+}
+
+/// An integer option value from `min` to `max`.
+int int_option(const std::string& flag, const std::string& v, long min, long max)
+{
+  char* end = nullptr;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < min || n > max)
+    throw UsageError(fmt::format("{} expects an integer from {} to {}, found '{}'", flag, min, max, v));
+  return static_cast<int>(n);
+}
+
 /// The value of -j / --jobs: worker processes, 1 to 4096.
 int parse_jobs(const std::string& flag, const std::string& value)
 {
@@ -267,10 +285,8 @@ int scale_command(const std::vector<std::string>& args)
   int jobs = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 == args.size())
-        throw UsageError(a + " needs a value");
-      return args[++i];
+    const auto value = [&]() -> const std::string& {
+      return option_value(args, i);
     };
     if (a == "--gpus") {
       for (const std::string& g : split_list(value())) {
@@ -323,26 +339,17 @@ int predict_command(const std::vector<std::string>& args)
 {
   ddlsim::PredictRequest r;
   bool json = false;
-  const auto number = [](const std::string& flag, const std::string& v, long max) {
-    char* end = nullptr;
-    const long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || n < 1 || n > max)
-      throw UsageError(fmt::format("{} expects an integer from 1 to {}, found '{}'", flag, max, v));
-    return static_cast<int>(n);
-  };
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 == args.size())
-        throw UsageError(a + " needs a value");
-      return args[++i];
+    const auto value = [&]() -> const std::string& {
+      return option_value(args, i);
     };
     if (a == "--gpu")
       r.profile = value();
     else if (a == "--batch")
-      r.batch = number(a, value(), 1 << 20);
+      r.batch = int_option(a, value(), 1, 1 << 20);
     else if (a == "--sequence")
-      r.sequence = number(a, value(), 1 << 20);
+      r.sequence = int_option(a, value(), 1, 1 << 20);
     else if (a == "--precision")
       r.precision = value();
     else if (a == "--json")
@@ -374,10 +381,8 @@ int calibrate_command(const std::vector<std::string>& args)
   command.insert(command.end(), args.begin(), args.end());
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 == args.size() || args[i + 1].starts_with("--"))
-        throw UsageError(a + " needs a value");
-      return args[++i];
+    const auto value = [&]() -> const std::string& {
+      return option_value(args, i);
     };
     if (a == "--from-nccl-tests" || a == "--from-iteration") {
       if (!mode.empty())
@@ -392,14 +397,9 @@ int calibrate_command(const std::vector<std::string>& args)
       quick = true;
     else if (a == "--op")
       nccl.op = value();
-    else if (a == "--ranks") {
-      const std::string& v = value();
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (*end != '\0' || n < 2 || n > 1048576)
-        throw UsageError("--ranks expects an integer from 2 to 1048576, found '" + v + "'");
-      nccl.ranks = static_cast<int>(n);
-    } else if (a == "--scope")
+    else if (a == "--ranks")
+      nccl.ranks = int_option(a, value(), 2, 1048576);
+    else if (a == "--scope")
       nccl.scope = value();
     else if (a == "--in-place")
       nccl.in_place = true;
@@ -407,14 +407,9 @@ int calibrate_command(const std::vector<std::string>& args)
       it.profile = value();
     else if (a == "--model")
       it.model = value();
-    else if (a == "--batch") {
-      const std::string& v = value();
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (*end != '\0' || n < 1 || n > (1 << 20))
-        throw UsageError("--batch expects an integer from 1 to 1048576, found '" + v + "'");
-      it.batch = static_cast<int>(n);
-    } else if (a == "--time")
+    else if (a == "--batch")
+      it.batch = int_option(a, value(), 1, 1 << 20);
+    else if (a == "--time")
       time = value();
     else if (a == "--precision")
       it.precision = value();

@@ -58,18 +58,8 @@ __global__ void reduce_kernel(const float* x, std::size_t n, Reduce op, float* o
     const float t = reduce_term(op, x[i]);
     s = is_max ? fmaxf(s, t) : s + t;
   }
-  for (int o = 16; o > 0; o >>= 1) {
-    const float other = __shfl_down_sync(0xffffffffu, s, o);
-    s = is_max ? fmaxf(s, other) : s + other;
-  }
-  __shared__ float warp[T / 32];
-  if (threadIdx.x % 32 == 0)
-    warp[threadIdx.x / 32] = s;
-  __syncthreads();
+  const float b = block_reduce<T>(s, is_max);
   if (threadIdx.x == 0) {
-    float b = 0;
-    for (int w = 0; w < T / 32; ++w)
-      b = is_max ? fmaxf(b, warp[w]) : b + warp[w];
     if (is_max)  // non-negative floats order as their bit patterns
       atomicMax(reinterpret_cast<unsigned int*>(out), __float_as_uint(b));
     else

@@ -58,6 +58,25 @@ __host__ __device__ inline float uniform01(std::uint64_t i, std::uint64_t seed)
   return (device_input_value(i, seed ^ 0x5851F42D4C957F2Dull) + 1.0f) * 0.5f * 0.99999994f;
 }
 
+/// The sum (or, with `max`, the maximum) of `v` over a block of `threads` (a multiple of 32, at
+/// most 1024) threads, valid in thread 0.
+template <int threads> __device__ float block_reduce(float v, bool max = false)
+{
+  for (int o = 16; o > 0; o >>= 1) {
+    const float other = __shfl_down_sync(0xffffffffu, v, o);
+    v = max ? fmaxf(v, other) : v + other;
+  }
+  __shared__ float warp[threads / 32];
+  if (threadIdx.x % 32 == 0)
+    warp[threadIdx.x / 32] = v;
+  __syncthreads();
+  float b = 0;
+  if (threadIdx.x == 0)
+    for (int w = 0; w < threads / 32; ++w)
+      b = max ? fmaxf(b, warp[w]) : b + warp[w];
+  return b;
+}
+
 /// Median seconds of `body` (kernels enqueued on stream 0) over repetitions timed with CUDA
 /// events, after `warmup` runs; repetitions adapt to about `budget_s` in all (at least 5, at most
 /// 200; 3 and 20 when quick).

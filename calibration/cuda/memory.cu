@@ -32,18 +32,9 @@ __global__ void read_kernel(const float* x, std::size_t n, float* total)
   for (std::size_t i = n4 * 4 + blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
        i += std::size_t(gridDim.x) * blockDim.x)
     s += x[i];
-  for (int o = 16; o > 0; o >>= 1)
-    s += __shfl_down_sync(0xffffffffu, s, o);
-  __shared__ float warp[THREADS / 32];
-  if (threadIdx.x % 32 == 0)
-    warp[threadIdx.x / 32] = s;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    float b = 0;
-    for (int w = 0; w < THREADS / 32; ++w)
-      b += warp[w];
+  const float b = block_reduce<THREADS>(s);
+  if (threadIdx.x == 0)
     atomicAdd(total, b);
-  }
 }
 
 __global__ void write_kernel(float* x, std::size_t n, float value)

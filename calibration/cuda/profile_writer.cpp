@@ -1,15 +1,14 @@
 // Writes the microbenchmarks' results as a GPU profile (calibration/profiles/README.md): measured
 // curves, plus the datasheet peaks the efficiencies are taken against.
 #include "calibration/cuda/bench.hpp"
+#include "calibration/utc_date.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 
 namespace gpubench {
@@ -57,16 +56,6 @@ std::string us(double seconds)
   return fmt::format("{:.6g}us", seconds * 1e6);
 }
 
-std::string today()
-{
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 /// Times that never fall as sizes grow (timing noise at launch-bound sizes), as the loader requires.
 nlohmann::json curve(const std::vector<CurvePoint>& points)
 {
@@ -96,7 +85,7 @@ void write_profile(const Options& o, const Results& r)
     for (char c : r.device.name)
       name += std::isalnum(static_cast<unsigned char>(c)) ? char(std::tolower(static_cast<unsigned char>(c))) : '-';
   }
-  const std::string date = today();
+  const std::string date = ddlsim::utc_date();
 
   std::map<std::string, double> best;  // measured GEMM rate by dtype
   nlohmann::json gemm = nlohmann::json::object();
