@@ -124,6 +124,12 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     out += fmt::format("  scaling efficiency  {:.1f} % of {} x one GPU ({:.1f} samples/s per GPU alone)\n",
                        100 * r.at("scaling_efficiency").get<double>(), w.at("data_parallel").get<int>(),
                        r.at("single_gpu").at("samples_per_s").get<double>());
+    const auto& one = r.at("single_gpu");
+    out +=
+        fmt::format("  compute model       {}{}\n", one.at("compute_model").get<std::string>(),
+                    one.at("scaled_to_measured").is_null() ? ""
+                                                           : ", scaled to the measured iteration (" +
+                                                                 one.at("scaled_to_measured").get<std::string>() + ")");
     if (w.contains("compression")) {
       const auto& c = w.at("compression");
       out += fmt::format("  compression         {} ({}), {} on the wire per GPU per iteration ({:.1f}x smaller), "

@@ -72,8 +72,8 @@ std::string compute_model_name(const Scenario& s)
                        s.profile->measured               ? "measured"
                        : s.profile->derived_from.empty() ? "estimated"
                                                          : "derived from " + s.profile->derived_from);
-  return fmt::format("placeholder: {} x {:g} of peak for every layer",
-                     format_quantity(s.gpu.peak_flops_per_s, Dimension::flops_per_s), s.gpu.efficiency);
+  return fmt::format("placeholder: {:g} of a {:.4g} TFLOP/s peak for every layer", s.gpu.efficiency,
+                     s.gpu.peak_flops_per_s / 1e12);
 }
 
 json throughput_json(double samples_per_s, int sequence)
