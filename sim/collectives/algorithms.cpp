@@ -453,4 +453,110 @@ Schedule as_flows(const Schedule& steps)
   return flows;
 }
 
+namespace {
+
+/// Lowest set bit of x > 0, as an exponent.
+Rank lowest_bit(Rank x)
+{
+  Rank l = 0;
+  while (!(x >> l & 1U))
+    ++l;
+  return l;
+}
+
+/// The in-order binary tree of positions 1..p: children of position x, and its root.
+void inorder_tree(Rank p, std::vector<std::vector<Rank>>& children_of_position, Rank& root_position)
+{
+  children_of_position.assign(p + 1, {});
+  root_position = floor_pow2(p);
+  for (Rank x = 1; x <= p; ++x) {
+    const Rank l = lowest_bit(x);
+    if (l == 0)
+      continue;
+    children_of_position[x].push_back(x - (Rank(1) << (l - 1)));
+    for (Rank j = l; j-- > 0;)  // the right child, or the first position below it that exists
+      if (x + (Rank(1) << j) <= p) {
+        children_of_position[x].push_back(x + (Rank(1) << j));
+        break;
+      }
+  }
+}
+
+}  // namespace
+
+DoubleTree double_binary_tree(Rank p)
+{
+  check(p, 0);
+  std::vector<std::vector<Rank>> kids;
+  Rank root_position = 0;
+  inorder_tree(p, kids, root_position);
+  DoubleTree t;
+  for (int tree = 0; tree < 2; ++tree) {
+    // position of rank r, and rank at position x
+    const auto position = [&](Rank r) -> Rank {
+      if (tree == 0)
+        return r + 1;
+      return p % 2 == 0 ? p - r : (r + 1) % p + 1;
+    };
+    std::vector<Rank> rank_at(p + 1);
+    for (Rank r = 0; r < p; ++r)
+      rank_at[position(r)] = r;
+    t.parent[tree].assign(p, p);
+    t.children[tree].assign(p, {});
+    for (Rank x = 1; x <= p; ++x)
+      for (Rank c : kids[x]) {
+        t.children[tree][rank_at[x]].push_back(rank_at[c]);
+        t.parent[tree][rank_at[c]] = rank_at[x];
+      }
+    t.root[tree] = rank_at[root_position];
+    // Heights bottom-up (children have smaller lowest bits), depths top-down.
+    t.height[tree].assign(p, 0);
+    std::vector<Rank> order(p);
+    for (Rank r = 0; r < p; ++r)
+      order[r] = r;
+    std::sort(order.begin(), order.end(),
+              [&](Rank a, Rank b) { return lowest_bit(position(a)) < lowest_bit(position(b)); });
+    for (Rank r : order)
+      for (Rank c : t.children[tree][r])
+        t.height[tree][r] = std::max(t.height[tree][r], t.height[tree][c] + 1);
+    t.depth[tree].assign(p, 0);
+    for (auto it = order.rbegin(); it != order.rend(); ++it)
+      for (Rank c : t.children[tree][*it])
+        t.depth[tree][c] = t.depth[tree][*it] + 1;
+  }
+  return t;
+}
+
+Schedule double_tree_allreduce(Rank p, double bytes, Rank chunks)
+{
+  check(p, bytes);
+  if (chunks == 0)
+    throw std::invalid_argument("a pipelined tree needs at least one chunk");
+  Schedule s(p);
+  if (p == 1)
+    return s;
+  const DoubleTree t = double_binary_tree(p);
+  const double c = bytes / (2.0 * chunks);
+  const Rank h = std::max(t.height[0][t.root[0]], t.height[1][t.root[1]]);
+  const Rank steps = h + chunks - 1;
+  for (Rank k = 0; k < steps; ++k) {  // reduce: piece k - height up
+    std::vector<Transfer> step;
+    for (int tree = 0; tree < 2; ++tree)
+      for (Rank r = 0; r < p; ++r)
+        if (t.parent[tree][r] != p && k >= t.height[tree][r] && k - t.height[tree][r] < chunks)
+          step.push_back({r, t.parent[tree][r], c, 1, c});
+    s.add_step(std::move(step));
+  }
+  for (Rank k = 0; k < steps; ++k) {  // broadcast: piece k - depth down
+    std::vector<Transfer> step;
+    for (int tree = 0; tree < 2; ++tree)
+      for (Rank r = 0; r < p; ++r)
+        if (k >= t.depth[tree][r] && k - t.depth[tree][r] < chunks)
+          for (Rank child : t.children[tree][r])
+            step.push_back({r, child, c, 1});
+    s.add_step(std::move(step));
+  }
+  return s;
+}
+
 }  // namespace ddlsim::coll

@@ -21,6 +21,31 @@ Schedule binomial_broadcast(Rank p, double bytes);
 /// Binomial-tree reduce to rank 0 (the broadcast reversed).  T = ceil(log2 p)(alpha + S/B).
 Schedule binomial_reduce(Rank p, double bytes);
 
+/// The two binary trees of NCCL's double binary tree over ranks 0..p-1: tree 0 is the in-order
+/// tree of positions x = r + 1 (a node x with lowest set bit 2^l has children x -+ 2^(l-1), the
+/// right one moved down to x + 2^j, the largest j < l-1 that stays <= p, when it would not; the
+/// root is the largest power of two <= p); tree 1 is the same over mirrored positions x = p - r
+/// for even p, shifted ones x = (r + 1) mod p + 1 for odd p, so a rank with children in one tree
+/// is a leaf in the other (Sanders, Speck and Traff 2009). parent[t][r] is r's parent in tree t,
+/// or p for the root.
+struct DoubleTree {
+  std::vector<Rank> parent[2];
+  std::vector<std::vector<Rank>> children[2];
+  std::vector<Rank> height[2];  ///< 0 for leaves, 1 + the highest child's otherwise
+  std::vector<Rank> depth[2];   ///< 0 for the root
+  Rank root[2];
+};
+DoubleTree double_binary_tree(Rank p);
+
+/// NCCL's double binary tree all-reduce: each tree reduces and then broadcasts half of the
+/// buffer, in `chunks` pieces of c = S / (2 chunks), pipelined: in reduce step k a rank of height
+/// h sends piece k - h to its parent (which sums it, gamma); in broadcast step k a rank of depth
+/// d sends piece k - d to its children. Both trees run in the same steps. With H the larger
+/// root height: 2(H + chunks - 1) steps; where every transfer has a link of its own,
+/// T = 2(H + chunks - 1)(alpha + c/B). Every rank sends S/2 up its leaf tree and, where it has
+/// children, S/2 up and S/2 to each child in the other: at most 2S (the ring's 2(p-1)/p S).
+Schedule double_tree_allreduce(Rank p, double bytes, Rank chunks);
+
 /// Recursive-doubling all-reduce: log2 p' exchanges of the whole buffer between partners r xor
 /// 2^k, p' the largest power of two <= p. For p' < p (MPICH's handling), the first 2(p - p')
 /// ranks pair up first: even ranks send their buffer to the odd one, which takes part, and gets

@@ -36,6 +36,7 @@ const char* to_string(Algorithm a)
   case Algorithm::pairwise: return "pairwise";
   case Algorithm::direct: return "direct";
   case Algorithm::dissemination: return "dissemination";
+  case Algorithm::double_tree: return "double_tree";
   case Algorithm::auto_: return "auto";
   }
   return "?";
@@ -51,9 +52,8 @@ const std::vector<std::string_view>& op_names()
 const std::vector<std::string_view>& algorithm_names()
 {
   static const std::vector<std::string_view> names{
-      "ring", "tree",       "recursive_doubling", "halving_doubling", "hierarchical",
-      "ps",   "in_network", "pairwise",           "direct",           "dissemination",
-      "auto"};
+      "ring",     "tree",   "recursive_doubling", "halving_doubling", "hierarchical", "ps", "in_network",
+      "pairwise", "direct", "dissemination",      "double_tree",      "auto"};
   return names;
 }
 
@@ -62,7 +62,7 @@ std::vector<Algorithm> algorithms_for(Op op)
   switch (op) {
   case Op::allreduce:
     return {Algorithm::ring, Algorithm::recursive_doubling, Algorithm::halving_doubling, Algorithm::hierarchical,
-            Algorithm::ps,   Algorithm::in_network};
+            Algorithm::ps,   Algorithm::in_network,         Algorithm::double_tree};
   case Op::reduce_scatter:
   case Op::allgather: return {Algorithm::ring};
   case Op::broadcast:
@@ -97,6 +97,12 @@ Rank in_network_chunks(double bytes)
   return static_cast<Rank>(std::clamp(chunks, 1.0, double(IN_NETWORK_MAX_CHUNKS)));
 }
 
+Rank double_tree_chunks(double bytes)
+{
+  const double chunks = std::ceil(bytes / 2 / DOUBLE_TREE_CHUNK_BYTES);
+  return static_cast<Rank>(std::clamp(chunks, 1.0, double(DOUBLE_TREE_MAX_CHUNKS)));
+}
+
 std::vector<std::uint32_t> schedule_hosts(Algorithm a, const GroupShape& g)
 {
   std::vector<std::uint32_t> hosts(g.ranks);
@@ -114,6 +120,7 @@ double step_messages(Op op, Algorithm a, const GroupShape& g)
   case Algorithm::ring: return (op == Op::allreduce ? 2 * g.channels : 1) * p * (p - 1);
   case Algorithm::hierarchical: return p * (2 * (c - 1) + 2 * (p / c - 1));
   case Algorithm::in_network: return 2 * p * IN_NETWORK_MAX_CHUNKS;
+  case Algorithm::double_tree: return 4 * (p - 1) * DOUBLE_TREE_MAX_CHUNKS;
   case Algorithm::pairwise:
   case Algorithm::direct: return op == Op::sendrecv ? 1 : p * (p - 1);
   default: return p * (lg + 2);
@@ -147,6 +154,7 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
     case Algorithm::halving_doubling: return halving_doubling_allreduce(p, bytes);
     case Algorithm::hierarchical: return hierarchical_allreduce(p, g.gpus_per_node, bytes);
     case Algorithm::ps: return ps_allreduce(p, g.ps_servers ? g.ps_servers : p, bytes);
+    case Algorithm::double_tree: return double_tree_allreduce(p, bytes, double_tree_chunks(bytes));
     case Algorithm::in_network:
       if (g.aggregator == GroupShape::NO_AGGREGATOR)
         throw std::invalid_argument("in_network needs a switch that reduces (cluster.network.switch_reduction)");
@@ -190,6 +198,14 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     return chunks * std::max(hop, p * c / g.aggregator_reduce_bytes_per_s) + hop;
   }
   case Algorithm::tree: return log_ceil * (alpha + S / B);
+  case Algorithm::double_tree: {
+    // One NIC per rank: in the full pipeline a rank's link carries two pieces a step (two children
+    // in, or one piece up each tree out), so a step takes alpha + 2c/B; the trees' height is
+    // floor(log2 p). Exact for large buffers (tests/sim/collectives/double_tree_test.cpp); with
+    // few pieces some steps carry one, so small buffers finish sooner than this.
+    const double chunks = double_tree_chunks(S), c = S / (2 * chunks);
+    return 2 * (std::floor(std::log2(p)) + chunks - 1) * (alpha + 2 * c / B);
+  }
   case Algorithm::pairwise: return (p - 1) * (alpha + S / (p * B));
   case Algorithm::direct: return op == Op::sendrecv ? alpha + S / B : alpha + (p - 1) / p * S / B;
   case Algorithm::dissemination: return log_ceil * alpha;
@@ -207,6 +223,8 @@ Algorithm choose_algorithm(Op op, const GroupShape& g, double bytes)
       continue;
     if (a == Algorithm::ps)
       continue;  // an architecture the user chooses (p(p-1) flows), not a library's automatic pick
+    if (a == Algorithm::double_tree)
+      continue;  // its cost above is a bound on one-NIC networks, not exact enough to choose by
     if (a == Algorithm::in_network && g.aggregator == GroupShape::NO_AGGREGATOR)
       continue;
     const double t = predicted_seconds(op, a, g, bytes);

@@ -22,6 +22,7 @@ enum class Algorithm {
   pairwise,
   direct,
   dissemination,
+  double_tree,
   auto_
 };
 
@@ -55,6 +56,11 @@ struct GroupShape {
 constexpr double IN_NETWORK_CHUNK_BYTES = 1024.0 * 1024;
 constexpr Rank IN_NETWORK_MAX_CHUNKS = 1024;
 Rank in_network_chunks(double bytes);
+/// double_tree pipelines each tree's half of the buffer in pieces of this size (at most
+/// DOUBLE_TREE_MAX_CHUNKS pieces).
+constexpr double DOUBLE_TREE_CHUNK_BYTES = 512.0 * 1024;
+constexpr Rank DOUBLE_TREE_MAX_CHUNKS = 64;
+Rank double_tree_chunks(double bytes);
 
 /// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs, and in_network's
 /// extra rank p is the aggregating switch.
