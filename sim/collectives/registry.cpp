@@ -201,8 +201,9 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
   case Algorithm::double_tree: {
     // One NIC per rank: in the full pipeline a rank's link carries two pieces a step (two children
     // in, or one piece up each tree out), so a step takes alpha + 2c/B; the trees' height is
-    // floor(log2 p). Exact for large buffers (tests/sim/collectives/double_tree_test.cpp); with
-    // few pieces some steps carry one, so small buffers finish sooner than this.
+    // floor(log2 p). Equal to the simulation for large buffers at p = 6, 12, 48
+    // (tests/sim/collectives/double_tree_test.cpp), 0.7 % above it at p = 1,024; steps where a
+    // link carries one piece (few pieces, pipeline fill) finish sooner, so it is an upper bound.
     const double chunks = double_tree_chunks(S), c = S / (2 * chunks);
     return 2 * (std::floor(std::log2(p)) + chunks - 1) * (alpha + 2 * c / B);
   }
