@@ -138,6 +138,8 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
       return ring_pass_flows(p, bytes, op == Op::reduce_scatter);
     if (op == Op::allreduce && a == Algorithm::hierarchical)
       return hierarchical_allreduce_flows(p, g.gpus_per_node, bytes);
+    if (op == Op::allreduce && a == Algorithm::double_tree)  // the full pipeline's steps as flows
+      return as_flows(double_tree_allreduce(p, bytes, double_tree_chunks(bytes)));
     if (op == Op::allreduce && a == Algorithm::in_network && g.aggregator != GroupShape::NO_AGGREGATOR)
       return in_network_allreduce_flows(p, bytes, in_network_chunks(bytes));
   }

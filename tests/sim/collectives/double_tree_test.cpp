@@ -166,3 +166,30 @@ TEST_CASE("the registry runs double_tree with 512 KiB pieces (at most 64) and pr
         test::Rel(2 * (3 + 63) * (2e-6 + 2 * c / BW)).epsilon(1e-12));
   CHECK(choose_algorithm(Op::allreduce, g, 8) != Algorithm::double_tree);  // not an automatic pick yet
 }
+
+TEST_CASE("double binary tree at flow fidelity: the full pipeline as flows, within 1% of step fidelity")
+{
+  for (Rank p : {6U, 12U, 48U}) {
+    const GroupShape g{p, 1, 2 * LINK_LAT, BW, 2 * LINK_LAT, BW};
+    const std::vector<double> sizes{1 << 20, 1 << 26, 1 << 30};
+    const auto d = test::durations(test::simulate_in_child(test::flat_star(int(p), BW, LINK_LAT), [&](TaskGraph& tg) {
+      std::vector<Schedule> s;
+      for (double b : sizes) {
+        s.push_back(make_schedule(Op::allreduce, Algorithm::double_tree, g, b, ScheduleFidelity::step));
+        s.push_back(make_schedule(Op::allreduce, Algorithm::double_tree, g, b, ScheduleFidelity::flow));
+      }
+      return test::add_timed_sequence(tg, s);
+    }));
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      CAPTURE(p);
+      CAPTURE(sizes[i]);
+      const Schedule flow = make_schedule(Op::allreduce, Algorithm::double_tree, g, sizes[i], ScheduleFidelity::flow);
+      const Schedule step = double_tree_allreduce(p, sizes[i], double_tree_chunks(sizes[i]));
+      CHECK(flow.steps() <= step.steps());
+      if (sizes[i] >= (1 << 30))  // 64 pieces: the full pipeline's 64 - floor(log2 p) steps become one
+        CHECK(flow.steps() < step.steps() / 2);
+      CHECK(d[2 * i + 1] == test::Rel(d[2 * i]).epsilon(0.01));
+      MESSAGE("p = " << p << ", " << sizes[i] << " B: flow / step - 1 = " << d[2 * i + 1] / d[2 * i] - 1);
+    }
+  }
+}
