@@ -32,8 +32,8 @@
 // Granularity: "tensor" encodes every parameter tensor on its own (GRACE, Horovod); "bucket" encodes
 // a bucket's gradients as one flat vector (a PyTorch DDP communication hook). PowerSGD always works
 // on the matrices.
-#include "models/layer.hpp"
 #include "calibration/gpu_profile.hpp"
+#include "models/layer.hpp"
 
 #include <span>
 #include <string_view>

@@ -1,9 +1,9 @@
 // Codec wire formats against the sizes their papers give, codec costs against a profile's curves,
 // and the profile loader's interpolation and errors.
+#include "calibration/gpu_profile.hpp"
 #include "models/zoo.hpp"
 #include "sim/compression/codec.hpp"
 #include "sim/error.hpp"
-#include "calibration/gpu_profile.hpp"
 
 #include <doctest/doctest.h>
 
