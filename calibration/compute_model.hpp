@@ -40,13 +40,13 @@ struct LayerRoofline {
 /// The roofline of one layer for `batch` samples in `dtype` (fp32, fp16, bf16), whose input has
 /// `input_elements` elements per sample. Matrix products are the layer's `gemms`, or for a conv
 /// or linear layer the product with its weight (out x in*kh*kw): m = forward flops / (2 out in),
-/// n = out, k = in. Backward runs the input gradient (m, k, n) and, with parameters, the weight
-/// gradient (n, k, m). A matrix layer's pass takes the longer of its products and its bytes at
-/// the copy bandwidth; attention adds its scores (s x s per head) written and read twice. Other
-/// layers are memory-bound: forward reads the input and writes the output (an add reads two
-/// inputs), backward reads the output's gradient and the input and writes the input's gradient;
-/// normalisations make two passes each way. A pass takes the longer of its bytes at the profile's
-/// copy bandwidth for that size and its flops at the fp32 peak, plus one launch per kernel.
+/// n = out, k = in. Backward runs the gradients of both operands: (m, k, n), and (n, k, m) for the
+/// weight (or, in attention, the second activation). A matrix layer's pass takes the longer of its products and its
+/// bytes at the copy bandwidth; attention adds its scores (s x s per head) written and read twice. Other layers are
+/// memory-bound: forward reads the input and writes the output (an add reads two inputs), backward reads the output's
+/// gradient and the input and writes the input's gradient; normalisations make two passes each way. A pass takes the
+/// longer of its bytes at the profile's copy bandwidth for that size and its flops at the fp32 peak, plus one launch
+/// per kernel.
 LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, int batch, const GpuProfile& gpu,
                              const std::string& dtype);
 

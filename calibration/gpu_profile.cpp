@@ -351,4 +351,14 @@ std::string resolve_profile(const std::string& reference, const std::string& sce
   return (fs::path(profile_dir()) / (reference + ".json")).string();
 }
 
+std::string profile_option(const std::string& reference, const std::string& option)
+{
+  const std::string path = resolve_profile(reference, "");  // no scenario: relative to the working directory
+  if (path.empty() || !std::filesystem::exists(path))
+    throw ScenarioError(fmt::format("{}: found '{}'; expected a shipped GPU profile ({}) or a path to a profile "
+                                    "ending in .json",
+                                    option, reference, join_names(shipped_profiles())));
+  return path;
+}
+
 }  // namespace ddlsim

@@ -101,5 +101,8 @@ std::vector<std::string> shipped_profiles();
 /// The file a scenario's `gpu.profile` names: a shipped name ("v100-sxm2"), or a path ending in
 /// ".json", relative to the scenario's folder. Empty when a name is not shipped.
 std::string resolve_profile(const std::string& reference, const std::string& scenario_file);
+/// The profile file a command-line option names (a shipped name, or a .json path relative to the
+/// working directory); ScenarioError "OPTION: found ...; expected ..." when there is none.
+std::string profile_option(const std::string& reference, const std::string& option);
 
 }  // namespace ddlsim

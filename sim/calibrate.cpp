@@ -18,32 +18,6 @@
 
 namespace ddlsim {
 
-namespace {
-
-std::string read_text(const std::string& path)
-{
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw ScenarioError(fmt::format("{}: cannot read the file", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_text(const std::string& path, const std::string& text)
-{
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    if (!out)
-      throw std::runtime_error("cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, path);
-}
-
-}  // namespace
-
 std::string calibrate_from_nccl_tests(const NcclCalibrationRequest& r)
 {
   const auto& ops = calib::nccl_op_names();
@@ -68,7 +42,7 @@ std::string calibrate_from_nccl_tests(const NcclCalibrationRequest& r)
   std::set<std::string> fitted;
   std::string summary;
   for (const std::string& file : r.logs) {
-    const calib::NcclLog log = calib::parse_nccl_tests(read_text(file), file);
+    const calib::NcclLog log = calib::parse_nccl_tests(read_text_file(file), file);
     const int ranks = r.ranks > 0 ? r.ranks : log.ranks;
     if (ranks == 0)
       throw ScenarioError(fmt::format("{}: no \"#  Rank\" lines to count the ranks from; expected --ranks N", file));
@@ -108,17 +82,13 @@ std::string calibrate_from_nccl_tests(const NcclCalibrationRequest& r)
       "fitted from nccl-tests output: t(S) = alpha + S busfactor / bandwidth, least squares on relative error";
   doc["date"] = utc_date();
   doc["command"] = r.command;
-  write_text(r.output, doc.dump(2) + "\n");
+  write_file_atomically(r.output, doc.dump(2) + "\n");
   return summary + fmt::format("wrote {}\n", r.output);
 }
 
 std::string calibrate_from_iteration(const IterationRecord& r)
 {
-  std::string path = resolve_profile(r.profile, (std::filesystem::current_path() / "x").string());
-  if (path.empty() || !std::filesystem::exists(path))
-    throw ScenarioError(
-        fmt::format("--gpu: found '{}'; expected a profile file ending in .json or a shipped profile ({})", r.profile,
-                    join_names(shipped_profiles())));
+  const std::string path = profile_option(r.profile, "--gpu");
   if (!model::find_model(r.model, 0))
     throw ScenarioError(
         fmt::format("--model: unknown model '{}'; expected one of: {}", r.model, join_names(model::model_names())));
@@ -141,7 +111,7 @@ std::string calibrate_from_iteration(const IterationRecord& r)
     *same = entry;
   else
     list.push_back(entry);
-  write_text(path, doc.dump(2) + "\n");
+  write_file_atomically(path, doc.dump(2) + "\n");
   load_profile(path);
   return fmt::format("{}: {} batch {} {} measured at {:.3f} ms ({:.1f} samples/s); scenarios with this profile, "
                      "model, batch and precision now scale their layer times to it\n",

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -77,14 +78,34 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& file)
   }
 }
 
-nlohmann::json read_json_file(const std::string& path)
+std::string read_text_file(const std::string& path)
 {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw ScenarioError(path, "", "cannot open the file (does it exist and is it readable?)");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse_json_text(buffer.str(), path);
+  return buffer.str();
+}
+
+nlohmann::json read_json_file(const std::string& path)
+{
+  return parse_json_text(read_text_file(path), path);
+}
+
+void write_file_atomically(const std::string& path, const std::string& text)
+{
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    if (!f)
+      throw SimulationError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec)
+    throw SimulationError("cannot rename " + tmp + " to " + path + ": " + ec.message());
 }
 
 std::string describe_json(const nlohmann::json& value)

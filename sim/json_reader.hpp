@@ -16,6 +16,11 @@ namespace ddlsim {
 
 /// Parses `path` as JSON; throws ScenarioError for a missing file or malformed JSON (with line and column).
 nlohmann::json read_json_file(const std::string& path);
+/// The bytes of a file; a ScenarioError naming it when it cannot be opened.
+std::string read_text_file(const std::string& path);
+/// Writes `text` to path.tmp, then renames it over `path`, so no reader sees half a file;
+/// SimulationError when either fails.
+void write_file_atomically(const std::string& path, const std::string& text);
 /// Parses `text` (named `file` in messages); throws ScenarioError with line and column.
 nlohmann::json parse_json_text(const std::string& text, const std::string& file);
 

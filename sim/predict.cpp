@@ -16,11 +16,7 @@ namespace ddlsim {
 
 nlohmann::json predict(const PredictRequest& r)
 {
-  const std::string path = resolve_profile(r.profile, (std::filesystem::current_path() / "x").string());
-  if (path.empty() || !std::filesystem::exists(path))
-    throw ScenarioError(fmt::format("--gpu: found '{}'; expected a shipped GPU profile ({}) or a path to a profile "
-                                    "ending in .json",
-                                    r.profile, join_names(shipped_profiles())));
+  const std::string path = profile_option(r.profile, "--gpu");
   const GpuProfile gpu = load_profile(path);
   std::optional<model::Model> m;
   try {

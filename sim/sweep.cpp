@@ -318,21 +318,6 @@ std::vector<json> read_rows(const std::string& file, bool* truncated = nullptr)
   return rows;
 }
 
-void write_file_atomically(const std::string& path, const std::string& text)
-{
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    if (!f)
-      throw SimulationError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec)
-    throw SimulationError("cannot rename " + tmp + " to " + path + ": " + ec.message());
-}
-
 void append_line(int fd, const std::string& path, const std::string& line)
 {
   std::size_t done = 0;

@@ -278,13 +278,11 @@ __global__ void enc_natural(const float* g, std::size_t n, std::uint64_t seed, u
   GRID_LOOP(i, n)
   {
     const float a = fabsf(g[i]);
-    int e = 0;
-    const float f = frexpf(a, &e);  // a = f 2^e, f in [0.5, 1)
-    const float low = ldexpf(1.0f, e - 1);
-    const float p = (a - low) / low;  // where a sits between 2^(e-1) and 2^e
-    const int exponent = (e - 1) + (uniform01(i, seed) < p ? 1 : 0);
+    const int e = ilogbf(a);  // 2^e <= a < 2^(e+1)
+    const float low = ldexpf(1.0f, e);
+    const float p = (a - low) / low;  // where a sits between 2^e and 2^(e+1)
+    const int exponent = e + (uniform01(i, seed) < p ? 1 : 0);
     code[i] = static_cast<unsigned short>((g[i] < 0 ? 0x100 : 0) | ((exponent + 127) & 0xFF));
-    (void)f;
   }
 }
 

@@ -46,7 +46,7 @@ TEST_CASE("predict and calibrate refuse bad input with one message and exit stat
       {"predict resnet50", "predict needs --gpu PROFILE"},
       {"calibrate --from-iteration --gpu " + profile + " --model resnet50 --batch 8 --time fast",
        "--time expects a positive duration such as '182ms', found 'fast'"},
-      {"calibrate --from-nccl-tests /nonexistent.log --output /tmp/x.json", "/nonexistent.log: cannot read the file"},
+      {"calibrate --from-nccl-tests /nonexistent.log --output /tmp/x.json", "/nonexistent.log: cannot open the file"},
       {"calibrate --from-nccl-tests a.log --output n.json --op allreduce", "--op: found 'allreduce'; expected one of"},
   };
   for (const auto& [args, message] : cases) {
