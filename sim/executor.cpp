@@ -3,17 +3,24 @@
 #include "sim/error.hpp"
 
 #include <simgrid/kernel/Timer.hpp>
+#include <simgrid/kernel/resource/Action.hpp>
 #include <simgrid/s4u/Activity.hpp>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
+#include <simgrid/s4u/Link.hpp>
+#include <simgrid/s4u/Mailbox.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <deque>
+#include <memory>
 #include <string>
+#include <unordered_map>
 
 namespace sg4 = simgrid::s4u;
+using simgrid::kernel::resource::Action;
 using simgrid::kernel::timer::Timer;
 
 namespace ddlsim {
@@ -45,6 +52,10 @@ public:
     for (const CollectiveInstance& c : graph.collectives()) {
       CollectiveState st;
       const std::size_t p = c.ranks.size();
+      std::size_t widest = 0;
+      for (std::size_t k = 0; k < c.schedule.steps(); ++k)
+        widest = std::max(widest, c.schedule.step(k).size());
+      st.couriers = options.courier_min_flows == 0 || (c.schedule.steps() > 1 && widest >= options.courier_min_flows);
       st.step.assign(p, -1);
       st.pending.assign(c.schedule.steps() * p, 0);
       st.by_dst_begin.push_back(0);
@@ -76,6 +87,12 @@ public:
         if (instance_)
           instance_->on_comm_done(a);
       });
+      // A courier's comm is never waited for, so its end is seen on its network action.
+      sg4::Link::on_communication_state_change_cb(
+          [](simgrid::kernel::resource::NetworkAction& action, Action::State /*previous*/) {
+            if (instance_)
+              instance_->on_network_action(action);
+          });
       connected = true;
     }
     for (std::uint32_t t = 0; t < g_.tasks().size(); ++t)
@@ -100,6 +117,7 @@ public:
 
 private:
   struct CollectiveState {
+    bool couriers = false;               ///< its transfers go through courier actors
     std::vector<std::int64_t> step;      ///< per group rank: step it is in, -1 before entering
     std::vector<std::uint32_t> pending;  ///< [step * p + rank]: transfers not yet done
     std::vector<std::uint32_t> by_dst;   ///< per step, indices of its transfers sorted by receiver
@@ -111,6 +129,14 @@ private:
     std::uint32_t index;  ///< within the step
     sg4::CommPtr comm;
     double start_seconds;
+    std::uint32_t dst_host = 0;  ///< a courier's transfer: where its courier sends
+    std::uint64_t units = 0;
+  };
+  /// Issues mailbox comms for transfers from or to its host; sleeps on its bell between batches.
+  struct Courier {
+    sg4::SemaphorePtr bell = sg4::Semaphore::create(0);
+    std::deque<std::pair<std::uint32_t, bool>> work;  ///< (flight slot, true: send, false: receive)
+    bool rung = false;
   };
 
   static double now() { return sg4::Engine::get_clock(); }
@@ -266,14 +292,120 @@ private:
       slot = free_slots_.back();
       free_slots_.pop_back();
     }
-    sg4::CommPtr comm = sg4::Comm::sendto_init(platform_.host(inst.ranks[t.src]), platform_.host(inst.ranks[t.dst]));
-    comm->set_payload_size(static_cast<std::uint64_t>(units));
-    comm->set_data(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot) + 1));
-    flights_[slot] = {c, k, index, comm, now()};
     ++timeline_.transfers;
     if (options_.link_stats)
       account_links(inst.ranks[t.src], inst.ranks[t.dst], t.bytes, true);
+    if (collectives_[c].couriers) {
+      ++timeline_.courier_transfers;
+      flights_[slot] = {c, k, index, nullptr, now(), inst.ranks[t.dst], static_cast<std::uint64_t>(units)};
+      hand_to_courier(inst.ranks[t.src], slot, true);
+      hand_to_courier(inst.ranks[t.dst], slot, false);
+      return;
+    }
+    sg4::CommPtr comm = sg4::Comm::sendto_init(platform_.host(inst.ranks[t.src]), platform_.host(inst.ranks[t.dst]));
+    comm->set_payload_size(static_cast<std::uint64_t>(units));
+    comm->set_data(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot) + 1));
+    flights_[slot] = {c, k, index, comm, now(), 0, 0};
     comm->start();
+  }
+
+  /// Queues one side of a courier transfer with the courier of `host` (created on first use) and
+  /// wakes it; it issues the comm in the next scheduling round, at the same simulated time.
+  void hand_to_courier(std::uint32_t host, std::uint32_t slot, bool send)
+  {
+    if (couriers_.empty()) {
+      couriers_.resize(platform_.topology().host_count());
+      mailboxes_.resize(platform_.topology().host_count(), nullptr);
+    }
+    std::unique_ptr<Courier>& courier = couriers_[host];
+    if (!courier) {
+      courier = std::make_unique<Courier>();
+      sg4::ActorPtr actor = sg4::Actor::init("ddlsim-courier-" + std::to_string(host), platform_.host(host));
+      actor->set_stacksize(256 * 1024);
+      actor->start([this, host] { courier_loop(host); });
+      actor->daemonize();
+    }
+    courier->work.emplace_back(slot, send);
+    if (!courier->rung) {
+      courier->rung = true;
+      courier->bell->release();
+    }
+  }
+
+  sg4::Mailbox* mailbox(std::uint32_t host)
+  {
+    if (!mailboxes_[host])
+      mailboxes_[host] = sg4::Mailbox::by_name("ddlsim-courier-" + std::to_string(host));
+    return mailboxes_[host];
+  }
+
+  /// A courier's life: wait for its bell, issue what is queued. A put is matched with any receive
+  /// the destination's courier posted: which one does not matter, the route is the two couriers'
+  /// hosts. Matched, both sides share one kernel comm, by which the flight is found.
+  void courier_loop(std::uint32_t host)
+  {
+    Courier& courier = *couriers_[host];
+    for (;;) {
+      courier.bell->acquire();
+      courier.rung = false;
+      while (!courier.work.empty()) {
+        const auto [slot, send] = courier.work.front();
+        courier.work.pop_front();
+        Flight& f = flights_[slot];
+        if (send) {
+          sg4::CommPtr comm = mailbox(f.dst_host)->put_init(&sink_, f.units);
+          comm->start();
+          courier_flights_.emplace(comm->get_impl(), slot);
+          f.comm = std::move(comm);
+        } else {
+          sg4::CommPtr comm = mailbox(host)->get_init()->set_dst_data(&sink_, sizeof sink_);
+          comm->start();
+          receives_.emplace(comm->get_impl(), std::move(comm));
+        }
+      }
+    }
+  }
+
+  /// A network action changed state: when it is a courier transfer's and it finished, that
+  /// transfer is handled by a timer at this date (not inside SimGrid's model update).
+  void on_network_action(simgrid::kernel::resource::NetworkAction& network_action)
+  {
+    if (courier_flights_.empty())
+      return;
+    // NetworkAction derives from Action alone; 3.32 installs no header that says so.
+    const auto& action = reinterpret_cast<const Action&>(network_action);
+    if (action.get_state() != Action::State::FINISHED)
+      return;
+    const auto it = courier_flights_.find(action.get_activity());
+    if (it == courier_flights_.end())
+      return;
+    couriers_done_.push_back(it->second);
+    courier_flights_.erase(it);
+    const auto receive = receives_.find(action.get_activity());
+    if (receive != receives_.end()) {
+      released_.emplace_back(now(), std::move(receive->second));
+      receives_.erase(receive);
+    }
+    if (!courier_timer_) {
+      courier_timer_ = true;
+      Timer::set(now(), [this] { on_couriers_done(); });
+    }
+  }
+
+  void on_couriers_done()
+  {
+    courier_timer_ = false;
+    // Comms are released once the clock has moved past their end: by then SimGrid has finished
+    // with them (released earlier, an unwaited comm still running logs a warning).
+    while (!released_.empty() && released_.front().first < now())
+      released_.pop_front();
+    std::vector<std::uint32_t> done;
+    done.swap(couriers_done_);
+    for (std::uint32_t slot : done) {
+      released_.emplace_back(now(), std::move(flights_[slot].comm));
+      transfer_done(slot);
+    }
+    drain();
   }
 
   void on_comm_done(const sg4::Activity& a)
@@ -282,14 +414,20 @@ private:
     if (tag == 0)
       return;
     const auto slot = static_cast<std::uint32_t>(tag - 1);
-    Flight f = std::move(flights_[slot]);
-    flights_[slot].comm = nullptr;
-    free_slots_.push_back(slot);
     // The engine may still touch this comm after the callback returns, so it is released a few
     // completions later. Few: SimGrid 3.32 walks a list of every live one-sided comm whenever one
-    // is destroyed (fixed in 3.34), so each comm kept alive slows every completion.
-    graveyard_[graveyard_next_] = std::move(f.comm);
+    // ends (fixed in 3.34), so each comm kept alive slows every completion.
+    graveyard_[graveyard_next_] = std::move(flights_[slot].comm);
     graveyard_next_ = (graveyard_next_ + 1) % graveyard_.size();
+    transfer_done(slot);
+  }
+
+  /// The transfer in flight `slot` has arrived.
+  void transfer_done(std::uint32_t slot)
+  {
+    const Flight f = flights_[slot];
+    flights_[slot].comm = nullptr;
+    free_slots_.push_back(slot);
 
     const CollectiveInstance& inst = g_.collective(f.collective);
     const coll::Transfer& t = inst.schedule.step(f.step)[f.index];
@@ -379,6 +517,14 @@ private:
   std::vector<std::uint32_t> free_slots_;
   std::array<sg4::CommPtr, 8> graveyard_;
   std::size_t graveyard_next_ = 0;
+  std::vector<std::unique_ptr<Courier>> couriers_;                  ///< per host, once it has sent or received
+  std::vector<sg4::Mailbox*> mailboxes_;                            ///< per host: where its courier receives
+  std::unordered_map<const void*, std::uint32_t> courier_flights_;  ///< running kernel comm -> flight slot
+  std::unordered_map<const void*, sg4::CommPtr> receives_;          ///< kernel comm -> its receiving side
+  std::vector<std::uint32_t> couriers_done_;                        ///< flights ended at this date, not yet handled
+  bool courier_timer_ = false;
+  std::deque<std::pair<double, sg4::CommPtr>> released_;  ///< (end, comm) kept until the clock moves on
+  void* sink_ = nullptr;  ///< what a courier's receive writes (the payload is this address)
   sg4::ActorPtr keeper_;
   std::vector<std::uint32_t> link_active_;  ///< per link direction: transfers in flight
   std::vector<double> link_busy_since_;

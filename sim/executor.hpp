@@ -1,7 +1,10 @@
 #pragma once
 // Runs a TaskGraph on a Platform with SimGrid, without an actor per message: delays are kernel
 // timers, transfers are one-sided comms started from completion callbacks, and collectives
-// advance per rank through their schedule's steps.
+// advance per rank through their schedule's steps. Collectives with wide steps send through
+// per-host courier actors instead (ExecOptions::courier_min_flows): SimGrid 3.32 walks a list of
+// every live one-sided comm each time one ends, which makes a step of p one-sided flows cost
+// O(p^2); a courier's mailbox comms are listed only with the two hosts' couriers.
 #include "sim/platform.hpp"
 #include "sim/task_graph.hpp"
 
@@ -24,8 +27,9 @@ struct Timeline {
   std::vector<double> start_seconds;  ///< per task: when its predecessors were done and it began
   std::vector<double> end_seconds;    ///< per task
   double makespan_seconds = 0;
-  std::uint64_t transfers = 0;  ///< SimGrid comms started
-  std::uint64_t timers = 0;     ///< delays and latency charges
+  std::uint64_t transfers = 0;          ///< SimGrid comms started
+  std::uint64_t courier_transfers = 0;  ///< of which through courier actors
+  std::uint64_t timers = 0;             ///< delays and latency charges
   /// Per link direction (index 2 * link + 0 for source->target, + 1 for target->source): bytes
   /// carried, and seconds during which at least one transfer crossed it. Empty unless
   /// ExecOptions::link_stats.
@@ -42,6 +46,13 @@ struct ExecOptions {
   bool link_stats = true;
   /// Keep every transfer's times (Timeline::transfer_records), for the trace's flow arrows.
   bool record_transfers = false;
+  /// A collective whose schedule has more than one step, one of them with at least this many
+  /// transfers, sends through courier actors (same simulated times; at 16,384 GPUs a 1 GiB
+  /// halving-doubling all-reduce on a fat-tree ran 9x faster, bench/README.md). Single-step
+  /// schedules (flow-form rings) keep one-sided comms: couriers cost memory, about 11 KB per host
+  /// and 0.5 KB per transfer that SimGrid 3.32 keeps to the end. 0: every collective uses
+  /// couriers (the tests compare the two transports).
+  std::uint32_t courier_min_flows = 4096;
 };
 
 /// Runs `graph` to completion; once per process (it runs the engine). Throws SimulationError
