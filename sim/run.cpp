@@ -2,6 +2,7 @@
 
 #include "models/zoo.hpp"
 #include "sim/collective_plan.hpp"
+#include "sim/collectives/algorithms.hpp"
 #include "sim/error.hpp"
 #include "sim/link_report.hpp"
 #include "sim/trace.hpp"
@@ -337,8 +338,21 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
   TaskGraph g;
   std::vector<std::uint32_t> barriers{g.add_join("start")};
   std::vector<PlannedCollective> plans;
+  if (c.algorithm == coll::Algorithm::ps && c.placement == PsPlacement::colocated)
+    shape.ps_servers = static_cast<coll::Rank>(c.servers);
   for (double bytes : c.sizes_bytes) {
-    plans.push_back(plan_collective(c.op, c.algorithm, c.fidelity, shape, bytes));
+    if (c.algorithm == coll::Algorithm::ps && c.placement == PsPlacement::dedicated) {
+      // Workers are the GPUs, servers the CPU hosts after them.
+      std::vector<std::uint32_t> hosts(p);
+      std::iota(hosts.begin(), hosts.end(), 0U);
+      for (std::size_t j = 0; j < topology.server_count(); ++j)
+        hosts.push_back(topology.server_host(static_cast<std::uint32_t>(j)));
+      const std::vector<coll::Rank> shares(topology.server_count(), coll::NO_WORKER);
+      plans.push_back(
+          {coll::ps_push_pull(p, shares, bytes), std::move(hosts), coll::Algorithm::ps, coll::ScheduleFidelity::step});
+    } else {
+      plans.push_back(plan_collective(c.op, c.algorithm, c.fidelity, shape, bytes));
+    }
     const std::uint32_t col =
         g.add_collective(std::move(plans.back().schedule), plans.back().hosts, coll::to_string(c.op));
     const std::uint32_t barrier = g.add_join("barrier");
@@ -376,7 +390,9 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
         {"ranks", p},
         {"precision", to_string(c.precision)},
         {"fidelity", plans.empty() || plans.back().fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
-        {"fidelity_requested", to_string(c.fidelity)}}},
+        {"fidelity_requested", to_string(c.fidelity)},
+        {"servers", c.algorithm == coll::Algorithm::ps ? json(c.servers) : json(nullptr)},
+        {"placement", c.algorithm == coll::Algorithm::ps ? json(to_string(c.placement)) : json(nullptr)}}},
       {"results", rows},
       {"reduction",
        {{"charged", s.gpu.reduce_seconds_per_byte() > 0}, {"seconds_per_byte", s.gpu.reduce_seconds_per_byte()}}},

@@ -568,9 +568,10 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   return t;
 }
 
-CollectiveConfig parse_collective(const JsonNode& w, int gpus_per_node)
+CollectiveConfig parse_collective(const JsonNode& w, int gpus, int gpus_per_node)
 {
-  w.allow_keys({"kind", "op", "algorithm", "channels", "sizes", "precision", "fidelity"});
+  w.allow_keys({"kind", "op", "algorithm", "channels", "sizes", "precision", "fidelity", "servers", "placement",
+                "server_reduce"});
   CollectiveConfig c{};
   c.op = static_cast<coll::Op>(w.child("op").as_choice(coll::op_names()));
   c.algorithm = w.has("algorithm") ? parse_algorithm(w.child("algorithm"), c.op) : coll::algorithms_for(c.op).front();
@@ -578,6 +579,31 @@ CollectiveConfig parse_collective(const JsonNode& w, int gpus_per_node)
   c.sizes_bytes = parse_sizes(w.child("sizes"));
   c.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
   c.fidelity = parse_fidelity(w);
+  c.placement = PsPlacement::colocated;
+  c.servers = 0;
+  c.server_reduce_bytes_per_s = 0;
+  if (c.algorithm != coll::Algorithm::ps) {
+    for (const char* key : {"servers", "placement", "server_reduce"})
+      if (w.has(key))
+        w.child(key).fail(
+            fmt::format("'{}' applies to algorithm 'ps'; this one is '{}'", key, coll::to_string(c.algorithm)));
+    return c;
+  }
+  c.placement = static_cast<PsPlacement>(w.choice_or("placement", {"colocated", "dedicated"}, 0));
+  if (c.placement == PsPlacement::colocated) {
+    // Co-located servers sit with ranks j p / servers; by default every rank is one.
+    c.servers = static_cast<int>(w.integer_or("servers", gpus, 1));
+    if (c.servers > gpus)
+      w.child("servers").fail(fmt::format("found {} servers; expected at most {} (co-located servers: one per GPU "
+                                          "at most); use \"placement\": \"dedicated\" for CPU hosts of their own",
+                                          c.servers, gpus));
+    if (w.has("server_reduce"))
+      w.child("server_reduce")
+          .fail("'server_reduce' applies to dedicated servers; co-located ones sum at the GPU's memory bandwidth");
+  } else {
+    c.servers = static_cast<int>(w.integer_or("servers", gpus / gpus_per_node, 1));  // BytePS: one per machine
+    c.server_reduce_bytes_per_s = w.quantity_or("server_reduce", Dimension::bytes_per_s, 0, Bound::positive);
+  }
   return c;
 }
 
@@ -800,7 +826,13 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
                             "\"colocated\")",
                             topo::to_string(s.cluster.network.topology)));
   } else {
-    s.collective = parse_collective(w, s.cluster.gpus_per_node);
+    s.collective = parse_collective(w, s.cluster.gpus(), s.cluster.gpus_per_node);
+    if (s.collective.algorithm == coll::Algorithm::ps && s.collective.placement == PsPlacement::dedicated &&
+        s.cluster.network.topology != topo::NetworkKind::star)
+      w.child("placement")
+          .fail(fmt::format("dedicated parameter servers attach to a star network; this cluster's network is a {} (use "
+                            "\"colocated\")",
+                            topo::to_string(s.cluster.network.topology)));
     if (root.has("model"))
       root.child("model").fail("a collective workload has no model; remove 'model'");
     if (auto gpu = root.optional_child("gpu")) {
@@ -1040,6 +1072,12 @@ nlohmann::json to_json(const Scenario& s)
                        {"sizes", {{"list", list}}},
                        {"precision", to_string(c.precision)},
                        {"fidelity", to_string(c.fidelity)}};
+    if (c.algorithm == coll::Algorithm::ps) {
+      doc["workload"]["servers"] = c.servers;
+      doc["workload"]["placement"] = to_string(c.placement);
+      if (c.server_reduce_bytes_per_s > 0)
+        doc["workload"]["server_reduce"] = format_quantity(c.server_reduce_bytes_per_s, Dimension::bytes_per_s);
+    }
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)
       doc["gpu"] = {{"memory_bandwidth", format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s)}};
   }
@@ -1078,6 +1116,12 @@ topo::ClusterParams cluster_params(const Scenario& s)
       t.placement == PsPlacement::dedicated) {
     p.network.servers = t.servers;
     p.network.server_reduce_bytes_per_s = t.server_reduce_bytes_per_s;
+  }
+  const CollectiveConfig& c = s.collective;
+  if (s.kind == WorkloadKind::collective && c.algorithm == coll::Algorithm::ps &&
+      c.placement == PsPlacement::dedicated) {
+    p.network.servers = c.servers;
+    p.network.server_reduce_bytes_per_s = c.server_reduce_bytes_per_s;
   }
   return p;
 }

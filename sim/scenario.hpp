@@ -158,6 +158,9 @@ struct CollectiveConfig {
   std::vector<double> sizes_bytes;  ///< per-rank buffer sizes, increasing
   Precision precision;              ///< element type: count = size / element bytes
   Fidelity fidelity;
+  int servers;                       ///< ps: parameter servers (the buffer sharded over them)
+  PsPlacement placement;             ///< ps: servers with GPUs (ranks j p / servers) or on CPU hosts of their own
+  double server_reduce_bytes_per_s;  ///< ps, dedicated: rate at which a server sums pushed bytes; 0: not charged
 };
 
 struct OutputConfig {

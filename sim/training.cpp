@@ -1,6 +1,7 @@
 #include "sim/training.hpp"
 
 #include "calibration/compute_model.hpp"
+#include "sim/collectives/algorithms.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -486,22 +487,13 @@ private:
   /// host is not sent.
   PlannedCollective ps_push_pull(double bytes)
   {
-    const auto servers = static_cast<std::uint32_t>(hosts_.servers.size());
     std::vector<std::uint32_t> ranks(p_);
     std::iota(ranks.begin(), ranks.end(), 0U);
     ranks.insert(ranks.end(), hosts_.servers.begin(), hosts_.servers.end());
-    coll::Schedule sched(static_cast<coll::Rank>(ranks.size()));
-    std::vector<coll::Transfer> push, pull;
-    const double shard = bytes / servers;
-    for (std::uint32_t w = 0; w < p_; ++w)
-      for (std::uint32_t j = 0; j < servers; ++j)
-        if (hosts_.servers[j] != w) {
-          push.push_back({w, p_ + j, shard, 1, shard});
-          pull.push_back({p_ + j, w, shard, 1});
-        }
-    sched.add_step(std::move(push));
-    sched.add_step(std::move(pull));
-    return {std::move(sched), std::move(ranks), coll::Algorithm::ps, coll::ScheduleFidelity::step};
+    std::vector<coll::Rank> shares;  // a server on GPU host h shares it with worker h
+    for (std::uint32_t h : hosts_.servers)
+      shares.push_back(h < p_ ? h : coll::NO_WORKER);
+    return {coll::ps_push_pull(p_, shares, bytes), std::move(ranks), coll::Algorithm::ps, coll::ScheduleFidelity::step};
   }
 
   /// All-reduce, BSP parameter server or gossip: one collective per slice over all ranks. Each rank

@@ -225,6 +225,26 @@ Schedule ps_allreduce(Rank p, Rank servers, double bytes)
   return s;
 }
 
+Schedule ps_push_pull(Rank p, const std::vector<Rank>& shares, double bytes)
+{
+  check(p, bytes);
+  if (shares.empty())
+    throw std::invalid_argument("a parameter server needs at least one server");
+  const auto servers = static_cast<Rank>(shares.size());
+  Schedule s(p + servers);
+  std::vector<Transfer> push, pull;
+  const double shard = bytes / servers;
+  for (Rank w = 0; w < p; ++w)
+    for (Rank j = 0; j < servers; ++j)
+      if (shares[j] != w) {
+        push.push_back({w, p + j, shard, 1, shard});
+        pull.push_back({p + j, w, shard, 1});
+      }
+  s.add_step(std::move(push));
+  s.add_step(std::move(pull));
+  return s;
+}
+
 namespace {
 void check_in_network(Rank p, double bytes, Rank chunks)
 {

@@ -71,6 +71,15 @@ Schedule direct_alltoall(Rank p, double bytes);
 /// With one NIC per rank: T = 2 (alpha + (p-1) S / (servers B)).
 Schedule ps_allreduce(Rank p, Rank servers, double bytes);
 
+/// Parameter server with server processes of their own (BytePS): ranks 0..p-1 are the workers,
+/// p..p+S-1 the S = shares.size() servers. Push: every worker sends bytes/S to each server, which
+/// sums it; pull: each server sends its reduced shard back to every worker. shares[j] is the
+/// worker whose host server j shares (that shard stays on the host), or NO_WORKER for a server on
+/// a host of its own. Dedicated servers, every link of bandwidth B, each a link of its own to one
+/// switch: T = 2 (alpha + max(1, p / S) S_bytes / B), the workers' links or the servers' bound.
+inline constexpr Rank NO_WORKER = ~Rank{0};
+Schedule ps_push_pull(Rank p, const std::vector<Rank>& shares, double bytes);
+
 /// In-network all-reduce (SHARP, SwitchML): ranks 0..p-1 are GPUs, rank p the switch that sums.
 /// The buffer goes in `chunks` pieces: in step k every GPU sends piece k up and the switch sends
 /// the sum of piece k-1 down, so each GPU sends and receives S once (a ring: 2(p-1)/p S).
