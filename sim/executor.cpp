@@ -351,12 +351,12 @@ private:
       while (!courier.work.empty()) {
         const auto [slot, send] = courier.work.front();
         courier.work.pop_front();
-        Flight& f = flights_[slot];
         if (send) {
+          const Flight& f = flights_[slot];
           sg4::CommPtr comm = mailbox(f.dst_host)->put_init(&sink_, f.units);
-          comm->start();
+          comm->start();  // a simcall: index flights_ afresh after it
           courier_flights_.emplace(comm->get_impl(), slot);
-          f.comm = std::move(comm);
+          flights_[slot].comm = std::move(comm);
         } else {
           sg4::CommPtr comm = mailbox(host)->get_init()->set_dst_data(&sink_, sizeof sink_);
           comm->start();
