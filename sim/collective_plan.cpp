@@ -25,6 +25,10 @@ coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::
     g.aggregator = static_cast<std::uint32_t>(t.gpu_count());
     g.aggregator_reduce_bytes_per_s = t.aggregator_reduce_bytes_per_s(0);
   }
+  if (t.server_count() > 0) {  // parameter servers on CPU hosts of their own
+    g.ps_servers = static_cast<coll::Rank>(t.server_count());
+    g.ps_server_host = t.server_host(0);
+  }
   if (ranks < 2)
     return g;
   const std::uint32_t inside = gpus_per_node > 1 ? 1 : 0;

@@ -127,10 +127,14 @@ private:
     std::uint32_t collective;
     std::uint32_t step;
     std::uint32_t index;  ///< within the step
-    sg4::CommPtr comm;
+    sg4::CommPtr comm;    ///< the one-sided comm, or a courier transfer's sending side
     double start_seconds;
-    std::uint32_t dst_host = 0;  ///< a courier's transfer: where its courier sends
-    std::uint64_t units = 0;
+  };
+  /// A courier transfer's kernel comm, shared by its put and its receive once they match.
+  struct CourierComm {
+    std::uint32_t slot = NO_SLOT;  ///< the flight, once the put has started
+    sg4::CommPtr receive;          ///< the receiving side, once started
+    static constexpr std::uint32_t NO_SLOT = UINT32_MAX;
   };
   /// Issues mailbox comms for transfers from or to its host; sleeps on its bell between batches.
   struct Courier {
@@ -281,9 +285,7 @@ private:
   {
     const CollectiveInstance& inst = g_.collective(c);
     const coll::Transfer& t = inst.schedule.step(k)[index];
-    const double units = std::round(t.bytes * platform_.byte_scale());
-    if (units > 9.2e18)
-      throw SimulationError("a transfer of " + std::to_string(t.bytes) + " bytes is too large to simulate");
+    const std::uint64_t units = simulated_units(t);
     std::uint32_t slot;
     if (free_slots_.empty()) {
       slot = static_cast<std::uint32_t>(flights_.size());
@@ -297,16 +299,25 @@ private:
       account_links(inst.ranks[t.src], inst.ranks[t.dst], t.bytes, true);
     if (collectives_[c].couriers) {
       ++timeline_.courier_transfers;
-      flights_[slot] = {c, k, index, nullptr, now(), inst.ranks[t.dst], static_cast<std::uint64_t>(units)};
+      flights_[slot] = {c, k, index, nullptr, now()};
       hand_to_courier(inst.ranks[t.src], slot, true);
       hand_to_courier(inst.ranks[t.dst], slot, false);
       return;
     }
     sg4::CommPtr comm = sg4::Comm::sendto_init(platform_.host(inst.ranks[t.src]), platform_.host(inst.ranks[t.dst]));
-    comm->set_payload_size(static_cast<std::uint64_t>(units));
+    comm->set_payload_size(units);
     comm->set_data(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot) + 1));
-    flights_[slot] = {c, k, index, comm, now(), 0, 0};
+    flights_[slot] = {c, k, index, comm, now()};
     comm->start();
+  }
+
+  /// The payload SimGrid simulates for a transfer (bytes times the platform's byte scale).
+  std::uint64_t simulated_units(const coll::Transfer& t) const
+  {
+    const double units = std::round(t.bytes * platform_.byte_scale());
+    if (units > 9.2e18)
+      throw SimulationError("a transfer of " + std::to_string(t.bytes) + " bytes is too large to simulate");
+    return static_cast<std::uint64_t>(units);
   }
 
   /// Queues one side of a courier transfer with the courier of `host` (created on first use) and
@@ -353,14 +364,16 @@ private:
         courier.work.pop_front();
         if (send) {
           const Flight& f = flights_[slot];
-          sg4::CommPtr comm = mailbox(f.dst_host)->put_init(&sink_, f.units);
+          const CollectiveInstance& inst = g_.collective(f.collective);
+          const coll::Transfer& t = inst.schedule.step(f.step)[f.index];
+          sg4::CommPtr comm = mailbox(inst.ranks[t.dst])->put_init(&sink_, simulated_units(t));
           comm->start();  // a simcall: index flights_ afresh after it
-          courier_flights_.emplace(comm->get_impl(), slot);
+          courier_comms_[comm->get_impl()].slot = slot;
           flights_[slot].comm = std::move(comm);
         } else {
           sg4::CommPtr comm = mailbox(host)->get_init()->set_dst_data(&sink_, sizeof sink_);
           comm->start();
-          receives_.emplace(comm->get_impl(), std::move(comm));
+          courier_comms_[comm->get_impl()].receive = std::move(comm);
         }
       }
     }
@@ -370,22 +383,19 @@ private:
   /// transfer is handled by a timer at this date (not inside SimGrid's model update).
   void on_network_action(simgrid::kernel::resource::NetworkAction& network_action)
   {
-    if (courier_flights_.empty())
+    if (courier_comms_.empty())
       return;
     // NetworkAction derives from Action alone; 3.32 installs no header that says so.
     const auto& action = reinterpret_cast<const Action&>(network_action);
     if (action.get_state() != Action::State::FINISHED)
       return;
-    const auto it = courier_flights_.find(action.get_activity());
-    if (it == courier_flights_.end())
+    const auto it = courier_comms_.find(action.get_activity());
+    if (it == courier_comms_.end())
       return;
-    couriers_done_.push_back(it->second);
-    courier_flights_.erase(it);
-    const auto receive = receives_.find(action.get_activity());
-    if (receive != receives_.end()) {
-      released_.emplace_back(now(), std::move(receive->second));
-      receives_.erase(receive);
-    }
+    // Running means matched: both sides have started.
+    couriers_done_.push_back(it->second.slot);
+    released_.emplace_back(now(), std::move(it->second.receive));
+    courier_comms_.erase(it);
     if (!courier_timer_) {
       courier_timer_ = true;
       Timer::set(now(), [this] { on_couriers_done(); });
@@ -425,8 +435,7 @@ private:
   /// The transfer in flight `slot` has arrived.
   void transfer_done(std::uint32_t slot)
   {
-    const Flight f = flights_[slot];
-    flights_[slot].comm = nullptr;
+    const Flight f = flights_[slot];  // its comm already handed to a graveyard
     free_slots_.push_back(slot);
 
     const CollectiveInstance& inst = g_.collective(f.collective);
@@ -517,11 +526,10 @@ private:
   std::vector<std::uint32_t> free_slots_;
   std::array<sg4::CommPtr, 8> graveyard_;
   std::size_t graveyard_next_ = 0;
-  std::vector<std::unique_ptr<Courier>> couriers_;                  ///< per host, once it has sent or received
-  std::vector<sg4::Mailbox*> mailboxes_;                            ///< per host: where its courier receives
-  std::unordered_map<const void*, std::uint32_t> courier_flights_;  ///< running kernel comm -> flight slot
-  std::unordered_map<const void*, sg4::CommPtr> receives_;          ///< kernel comm -> its receiving side
-  std::vector<std::uint32_t> couriers_done_;                        ///< flights ended at this date, not yet handled
+  std::vector<std::unique_ptr<Courier>> couriers_;              ///< per host, once it has sent or received
+  std::vector<sg4::Mailbox*> mailboxes_;                        ///< per host: where its courier receives
+  std::unordered_map<const void*, CourierComm> courier_comms_;  ///< by kernel comm, until it ends
+  std::vector<std::uint32_t> couriers_done_;                    ///< flights ended at this date, not yet handled
   bool courier_timer_ = false;
   std::deque<std::pair<double, sg4::CommPtr>> released_;  ///< (end, comm) kept until the clock moves on
   void* sink_ = nullptr;  ///< what a courier's receive writes (the payload is this address)

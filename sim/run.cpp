@@ -2,7 +2,6 @@
 
 #include "models/zoo.hpp"
 #include "sim/collective_plan.hpp"
-#include "sim/collectives/algorithms.hpp"
 #include "sim/error.hpp"
 #include "sim/link_report.hpp"
 #include "sim/trace.hpp"
@@ -341,18 +340,7 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
   if (c.algorithm == coll::Algorithm::ps && c.placement == PsPlacement::colocated)
     shape.ps_servers = static_cast<coll::Rank>(c.servers);
   for (double bytes : c.sizes_bytes) {
-    if (c.algorithm == coll::Algorithm::ps && c.placement == PsPlacement::dedicated) {
-      // Workers are the GPUs, servers the CPU hosts after them.
-      std::vector<std::uint32_t> hosts(p);
-      std::iota(hosts.begin(), hosts.end(), 0U);
-      for (std::size_t j = 0; j < topology.server_count(); ++j)
-        hosts.push_back(topology.server_host(static_cast<std::uint32_t>(j)));
-      const std::vector<coll::Rank> shares(topology.server_count(), coll::NO_WORKER);
-      plans.push_back(
-          {coll::ps_push_pull(p, shares, bytes), std::move(hosts), coll::Algorithm::ps, coll::ScheduleFidelity::step});
-    } else {
-      plans.push_back(plan_collective(c.op, c.algorithm, c.fidelity, shape, bytes));
-    }
+    plans.push_back(plan_collective(c.op, c.algorithm, c.fidelity, shape, bytes));
     const std::uint32_t col =
         g.add_collective(std::move(plans.back().schedule), plans.back().hosts, coll::to_string(c.op));
     const std::uint32_t barrier = g.add_join("barrier");

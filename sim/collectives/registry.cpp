@@ -110,6 +110,9 @@ std::vector<std::uint32_t> schedule_hosts(Algorithm a, const GroupShape& g)
     hosts[r] = r;
   if (a == Algorithm::in_network)
     hosts.push_back(g.aggregator);
+  if (a == Algorithm::ps && g.ps_server_host != GroupShape::NO_SERVER_HOST)
+    for (Rank j = 0; j < g.ps_servers; ++j)
+      hosts.push_back(g.ps_server_host + j);
   return hosts;
 }
 
@@ -155,7 +158,10 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
     case Algorithm::recursive_doubling: return recursive_doubling_allreduce(p, bytes);
     case Algorithm::halving_doubling: return halving_doubling_allreduce(p, bytes);
     case Algorithm::hierarchical: return hierarchical_allreduce(p, g.gpus_per_node, bytes);
-    case Algorithm::ps: return ps_allreduce(p, g.ps_servers ? g.ps_servers : p, bytes);
+    case Algorithm::ps:
+      return g.ps_server_host != GroupShape::NO_SERVER_HOST
+                 ? ps_push_pull(p, std::vector<Rank>(g.ps_servers, NO_WORKER), bytes)
+                 : ps_allreduce(p, g.ps_servers ? g.ps_servers : p, bytes);
     case Algorithm::double_tree: return double_tree_allreduce(p, bytes, double_tree_chunks(bytes));
     case Algorithm::in_network:
       if (g.aggregator == GroupShape::NO_AGGREGATOR)
@@ -194,7 +200,10 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     const double c = g.gpus_per_node, r = p / c;
     return 2 * (c - 1) * (g.alpha_intra_s + S / (c * g.bandwidth_intra)) + 2 * (r - 1) * (alpha + S / (c * r * B));
   }
-  case Algorithm::ps: return 2 * (alpha + (p - 1) * S / ((g.ps_servers ? g.ps_servers : p) * B));
+  case Algorithm::ps:
+    if (g.ps_server_host != GroupShape::NO_SERVER_HOST)  // dedicated: the workers' or the servers' links
+      return 2 * (alpha + std::max(1.0, p / g.ps_servers) * S / B);
+    return 2 * (alpha + (p - 1) * S / ((g.ps_servers ? g.ps_servers : p) * B));
   case Algorithm::in_network: {
     const double chunks = in_network_chunks(S), c = S / chunks, hop = alpha / 2 + c / B;
     return chunks * std::max(hop, p * c / g.aggregator_reduce_bytes_per_s) + hop;

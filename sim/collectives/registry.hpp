@@ -44,8 +44,12 @@ struct GroupShape {
   Rank gpus_per_node;
   double alpha_intra_s, bandwidth_intra;
   double alpha_inter_s, bandwidth_inter;
-  Rank ps_servers = 0;  ///< ps: servers co-located with ranks; 0 means every rank
-  Rank channels = 1;    ///< ring all-reduce: concurrent rings (NCCL channels), at most gpus_per_node
+  Rank ps_servers = 0;  ///< ps: servers (co-located with ranks: 0 means every rank)
+  /// ps: host index of the first of ps_servers dedicated servers (the others follow it), or
+  /// NO_SERVER_HOST for servers co-located with ranks
+  std::uint32_t ps_server_host = NO_SERVER_HOST;
+  static constexpr std::uint32_t NO_SERVER_HOST = UINT32_MAX;
+  Rank channels = 1;  ///< ring all-reduce: concurrent rings (NCCL channels), at most gpus_per_node
   /// in_network: host index of a switch that sums (NO_AGGREGATOR when none) and its rate
   std::uint32_t aggregator = NO_AGGREGATOR;
   double aggregator_reduce_bytes_per_s = 0;
@@ -62,8 +66,8 @@ constexpr double DOUBLE_TREE_CHUNK_BYTES = 512.0 * 1024;
 constexpr Rank DOUBLE_TREE_MAX_CHUNKS = 64;
 Rank double_tree_chunks(double bytes);
 
-/// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs, and in_network's
-/// extra rank p is the aggregating switch.
+/// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs, in_network's extra
+/// rank p is the aggregating switch, and ps's ranks p.. are its dedicated servers, if any.
 std::vector<std::uint32_t> schedule_hosts(Algorithm algorithm, const GroupShape& group);
 
 /// The schedule of `op` by `algorithm` (not auto) over group.ranks ranks, `bytes` per rank (see

@@ -2,6 +2,7 @@
 // their own, against their closed forms on a contention-free star, and the loader's errors.
 #include "sim/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
+#include "sim/collectives/registry.hpp"
 #include "sim/error.hpp"
 #include "sim/run.hpp"
 #include "sim/scenario.hpp"
@@ -94,6 +95,15 @@ TEST_CASE("collective-mode PS: bytes per rank, and the loader's errors name the 
   CHECK(s.ranks() == 10);
   CHECK(s.bytes_sent_by(0) == test::Rel(1e9).epsilon(1e-12));      // a worker pushes its whole buffer
   CHECK(s.bytes_sent_by(8) == test::Rel(8 * 5e8).epsilon(1e-12));  // a server sends its shard to 8 workers
+
+  // The registry's view of dedicated servers: their hosts follow the group's, and the cost above.
+  coll::GroupShape g{8, 1, ALPHA, BW, ALPHA, BW};
+  g.ps_servers = 2;
+  g.ps_server_host = 100;
+  CHECK(coll::schedule_hosts(coll::Algorithm::ps, g) == std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7, 100, 101});
+  CHECK(coll::make_schedule(coll::Op::allreduce, coll::Algorithm::ps, g, 1e9).ranks() == 10);
+  CHECK(coll::predicted_seconds(coll::Op::allreduce, coll::Algorithm::ps, g, 1e9) ==
+        test::Rel(2 * (ALPHA + 4 * 1e9 / BW)).epsilon(1e-12));
 
   const Scenario dedicated = parse_scenario(
       ps_scenario(8, {{"placement", "dedicated"}, {"servers", 2}, {"server_reduce", "10GB/s"}}), "ps.json");
