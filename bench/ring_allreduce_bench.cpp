@@ -4,8 +4,10 @@
 //   fat_tree / rail_optimized: p/8 DGX-like nodes (8 GPUs on NVSwitch at 300 GB/s, a NIC per
 //   GPU) on a 3-tier Clos of radix-64 switches, 1:1, d-mod-k routing.
 // usage: ddlsim_bench_ring [--fidelity step|flow] [--topology star|fat_tree|rail_optimized]
-//                          [--algorithm ring|hierarchical|recursive_doubling|halving_doubling|tree] [p ...]
-//        (default: flow, star, ring, p = 1024 16384); tree is a binomial broadcast, the rest all-reduces.
+//                          [--algorithm ring|hierarchical|recursive_doubling|halving_doubling|tree|double_tree|
+//                                       in_network] [p ...]
+//        (default: flow, star, ring, p = 1024 16384); tree is a binomial broadcast, the rest all-reduces;
+//        in_network makes every switch sum (the star's one, or the fat-tree's aggregation tree).
 #include "sim/child_process.hpp"
 #include "sim/collective_plan.hpp"
 #include "sim/executor.hpp"
@@ -18,7 +20,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <numeric>
 #include <string>
 
 using namespace ddlsim;
@@ -27,18 +28,21 @@ namespace {
 
 constexpr double BANDWIDTH = 25e9, LINK_LATENCY = 1e-6, BYTES = 1073741824.0;
 
-topo::ClusterParams cluster(topo::NetworkKind kind, std::uint32_t p)
+topo::ClusterParams cluster(topo::NetworkKind kind, std::uint32_t p, bool summing)
 {
+  topo::ClusterParams c{static_cast<int>(p), 1, topo::IntraFabric::nvswitch, {0, 0}, topo::NicPlacement::per_gpu, {}};
   if (kind == topo::NetworkKind::star) {
-    topo::ClusterParams c{static_cast<int>(p), 1, topo::IntraFabric::nvswitch, {0, 0}, topo::NicPlacement::per_gpu, {}};
     c.network.kind = kind;
     c.network.link = {BANDWIDTH, LINK_LATENCY};
-    return c;
+  } else {
+    c = {static_cast<int>(p / 8), 8, topo::IntraFabric::nvswitch, {300e9, 0.5e-6}, topo::NicPlacement::per_gpu, {}};
+    c.network.kind = kind;
+    c.network.clos = {3, 64, 1, topo::ClosRouting::d_mod_k, 1, {BANDWIDTH, LINK_LATENCY}};
   }
-  topo::ClusterParams c{static_cast<int>(p / 8),     8, topo::IntraFabric::nvswitch, {300e9, 0.5e-6},
-                        topo::NicPlacement::per_gpu, {}};
-  c.network.kind = kind;
-  c.network.clos = {3, 64, 1, topo::ClosRouting::d_mod_k, 1, {BANDWIDTH, LINK_LATENCY}};
+  // in_network: switches sum at the line rate of all their ports (32 down ports of a radix-64
+  // switch, or 64), so summing never paces the pipeline
+  if (summing)
+    c.network.switch_reduce_bytes_per_s = 64 * BANDWIDTH;
   return c;
 }
 
@@ -46,16 +50,15 @@ nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity, topo::N
                        coll::Algorithm algorithm)
 {
   const auto t0 = std::chrono::steady_clock::now();
-  const topo::Topology topology = topo::make_cluster(cluster(kind, p));
+  const topo::Topology topology = topo::make_cluster(cluster(kind, p, algorithm == coll::Algorithm::in_network));
   const auto tb = std::chrono::steady_clock::now();
   create_engine(Sharing::max_min);
   const Platform platform(topology, Sharing::max_min);
   TaskGraph graph;
-  std::vector<std::uint32_t> ranks(p);
-  std::iota(ranks.begin(), ranks.end(), 0U);
   const coll::Op op = algorithm == coll::Algorithm::tree ? coll::Op::broadcast : coll::Op::allreduce;
   const coll::GroupShape shape = group_shape(topology, p, kind == topo::NetworkKind::star ? 1 : 8);
-  graph.add_collective(coll::make_schedule(op, algorithm, shape, BYTES, fidelity), ranks, coll::to_string(op));
+  graph.add_collective(coll::make_schedule(op, algorithm, shape, BYTES, fidelity),
+                       coll::schedule_hosts(algorithm, shape), coll::to_string(op));
   const auto t1 = std::chrono::steady_clock::now();
   const Timeline tl = execute(graph, platform);
   const auto t2 = std::chrono::steady_clock::now();

@@ -1,5 +1,11 @@
 #include "sim/collective_plan.hpp"
 
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <string>
+
 namespace ddlsim {
 
 namespace {
@@ -18,11 +24,79 @@ coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages)
   return messages > AUTO_FLOW_MESSAGES ? coll::ScheduleFidelity::flow : coll::ScheduleFidelity::step;
 }
 
+coll::AggregationTree aggregation_tree(const topo::Topology& t, std::uint32_t ranks)
+{
+  constexpr std::uint32_t NONE = topo::Topology::NO_HOST;
+  // The switches above the group's GPUs and how many of the group's branches each joins.
+  std::map<std::uint32_t, std::uint32_t> children;  // switch host -> children in the group's tree
+  for (std::uint32_t r = 0; r < ranks; ++r) {
+    std::uint32_t u = t.aggregation_parent(r);
+    if (u == NONE)
+      throw std::invalid_argument("in_network: GPU " + std::to_string(r) + " has no switch that sums above it");
+    while (u != NONE) {
+      const bool fresh = children[u]++ == 0;
+      if (!fresh)
+        break;  // the rest of the way up is counted already
+      u = t.aggregation_parent(u);
+    }
+  }
+  // A switch with one child only passes data through: its child sends to the switch above it.
+  auto effective = [&](std::uint32_t host) {
+    std::uint32_t u = t.aggregation_parent(host);
+    while (u != NONE && children.at(u) == 1)
+      u = t.aggregation_parent(u);
+    return u;
+  };
+  std::vector<std::uint32_t> kept;
+  for (const auto& [host, n] : children)
+    if (n > 1)
+      kept.push_back(host);
+  if (kept.empty())
+    throw std::invalid_argument("in_network: a group of one GPU has nothing to sum");
+  // Height of each kept switch, then order: lower first, so parents follow children; the root last.
+  std::map<std::uint32_t, coll::Rank> height;
+  for (std::uint32_t r = 0; r < ranks; ++r)
+    for (std::uint32_t u = effective(r), h = 1; u != NONE; u = effective(u), ++h) {
+      coll::Rank& known = height[u];
+      if (known >= h)
+        break;
+      known = h;
+    }
+  std::sort(kept.begin(), kept.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return std::pair(height.at(a), a) < std::pair(height.at(b), b); });
+  coll::AggregationTree tree;
+  tree.hosts = kept;
+  std::map<std::uint32_t, coll::Rank> rank_of;
+  for (std::size_t i = 0; i < kept.size(); ++i)
+    rank_of[kept[i]] = static_cast<coll::Rank>(ranks + i);
+  const auto n = static_cast<std::uint32_t>(ranks + kept.size());
+  tree.parent.assign(n, coll::NO_PARENT);
+  tree.hop_bandwidth = std::numeric_limits<double>::infinity();
+  std::vector<coll::Rank> fanin(n, 0);
+  for (std::uint32_t r = 0; r < n; ++r) {
+    const std::uint32_t host = r < ranks ? r : kept[r - ranks];
+    const std::uint32_t up = effective(host);
+    if (up == NONE)
+      continue;
+    tree.parent[r] = rank_of.at(up);
+    ++fanin[tree.parent[r]];
+    tree.hop_latency_s = std::max(tree.hop_latency_s, t.route_latency_seconds(host, up));
+    tree.hop_bandwidth = std::min(tree.hop_bandwidth, t.route_bandwidth_bytes_per_s(host, up));
+  }
+  tree.levels = height.at(kept.back());
+  tree.fanin.assign(tree.levels, 0);
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    coll::Rank& most = tree.fanin[height.at(kept[i]) - 1];
+    most = std::max(most, fanin[ranks + i]);
+  }
+  return tree;
+}
+
 coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::uint32_t gpus_per_node)
 {
   coll::GroupShape g{ranks, gpus_per_node, 0, 1, 0, 1};
-  if (t.aggregator_count() > t.server_count()) {  // a switch that sums
-    g.aggregator = static_cast<std::uint32_t>(t.gpu_count());
+  if (t.switch_aggregator_count() > 0 && ranks > 1) {  // switches that sum
+    g.in_network = aggregation_tree(t, ranks);
     g.aggregator_reduce_bytes_per_s = t.aggregator_reduce_bytes_per_s(0);
   }
   if (t.server_count() > 0) {  // parameter servers on CPU hosts of their own

@@ -7,6 +7,11 @@
 
 namespace ddlsim {
 
+/// The aggregation tree (coll::AggregationTree) of the switches that sum above GPUs 0..ranks-1:
+/// the topology's tree without the switches that would have one child. Throws
+/// std::invalid_argument when a GPU has no summing switch above it or the group is one GPU.
+coll::AggregationTree aggregation_tree(const topo::Topology& topology, std::uint32_t ranks);
+
 /// Alpha and bandwidth of the routes GPU 0 -> GPU 1 (inside a node) and GPU 0 -> GPU g (between
 /// nodes) of the cluster: what `auto` weighs algorithms with.
 coll::GroupShape group_shape(const topo::Topology& topology, std::uint32_t ranks, std::uint32_t gpus_per_node);

@@ -138,6 +138,12 @@ NetworkConfig parse_network(const JsonNode& net)
 {
   NetworkConfig n{};
   n.topology = static_cast<topo::NetworkKind>(net.choice_or("topology", TOPOLOGY_NAMES, 0));
+  if (net.has("switch_reduction") && n.topology != topo::NetworkKind::star &&
+      n.topology != topo::NetworkKind::fat_tree && n.topology != topo::NetworkKind::rail_optimized)
+    net.child("switch_reduction")
+        .fail(fmt::format("switches that sum are modelled on star, fat_tree and rail_optimized networks; this one is "
+                          "a {}",
+                          topo::to_string(n.topology)));
   switch (n.topology) {
   case topo::NetworkKind::star:
     net.allow_keys({"topology", "link", "sharing", "switch_reduction"});
@@ -145,7 +151,8 @@ NetworkConfig parse_network(const JsonNode& net)
     break;
   case topo::NetworkKind::fat_tree:
   case topo::NetworkKind::rail_optimized:
-    net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing", "planes"});
+    net.allow_keys(
+        {"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing", "planes", "switch_reduction"});
     n.tiers = static_cast<int>(net.integer_or("tiers", 2, 2));
     if (n.tiers > 3)
       net.child("tiers").fail(fmt::format("found {}; expected 2 or 3", n.tiers));
@@ -153,6 +160,12 @@ NetworkConfig parse_network(const JsonNode& net)
     n.oversubscription = net.number_or("oversubscription", 1.0, Bound::positive);
     n.routing = static_cast<topo::ClosRouting>(net.choice_or("routing", {"d-mod-k", "ecmp"}, 0));
     n.planes = static_cast<int>(net.integer_or("planes", 1, 1));
+    n.switch_reduce_bytes_per_s = net.quantity_or("switch_reduction", Dimension::bytes_per_s, 0, Bound::positive);
+    if (n.switch_reduce_bytes_per_s > 0 && n.planes > 1)
+      net.child("switch_reduction")
+          .fail(fmt::format("summing switches on a Clos of {} planes are not modelled (one aggregation tree); use "
+                            "planes = 1",
+                            n.planes));
     break;
   case topo::NetworkKind::torus: {
     net.allow_keys({"topology", "link", "sharing", "dims"});
@@ -845,7 +858,8 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   if (algorithm == coll::Algorithm::in_network && !(s.cluster.network.switch_reduce_bytes_per_s > 0)) {
     const JsonNode w = root.child("workload");
     (s.kind == WorkloadKind::training ? w.child("architecture").child("algorithm") : w.child("algorithm"))
-        .fail("in_network needs a switch that reduces: a star network with 'switch_reduction' (its summing rate)");
+        .fail("in_network needs switches that reduce: a star, fat_tree or rail_optimized network with "
+              "'switch_reduction' (their summing rate)");
   }
   s.output = {"out/" + s.name, false, {}};
   if (auto out = root.optional_child("output")) {
@@ -903,6 +917,8 @@ nlohmann::json network_json(const NetworkConfig& n)
     j["oversubscription"] = n.oversubscription;
     j["routing"] = n.routing == topo::ClosRouting::d_mod_k ? "d-mod-k" : "ecmp";
     j["planes"] = n.planes;
+    if (n.switch_reduce_bytes_per_s > 0)
+      j["switch_reduction"] = format_quantity(n.switch_reduce_bytes_per_s, Dimension::bytes_per_s);
     break;
   case topo::NetworkKind::torus: j["dims"] = n.dims; break;
   case topo::NetworkKind::dragonfly:

@@ -28,8 +28,12 @@ int leaf_down_ports(const ClosParams& p)
 
 /// The Clos above the leaves, shared by the fat-tree and the rail-optimized layout.
 EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, std::vector<std::uint32_t> leaf_of,
-                           int leaves, const ClosParams& p)
+                           int leaves, const ClosParams& p, std::vector<std::uint32_t>* endpoint_aggregator)
 {
+  const bool summing = p.switch_reduce_bytes_per_s > 0;
+  if (summing && p.planes > 1)
+    throw std::invalid_argument("switch_reduction: the aggregation tree of a multi-plane Clos is not modelled; "
+                                "use planes = 1");
   const ClosShape shape = clos_shape(p, leaves);
   const int up = shape.up, half = p.radix / 2, planes = p.planes;
   const LinkSpec& l = p.link;
@@ -39,6 +43,10 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
   // Index arrays, plane after plane: nic[plane * E + e], up1[plane * up1_per_plane + leaf * up + j],
   // up2[plane * up2_per_plane + (pod * up + j) * half + c].
   std::vector<std::uint32_t> nic(E * planes), up1(up1_per_plane * planes), up2(up2_per_plane * planes);
+  // Plane 0's leaves, its spine 0 or aggregation switch 0 of each pod, its core 0-0: the switches
+  // of the aggregation tree.
+  std::vector<Vertex> tree_leaf, tree_mid;
+  Vertex tree_core{};
   for (int plane = 0; plane < planes; ++plane) {
     const std::string pp = planes > 1 ? "plane" + std::to_string(plane) + "-" : "";
     std::vector<Vertex> leaf(leaves);
@@ -49,6 +57,8 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
         leaf[i] = t.add_router(pp + "leaf" + std::to_string(i));
       for (int j = 0; j < up; ++j) {
         const Vertex spine = t.add_router(pp + "spine" + std::to_string(j));
+        if (plane == 0 && j == 0)
+          tree_mid.push_back(spine);
         for (int i = 0; i < leaves; ++i)
           u1[i * up + j] = t.add_link(leaf[i], spine, pp + "leaf" + std::to_string(i) + "-spine" + std::to_string(j),
                                       l.bandwidth_bytes_per_s, l.latency_seconds, Tier::leaf_spine);
@@ -58,6 +68,7 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
       for (int j = 0; j < up; ++j)
         for (int c = 0; c < half; ++c)
           core[j * half + c] = t.add_router(pp + "core" + std::to_string(j) + "-" + std::to_string(c));
+      tree_core = core[0];
       for (int pod = 0; pod < shape.pods; ++pod) {
         const std::string prefix = pp + "pod" + std::to_string(pod);
         for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
@@ -65,6 +76,8 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
         for (int j = 0; j < up; ++j) {
           const std::string agg_name = prefix + "-agg" + std::to_string(j);
           const Vertex agg = t.add_router(agg_name);
+          if (plane == 0 && j == 0)
+            tree_mid.push_back(agg);
           for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
             u1[i * up + j] =
                 t.add_link(leaf[i], agg, prefix + "-leaf" + std::to_string(i - pod * half) + "-agg" + std::to_string(j),
@@ -79,12 +92,79 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
     for (std::size_t e = 0; e < E; ++e)
       nic[plane * E + e] = t.add_link(endpoints[e], leaf[leaf_of[e]], t.graph()[endpoints[e]].name + "-" + pp + "nic",
                                       l.bandwidth_bytes_per_s, l.latency_seconds, Tier::nic);
+    if (plane == 0)
+      tree_leaf = leaf;
   }
 
   const bool three = p.tiers == 3;
+  // Aggregator k (host first_aggregator + k, endpoint E + k of the route function) sits at tree
+  // level agg_level[k] (1 leaf, 2 spine 0 or a pod's aggregation switch 0, 3 core 0-0), index
+  // agg_id[k] within its level (leaf, pod, 0).
+  std::vector<std::uint8_t> agg_level;
+  std::vector<std::uint32_t> agg_id;
+  if (summing) {
+    const double rate = p.switch_reduce_bytes_per_s;
+    const auto first = static_cast<std::uint32_t>(t.host_count());
+    auto add = [&](Vertex v, std::uint8_t level, std::uint32_t id) {
+      agg_level.push_back(level);
+      agg_id.push_back(id);
+      return t.add_aggregator(v, rate);
+    };
+    for (int i = 0; i < leaves; ++i)
+      add(tree_leaf[i], 1, static_cast<std::uint32_t>(i));
+    for (std::uint32_t m = 0; m < tree_mid.size(); ++m)
+      add(tree_mid[m], 2, m);
+    if (three)
+      add(tree_core, 3, 0);
+    const auto mid = first + static_cast<std::uint32_t>(leaves);
+    for (int i = 0; i < leaves; ++i)
+      t.set_aggregation_parent(first + i, mid + (three ? static_cast<std::uint32_t>(i / half) : 0));
+    if (three)
+      for (std::uint32_t m = 0; m < tree_mid.size(); ++m)
+        t.set_aggregation_parent(mid + m, mid + static_cast<std::uint32_t>(tree_mid.size()));
+    if (endpoint_aggregator) {
+      endpoint_aggregator->resize(E);
+      for (std::size_t e = 0; e < E; ++e)
+        (*endpoint_aggregator)[e] = first + leaf_of[e];
+    }
+  }
+
   const bool ecmp = p.routing == ClosRouting::ecmp;
   const std::uint64_t seed = p.seed;
   return [=, leaf_of = std::move(leaf_of)](std::uint32_t a, std::uint32_t b, std::vector<Hop>& out) {
+    if (a >= E || b >= E) {
+      // An aggregator at one end: up the tree's switches (plane 0, spine or aggregation switch 0,
+      // core 0-0) to the lowest one above both ends, then down.
+      auto level = [&](std::uint32_t x) -> int {
+        return x < E ? 0 : agg_level[x - E];
+      };
+      auto above = [&](std::uint32_t x, int at) -> std::uint32_t {  // x's switch at level at >= level(x)
+        const int own = level(x);
+        const std::uint32_t id = x < E ? static_cast<std::uint32_t>(x) : agg_id[x - E];
+        if (at == own)
+          return id;
+        if (at == 3 || own == 2)  // the core, above a pod's switch
+          return 0;
+        const std::uint32_t leaf = own == 0 ? leaf_of[x] : id;
+        return at == 1 ? leaf : (three ? leaf / half : 0);
+      };
+      auto uplink = [&](int at, std::uint32_t id) -> std::uint32_t {  // from level at to at + 1
+        if (at == 0)
+          return nic[id];
+        if (at == 1)
+          return up1[std::size_t(id) * up];
+        return up2[std::size_t(id) * up * half];
+      };
+      const int la = level(a), lb = level(b), top = three ? 3 : 2;
+      int meet = std::max(la, lb);
+      while (meet < top && above(a, meet) != above(b, meet))
+        ++meet;
+      for (int at = la; at < meet; ++at)
+        out.push_back({uplink(at, above(a, at)), true});
+      for (int at = meet - 1; at >= lb; --at)
+        out.push_back({uplink(at, above(b, at)), false});
+      return;
+    }
     // d-mod-k: the destination's index picks the plane, then the aggregation/spine, then the core
     // within its group; ecmp: a hash of the flow picks them.
     std::uint64_t key = ecmp ? mix64(seed ^ mix64((std::uint64_t(a) << 32) | b)) : b;
@@ -149,18 +229,19 @@ int rail_leaves(const ClosParams& p, std::uint32_t endpoints, int gpus_per_node)
   return static_cast<int>((nodes + down - 1) / down) * gpus_per_node;
 }
 
-EndpointRouteFn build_fat_tree(Topology& t, const std::vector<Vertex>& endpoints, const ClosParams& p)
+EndpointRouteFn build_fat_tree(Topology& t, const std::vector<Vertex>& endpoints, const ClosParams& p,
+                               std::vector<std::uint32_t>* endpoint_aggregator)
 {
   const int leaves = fat_tree_leaves(p, static_cast<std::uint32_t>(endpoints.size()));
   const auto down = static_cast<std::uint32_t>(clos_shape(p, leaves).down);
   std::vector<std::uint32_t> leaf_of(endpoints.size());
   for (std::uint32_t e = 0; e < endpoints.size(); ++e)
     leaf_of[e] = e / down;
-  return build_clos(t, endpoints, std::move(leaf_of), leaves, p);
+  return build_clos(t, endpoints, std::move(leaf_of), leaves, p, endpoint_aggregator);
 }
 
 EndpointRouteFn build_rail_optimized(Topology& t, const std::vector<Vertex>& endpoints, int gpus_per_node,
-                                     const ClosParams& p)
+                                     const ClosParams& p, std::vector<std::uint32_t>* endpoint_aggregator)
 {
   const auto g = static_cast<std::uint32_t>(gpus_per_node);
   const int leaves = rail_leaves(p, static_cast<std::uint32_t>(endpoints.size()), gpus_per_node);
@@ -168,7 +249,7 @@ EndpointRouteFn build_rail_optimized(Topology& t, const std::vector<Vertex>& end
   std::vector<std::uint32_t> leaf_of(endpoints.size());
   for (std::uint32_t e = 0; e < endpoints.size(); ++e)
     leaf_of[e] = (e / g / down) * g + e % g;  // group of `down` nodes, rail = GPU index
-  return build_clos(t, endpoints, std::move(leaf_of), leaves, p);
+  return build_clos(t, endpoints, std::move(leaf_of), leaves, p, endpoint_aggregator);
 }
 
 }  // namespace ddlsim::topo

@@ -23,6 +23,11 @@ enum class ClosRouting { d_mod_k, ecmp };
 /// `planes` > 1 builds that many identical, separate Clos networks (multi-plane fabrics such as
 /// Spectrum-X or multi-rail InfiniBand): every NIC has one port, one `link`, in each plane, and a
 /// flow uses one plane, chosen like the uplinks (destination index for d_mod_k, hash for ecmp).
+/// `switch_reduce_bytes_per_s` > 0: switches sum the data passing through them (SHARP), as one
+/// aggregation tree: every leaf, spine 0 (2 tiers) or aggregation switch 0 of every pod and core
+/// 0-0 (3 tiers) become aggregators (hosts after the GPUs, in that order); a leaf sends up to
+/// spine 0 or its pod's aggregation switch 0, which sends up to core 0-0. Routes to and from them
+/// take those switches' links. One plane only.
 struct ClosParams {
   int tiers;
   int radix;
@@ -31,6 +36,7 @@ struct ClosParams {
   std::uint64_t seed;
   LinkSpec link;
   int planes = 1;
+  double switch_reduce_bytes_per_s = 0;
 };
 
 struct ClosShape {
@@ -43,13 +49,17 @@ struct ClosShape {
 ClosShape clos_shape(const ClosParams& params, int leaves);
 
 /// Fat-tree: endpoint e on leaf e / down. Throws std::invalid_argument if the endpoints do not fit.
-EndpointRouteFn build_fat_tree(Topology& t, const std::vector<Vertex>& endpoints, const ClosParams& params);
+/// With summing switches, `endpoint_aggregator` (if given) receives each endpoint's leaf aggregator
+/// host, and the route function takes aggregator k (the k-th added here) as endpoint count + k.
+EndpointRouteFn build_fat_tree(Topology& t, const std::vector<Vertex>& endpoints, const ClosParams& params,
+                               std::vector<std::uint32_t>* endpoint_aggregator = nullptr);
 
 /// Rail-optimized (DGX SuperPOD, Spectrum-X): nodes of `gpus_per_node` GPUs each with its NIC
 /// (endpoint e = node * gpus_per_node + i); the NIC of GPU i of every node in a group of `down`
 /// nodes goes to that group's rail-i leaf; leaves are joined by the Clos's upper tiers.
 EndpointRouteFn build_rail_optimized(Topology& t, const std::vector<Vertex>& endpoints, int gpus_per_node,
-                                     const ClosParams& params);
+                                     const ClosParams& params,
+                                     std::vector<std::uint32_t>* endpoint_aggregator = nullptr);
 
 /// Leaves needed for a fat-tree / rail-optimized network of `endpoints` endpoints.
 int fat_tree_leaves(const ClosParams& params, std::uint32_t endpoints);

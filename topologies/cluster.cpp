@@ -70,6 +70,12 @@ void validate(const ClusterParams& p)
   case NetworkKind::torus: validate(p.network.torus, endpoints); break;
   case NetworkKind::dragonfly: validate(p.network.dragonfly, endpoints); break;
   }
+  const NetworkKind kind = p.network.kind;
+  if (p.network.switch_reduce_bytes_per_s > 0 && kind != NetworkKind::star && kind != NetworkKind::fat_tree &&
+      kind != NetworkKind::rail_optimized)
+    throw std::invalid_argument(std::string("switches that sum (switch_reduction) are modelled on star, fat_tree and "
+                                            "rail_optimized networks; this one is a ") +
+                                to_string(kind));
   if (p.network.servers < 0)
     throw std::invalid_argument("the number of parameter servers must not be negative");
   if (p.network.servers > 0 && p.network.kind != NetworkKind::star)
@@ -162,8 +168,12 @@ Topology make_cluster(const ClusterParams& p)
   // A star whose switch reduces: build_star adds the switch, then NIC e as link first_nic + e.
   const auto first_nic = static_cast<std::uint32_t>(t.link_count());
   const auto star_switch = static_cast<Vertex>(boost::num_vertices(t.graph()));
-  const bool aggregating = p.network.kind == NetworkKind::star && p.network.switch_reduce_bytes_per_s > 0;
+  const bool aggregating = p.network.switch_reduce_bytes_per_s > 0;
+  const bool star = p.network.kind == NetworkKind::star;
   std::vector<std::uint32_t> server_link;
+  ClosParams clos = p.network.clos;
+  clos.switch_reduce_bytes_per_s = p.network.switch_reduce_bytes_per_s;
+  std::vector<std::uint32_t> endpoint_aggregator;  // Clos with summing switches: each endpoint's leaf
   switch (p.network.kind) {
   case NetworkKind::star:
     network = build_star(t, endpoints, p.network.link);
@@ -177,9 +187,9 @@ Topology make_cluster(const ClusterParams& p)
       t.add_server(server, p.network.server_reduce_bytes_per_s);
     }
     break;
-  case NetworkKind::fat_tree: network = build_fat_tree(t, endpoints, p.network.clos); break;
+  case NetworkKind::fat_tree: network = build_fat_tree(t, endpoints, clos, &endpoint_aggregator); break;
   case NetworkKind::rail_optimized:
-    network = build_rail_optimized(t, endpoints, p.gpus_per_node, p.network.clos);
+    network = build_rail_optimized(t, endpoints, p.gpus_per_node, clos, &endpoint_aggregator);
     break;
   case NetworkKind::torus: network = build_torus(t, endpoints, p.network.torus); break;
   case NetworkKind::dragonfly: network = build_dragonfly(t, endpoints, p.network.dragonfly); break;
@@ -189,11 +199,26 @@ Topology make_cluster(const ClusterParams& p)
   // Links were added from the GPU side (or the lower tier) first: "forward" points away from the GPU.
   const auto endpoints_per_node = p.endpoints() / n;
   const std::uint32_t gpus = n * g;  // hosts from here on: the aggregating switch, then the servers
-  const std::uint32_t first_server = gpus + (aggregating ? 1 : 0);
+  const std::uint32_t first_server = gpus + static_cast<std::uint32_t>(t.switch_aggregator_count());
+  // The network endpoint of GPU `host`, or of aggregator `host` (after the endpoints).
+  const auto endpoint_count = static_cast<std::uint32_t>(endpoints.size());
+  auto endpoint_of = [=](std::uint32_t host) -> std::uint32_t {
+    if (host >= gpus)
+      return endpoint_count + (host - gpus);
+    switch (nics) {
+    case NicPlacement::per_gpu: return host;
+    case NicPlacement::per_pcie_switch: return host / g * endpoints_per_node + host % g / per_switch;
+    case NicPlacement::per_node: return host / g;
+    }
+    return host;
+  };
+  if (aggregating)  // every GPU sends up to its leaf, or to the star's switch
+    for (std::uint32_t r = 0; r < gpus; ++r)
+      t.set_aggregation_parent(r, star ? gpus : endpoint_aggregator[endpoint_of(r)]);
   t.set_routing([=](std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out) {
     if (src == dst)
       return;
-    if (src >= gpus || dst >= gpus) {
+    if (star && (src >= gpus || dst >= gpus)) {
       // Star only: each end's way up to the switch (none for the switch itself), then down.
       auto to_switch = [&](std::uint32_t host, std::array<Hop, 3>& path) -> std::size_t {
         if (host >= first_server) {
@@ -227,7 +252,7 @@ Topology make_cluster(const ClusterParams& p)
     }
     const std::uint32_t src_node = src / g, dst_node = dst / g;
     const std::uint32_t si = src % g, di = dst % g;
-    if (src_node == dst_node) {
+    if (src < gpus && dst < gpus && src_node == dst_node) {
       if (fabric == IntraFabric::nvlink_mesh) {
         const std::size_t base = std::size_t(src_node) * g * g;
         auto hop = [&](std::uint32_t i, std::uint32_t j) {
@@ -268,24 +293,15 @@ Topology make_cluster(const ClusterParams& p)
       out.push_back({gpu_link[dst], false});
       return;
     }
-    // GPU -> its endpoint -> network -> endpoint -> GPU
-    std::uint32_t ea = 0, eb = 0;
-    switch (nics) {
-    case NicPlacement::per_gpu: ea = src, eb = dst; break;
-    case NicPlacement::per_pcie_switch:
-      ea = src_node * endpoints_per_node + si / per_switch;
-      eb = dst_node * endpoints_per_node + di / per_switch;
-      break;
-    case NicPlacement::per_node: ea = src_node, eb = dst_node; break;
-    }
+    // GPU -> its endpoint -> network -> endpoint -> GPU; a summing switch of a Clos is an endpoint
     const bool through_root = nics == NicPlacement::per_node && S > 1;
-    if (nics != NicPlacement::per_gpu) {
+    if (nics != NicPlacement::per_gpu && src < gpus) {
       out.push_back({gpu_link[src], true});
       if (through_root)
         out.push_back({uplink[src_node * S + si / per_switch], true});
     }
-    network(ea, eb, out);
-    if (nics != NicPlacement::per_gpu) {
+    network(endpoint_of(src), endpoint_of(dst), out);
+    if (nics != NicPlacement::per_gpu && dst < gpus) {
       if (through_root)
         out.push_back({uplink[dst_node * S + di / per_switch], false});
       out.push_back({gpu_link[dst], false});

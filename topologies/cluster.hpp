@@ -16,7 +16,9 @@ const char* to_string(IntraFabric fabric);
 struct NetworkParams {
   NetworkKind kind;
   LinkSpec link;  ///< star: every NIC link; the others carry their own copy in their params
-  /// star: > 0 makes the switch an aggregator (host gpus) that sums this many bytes per second
+  /// > 0: switches sum the data passing through them at this many bytes per second (SHARP): the
+  /// star's switch (host gpus), or a Clos's aggregation tree (ClosParams). Every GPU's aggregation
+  /// parent is the star's switch or its endpoint's leaf. Star, fat_tree and rail_optimized only.
   double switch_reduce_bytes_per_s = 0;
   /// star: parameter servers on CPU hosts of their own, each with a `link` to the switch; hosts
   /// after the GPUs and the aggregating switch; they sum pushed bytes at server_reduce_bytes_per_s

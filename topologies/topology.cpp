@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace ddlsim::topo {
 
@@ -36,6 +37,18 @@ std::uint32_t Topology::add_aggregator(Vertex router, double reduce_bytes_per_s)
     throw std::invalid_argument("aggregating switches come before parameter servers");
   aggregators_.emplace_back(router, reduce_bytes_per_s);
   return static_cast<std::uint32_t>(gpus_.size() + aggregators_.size() - 1);
+}
+
+void Topology::set_aggregation_parent(std::uint32_t host, std::uint32_t parent)
+{
+  const std::uint32_t first = static_cast<std::uint32_t>(gpus_.size());
+  if (host >= first + switch_aggregator_count() || parent < first || parent >= first + switch_aggregator_count() ||
+      parent == host)
+    throw std::invalid_argument("aggregation tree: host " + std::to_string(host) + " cannot send up to host " +
+                                std::to_string(parent) + " (a GPU or a summing switch to another summing switch)");
+  if (aggregation_parent_.size() <= host)
+    aggregation_parent_.resize(host + 1, NO_HOST);
+  aggregation_parent_[host] = parent;
 }
 
 std::uint32_t Topology::add_server(Vertex host, double reduce_bytes_per_s)

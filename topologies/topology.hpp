@@ -57,6 +57,17 @@ public:
   /// GPU; `reduce_bytes_per_s` is the rate at which it sums incoming bytes.
   std::uint32_t add_aggregator(Vertex router, double reduce_bytes_per_s);
   std::size_t aggregator_count() const { return aggregators_.size(); }
+  /// Aggregators that are switches (not parameter servers).
+  std::size_t switch_aggregator_count() const { return aggregators_.size() - servers_; }
+  static constexpr std::uint32_t NO_HOST = UINT32_MAX;
+  /// The aggregation tree of the switches that sum: `host` (a GPU or an aggregating switch) sends
+  /// its data up to the aggregating switch `parent`.
+  void set_aggregation_parent(std::uint32_t host, std::uint32_t parent);
+  /// The aggregating switch that `host` sends up to, or NO_HOST (the root, or no switch sums).
+  std::uint32_t aggregation_parent(std::uint32_t host) const
+  {
+    return host < aggregation_parent_.size() ? aggregation_parent_[host] : NO_HOST;
+  }
   /// A parameter server's CPU host (vertex `host`), added as an aggregator after the switches
   /// that sum; `reduce_bytes_per_s` 0 means its summing is not charged.
   std::uint32_t add_server(Vertex host, double reduce_bytes_per_s);
@@ -94,6 +105,7 @@ private:
   std::vector<Vertex> gpus_;
   std::vector<std::pair<Vertex, double>> aggregators_;
   std::size_t servers_ = 0;
+  std::vector<std::uint32_t> aggregation_parent_;  ///< by host; NO_HOST where none
   std::vector<Edge> edges_;
   RouteFn route_;
 };

@@ -80,15 +80,25 @@ Schedule ps_allreduce(Rank p, Rank servers, double bytes);
 inline constexpr Rank NO_WORKER = ~Rank{0};
 Schedule ps_push_pull(Rank p, const std::vector<Rank>& shares, double bytes);
 
-/// In-network all-reduce (SHARP, SwitchML): ranks 0..p-1 are GPUs, rank p the switch that sums.
-/// The buffer goes in `chunks` pieces: in step k every GPU sends piece k up and the switch sends
-/// the sum of piece k-1 down, so each GPU sends and receives S once (a ring: 2(p-1)/p S).
-/// With one link of latency l and bandwidth B from each GPU to the switch, which sums R bytes/s
-/// as the data streams in (the executor starts an aggregator's summing when a piece starts to
-/// arrive), with c = S / chunks: T = chunks * max(l + c/B, p c/R) + l + c/B.
+/// In-network all-reduce (SHARP, SwitchML) over an aggregation tree of switches that sum: ranks
+/// 0..p-1 are GPUs, ranks p..parent.size()-1 the switches, parent[r] the switch above rank r
+/// (parents after their children, the last rank the root: AggregationTree). The buffer goes in
+/// `chunks` pieces, pipelined: piece k goes up from a rank to its parent u in step k + h(u) - 1
+/// (h: height, GPUs 0) and down from u to its children in step k + H + d(u) (H: the root's
+/// height, d: depth, the root 0), so C + 2H - 1 steps; each GPU sends and receives S once (a ring:
+/// 2(p-1)/p S). With every child-parent route of latency l and bandwidth B, switches that sum R
+/// bytes/s as the data streams in (the executor starts an aggregator's summing when a piece
+/// starts to arrive), c = S / chunks, and F_h the most children of a switch at height h, a piece
+/// takes d_h = max(l + c/B, F_h c/R) to climb level h:
+/// T = sum_h d_h + (chunks - 1) max_h d_h + H (l + c/B); while summing keeps up,
+/// T = (chunks + 2H - 1)(l + c/B). One switch over all p GPUs (H = 1):
+/// T = chunks * max(l + c/B, p c/R) + l + c/B.
+Schedule in_network_allreduce(Rank p, const std::vector<Rank>& parent, double bytes, Rank chunks);
+/// Its flow fidelity, as_flows of the above built directly: one transfer per pair and run of
+/// steps in which the same pairs are busy.
+Schedule in_network_allreduce_flows(Rank p, const std::vector<Rank>& parent, double bytes, Rank chunks);
+/// The same with one switch, rank p, over all p GPUs.
 Schedule in_network_allreduce(Rank p, double bytes, Rank chunks);
-/// Its flow fidelity (as_flows of the above, built directly): first piece up, the rest up and
-/// down at once, last piece down.
 Schedule in_network_allreduce_flows(Rank p, double bytes, Rank chunks);
 
 /// Point-to-point: rank 0 sends `bytes` to rank 1.  T = alpha + S/B.

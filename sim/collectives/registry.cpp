@@ -109,7 +109,7 @@ std::vector<std::uint32_t> schedule_hosts(Algorithm a, const GroupShape& g)
   for (Rank r = 0; r < g.ranks; ++r)
     hosts[r] = r;
   if (a == Algorithm::in_network)
-    hosts.push_back(g.aggregator);
+    hosts.insert(hosts.end(), g.in_network.hosts.begin(), g.in_network.hosts.end());
   if (a == Algorithm::ps && g.ps_server_host != GroupShape::NO_SERVER_HOST)
     for (Rank j = 0; j < g.ps_servers; ++j)
       hosts.push_back(g.ps_server_host + j);
@@ -122,7 +122,7 @@ double step_messages(Op op, Algorithm a, const GroupShape& g)
   switch (a) {
   case Algorithm::ring: return (op == Op::allreduce ? 2 * g.channels : 1) * p * (p - 1);
   case Algorithm::hierarchical: return p * (2 * (c - 1) + 2 * (p / c - 1));
-  case Algorithm::in_network: return 2 * p * IN_NETWORK_MAX_CHUNKS;
+  case Algorithm::in_network: return 2 * (p + double(g.in_network.hosts.size()) - 1) * IN_NETWORK_MAX_CHUNKS;
   case Algorithm::double_tree: return 4 * (p - 1) * DOUBLE_TREE_MAX_CHUNKS;
   case Algorithm::pairwise:
   case Algorithm::direct: return op == Op::sendrecv ? 1 : p * (p - 1);
@@ -143,8 +143,8 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
       return hierarchical_allreduce_flows(p, g.gpus_per_node, bytes);
     if (op == Op::allreduce && a == Algorithm::double_tree)  // the full pipeline's steps as flows
       return as_flows(double_tree_allreduce(p, bytes, double_tree_chunks(bytes)));
-    if (op == Op::allreduce && a == Algorithm::in_network && g.aggregator != GroupShape::NO_AGGREGATOR)
-      return in_network_allreduce_flows(p, bytes, in_network_chunks(bytes));
+    if (op == Op::allreduce && a == Algorithm::in_network && !g.in_network.empty())
+      return in_network_allreduce_flows(p, g.in_network.parent, bytes, in_network_chunks(bytes));
   }
   auto fail = [&]() -> Schedule {
     throw std::invalid_argument(std::string("no ") + to_string(a) + " algorithm for " + to_string(op));
@@ -164,9 +164,9 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
                  : ps_allreduce(p, g.ps_servers ? g.ps_servers : p, bytes);
     case Algorithm::double_tree: return double_tree_allreduce(p, bytes, double_tree_chunks(bytes));
     case Algorithm::in_network:
-      if (g.aggregator == GroupShape::NO_AGGREGATOR)
+      if (g.in_network.empty())
         throw std::invalid_argument("in_network needs a switch that reduces (cluster.network.switch_reduction)");
-      return in_network_allreduce(p, bytes, in_network_chunks(bytes));
+      return in_network_allreduce(p, g.in_network.parent, bytes, in_network_chunks(bytes));
     default: return fail();
     }
   case Op::reduce_scatter: return a == Algorithm::ring ? ring_reduce_scatter(p, bytes) : fail();
@@ -205,8 +205,20 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
       return 2 * (alpha + std::max(1.0, p / g.ps_servers) * S / B);
     return 2 * (alpha + (p - 1) * S / ((g.ps_servers ? g.ps_servers : p) * B));
   case Algorithm::in_network: {
-    const double chunks = in_network_chunks(S), c = S / chunks, hop = alpha / 2 + c / B;
-    return chunks * std::max(hop, p * c / g.aggregator_reduce_bytes_per_s) + hop;
+    // Each piece climbs H levels, a level taking d_h = max(l + c/B, F_h c/R) (its switches sum
+    // the pieces of F_h children as they stream in), the other pieces follow at the slowest
+    // level's pace, and the last comes down H levels: sum_h d_h + (C - 1) max_h d_h + H (l + c/B).
+    // Exact when every child-parent route has latency l (tests/sim/collectives/
+    // in_network_tree_test.cpp); l is the largest, so an upper bound otherwise.
+    const AggregationTree& tree = g.in_network;
+    const double chunks = in_network_chunks(S), c = S / chunks, hop = tree.hop_latency_s + c / tree.hop_bandwidth;
+    double climb = 0, slowest = 0;
+    for (Rank f : tree.fanin) {
+      const double d = std::max(hop, f * c / g.aggregator_reduce_bytes_per_s);
+      climb += d;
+      slowest = std::max(slowest, d);
+    }
+    return climb + (chunks - 1) * slowest + tree.levels * hop;
   }
   case Algorithm::tree: return log_ceil * (alpha + S / B);
   case Algorithm::double_tree: {
@@ -237,7 +249,7 @@ Algorithm choose_algorithm(Op op, const GroupShape& g, double bytes)
       continue;  // an architecture the user chooses (p(p-1) flows), not a library's automatic pick
     if (a == Algorithm::double_tree)
       continue;  // its cost above is a bound on one-NIC networks, not exact enough to choose by
-    if (a == Algorithm::in_network && g.aggregator == GroupShape::NO_AGGREGATOR)
+    if (a == Algorithm::in_network && g.in_network.empty())
       continue;
     const double t = predicted_seconds(op, a, g, bytes);
     if (t < best_seconds) {

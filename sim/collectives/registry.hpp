@@ -37,6 +37,23 @@ std::vector<Algorithm> algorithms_for(Op op);
 /// 2(n-1)/n; reduce-scatter, all-gather, all-to-all (n-1)/n; broadcast, reduce, send/recv 1.
 double busbw_factor(Op op, Rank ranks);
 
+/// The switches that sum a group's data (SHARP's aggregation tree), as schedule ranks: ranks
+/// 0..p-1 are the group's GPUs, rank p + i runs on host hosts[i]. parent[r] is the rank that rank r
+/// sends its data (or its partial sum) up to; parents come after their children and the last
+/// rank, the root, has none (NO_PARENT). A switch with one child is left out (its child sends
+/// through it to its parent). levels: the root's height H (GPUs 0, a switch one above its highest
+/// child); fanin[h - 1]: the most children of a switch of height h; hop_latency_s and
+/// hop_bandwidth: the largest route latency and the smallest route bandwidth between a child and
+/// its parent.
+struct AggregationTree {
+  std::vector<std::uint32_t> hosts;
+  std::vector<Rank> parent;
+  Rank levels = 0;
+  std::vector<Rank> fanin;
+  double hop_latency_s = 0, hop_bandwidth = 0;
+  bool empty() const { return hosts.empty(); }
+};
+
 /// What `auto` knows of the group: ranks, ranks per node, and the alpha (s) and bandwidth
 /// (bytes/s) of a route inside a node and between nodes.
 struct GroupShape {
@@ -50,10 +67,9 @@ struct GroupShape {
   std::uint32_t ps_server_host = NO_SERVER_HOST;
   static constexpr std::uint32_t NO_SERVER_HOST = UINT32_MAX;
   Rank channels = 1;  ///< ring all-reduce: concurrent rings (NCCL channels), at most gpus_per_node
-  /// in_network: host index of a switch that sums (NO_AGGREGATOR when none) and its rate
-  std::uint32_t aggregator = NO_AGGREGATOR;
+  /// in_network: the switches that sum the group's data (none: empty) and their summing rate
+  AggregationTree in_network{};
   double aggregator_reduce_bytes_per_s = 0;
-  static constexpr std::uint32_t NO_AGGREGATOR = UINT32_MAX;
 };
 
 /// in_network sends the buffer in pieces of this size (at most IN_NETWORK_MAX_CHUNKS pieces).

@@ -19,6 +19,8 @@
 namespace ddlsim::coll {
 
 using Rank = std::uint32_t;
+/// A tree's root has no parent (in-network aggregation trees).
+inline constexpr Rank NO_PARENT = ~Rank{0};
 
 struct Transfer {
   Rank src;
