@@ -32,6 +32,10 @@ sg4::Engine& create_engine(Sharing sharing)
   static char name[] = "ddlsim";
   static char* argv[] = {name, nullptr};
   engine = std::make_unique<sg4::Engine>(&argc, argv);
+  // SimGrid 3.32 ends together the actions whose ends lie within surf/precision (1e-9 s by
+  // default): transfers of a few bytes that differ by under a nanosecond would all end with the
+  // first, and a step that waits for the slowest of them would end early. 1e-13 s keeps them apart.
+  sg4::Engine::set_config("surf/precision:1e-13");
   switch (sharing) {
   case Sharing::max_min:
     sg4::Engine::set_config("network/model:CM02");

@@ -152,9 +152,14 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                        bytes_text(r.at("traffic").at("bytes_sent_per_gpu_per_iteration")));
   } else {
     const auto& c = r.at("collective");
-    out += fmt::format("  collective          {} {} over {} ranks, {}, {} fidelity\n",
+    const bool v =
+        c.contains("alltoall_weights") && c.at("alltoall_weights").is_string() && c.at("alltoall_weights") != "uniform";
+    out += fmt::format("  collective          {} {} over {} ranks, {}, {} fidelity{}\n",
                        c.at("algorithm").get<std::string>(), c.at("op").get<std::string>(), c.at("ranks").get<int>(),
-                       c.at("precision").get<std::string>(), c.at("fidelity").get<std::string>());
+                       c.at("precision").get<std::string>(), c.at("fidelity").get<std::string>(),
+                       v ? fmt::format(", all-to-allv weights: {} (size: the mean a rank sends)",
+                                       c.at("alltoall_weights").get<std::string>())
+                         : "");
     out += fmt::format("\n  {:>14} {:>14} {:>14} {:>12} {:>12}  {}\n", "size (B)", "count (elems)", "time (us)",
                        "algbw (GB/s)", "busbw (GB/s)", "algorithm");
     for (const auto& row : r.at("results"))

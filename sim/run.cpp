@@ -339,6 +339,9 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
   std::vector<PlannedCollective> plans;
   if (c.algorithm == coll::Algorithm::ps && c.placement == PsPlacement::colocated)
     shape.ps_servers = static_cast<coll::Rank>(c.servers);
+  if (!c.alltoall_weights.empty() || c.alltoall_zipf >= 0)  // an all-to-allv
+    shape.alltoall_shares = std::make_shared<const std::vector<double>>(
+        coll::alltoall_shares(p, c.alltoall_zipf >= 0 ? coll::zipf_weights(p, c.alltoall_zipf) : c.alltoall_weights));
   for (double bytes : c.sizes_bytes) {
     plans.push_back(plan_collective(c.op, c.algorithm, c.fidelity, shape, bytes));
     const std::uint32_t col =
@@ -380,7 +383,11 @@ RunResult simulate_collective(const Scenario& s, const topo::Topology& topology,
         {"fidelity", plans.empty() || plans.back().fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
         {"fidelity_requested", to_string(c.fidelity)},
         {"servers", c.algorithm == coll::Algorithm::ps ? json(c.servers) : json(nullptr)},
-        {"placement", c.algorithm == coll::Algorithm::ps ? json(to_string(c.placement)) : json(nullptr)}}},
+        {"placement", c.algorithm == coll::Algorithm::ps ? json(to_string(c.placement)) : json(nullptr)},
+        {"alltoall_weights", c.op != coll::Op::alltoall    ? json(nullptr)
+                             : c.alltoall_zipf >= 0        ? json(fmt::format("zipf {}", c.alltoall_zipf))
+                             : !c.alltoall_weights.empty() ? json("matrix")
+                                                           : json("uniform")}}},
       {"results", rows},
       {"reduction",
        {{"charged", s.gpu.reduce_seconds_per_byte() > 0}, {"seconds_per_byte", s.gpu.reduce_seconds_per_byte()}}},

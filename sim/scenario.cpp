@@ -581,10 +581,44 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   return t;
 }
 
+/// alltoall's `weights` (a gpus x gpus matrix) or `zipf` (an exponent): an all-to-allv.
+void parse_alltoallv(const JsonNode& w, int gpus, CollectiveConfig& c)
+{
+  if (c.op != coll::Op::alltoall) {
+    for (const char* key : {"weights", "zipf"})
+      if (w.has(key))
+        w.child(key).fail(fmt::format("'{}' applies to op 'alltoall' (an all-to-allv); this one is '{}'", key,
+                                      coll::to_string(c.op)));
+    return;
+  }
+  if (w.has("weights") && w.has("zipf"))
+    w.fail("give an all-to-allv's weights once: 'weights' (a matrix) or 'zipf' (an exponent), not both");
+  if (w.has("zipf"))
+    c.alltoall_zipf = w.number_or("zipf", 0, Bound::non_negative);
+  if (!w.has("weights"))
+    return;
+  const JsonNode m = w.child("weights");
+  if (m.array_size() != std::size_t(gpus))
+    m.fail(
+        fmt::format("found {} rows; expected {} (one per GPU rank: what it sends to each rank)", m.array_size(), gpus));
+  double total = 0;
+  for (int r = 0; r < gpus; ++r) {
+    const JsonNode row = m.element(std::size_t(r));
+    if (row.array_size() != std::size_t(gpus))
+      row.fail(fmt::format("found {} numbers; expected {} (one per destination rank)", row.array_size(), gpus));
+    for (int d = 0; d < gpus; ++d) {
+      c.alltoall_weights.push_back(row.element(std::size_t(d)).as_number(Bound::non_negative));
+      total += c.alltoall_weights.back();
+    }
+  }
+  if (!(total > 0))
+    m.fail("all weights are zero; expected some rank to send something");
+}
+
 CollectiveConfig parse_collective(const JsonNode& w, int gpus, int gpus_per_node)
 {
   w.allow_keys({"kind", "op", "algorithm", "channels", "sizes", "precision", "fidelity", "servers", "placement",
-                "server_reduce"});
+                "server_reduce", "weights", "zipf"});
   CollectiveConfig c{};
   c.op = static_cast<coll::Op>(w.child("op").as_choice(coll::op_names()));
   c.algorithm = w.has("algorithm") ? parse_algorithm(w.child("algorithm"), c.op) : coll::algorithms_for(c.op).front();
@@ -592,6 +626,7 @@ CollectiveConfig parse_collective(const JsonNode& w, int gpus, int gpus_per_node
   c.sizes_bytes = parse_sizes(w.child("sizes"));
   c.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
   c.fidelity = parse_fidelity(w);
+  parse_alltoallv(w, gpus, c);
   c.placement = PsPlacement::colocated;
   c.servers = 0;
   c.server_reduce_bytes_per_s = 0;
@@ -1088,6 +1123,16 @@ nlohmann::json to_json(const Scenario& s)
                        {"sizes", {{"list", list}}},
                        {"precision", to_string(c.precision)},
                        {"fidelity", to_string(c.fidelity)}};
+    if (!c.alltoall_weights.empty()) {
+      const auto p = static_cast<std::size_t>(s.cluster.gpus());
+      json rows = json::array();
+      for (std::size_t r = 0; r < p; ++r)
+        rows.push_back(std::vector<double>(c.alltoall_weights.begin() + static_cast<std::ptrdiff_t>(r * p),
+                                           c.alltoall_weights.begin() + static_cast<std::ptrdiff_t>((r + 1) * p)));
+      doc["workload"]["weights"] = rows;
+    }
+    if (c.alltoall_zipf >= 0)
+      doc["workload"]["zipf"] = c.alltoall_zipf;
     if (c.algorithm == coll::Algorithm::ps) {
       doc["workload"]["servers"] = c.servers;
       doc["workload"]["placement"] = to_string(c.placement);

@@ -161,6 +161,10 @@ struct CollectiveConfig {
   int servers;                       ///< ps: parameter servers (the buffer sharded over them)
   PsPlacement placement;             ///< ps: servers with GPUs (ranks j p / servers) or on CPU hosts of their own
   double server_reduce_bytes_per_s;  ///< ps, dedicated: rate at which a server sums pushed bytes; 0: not charged
+  /// alltoall as all-to-allv: weights[r * gpus + d] of what rank r sends to rank d, as given
+  /// (empty: uniform, or Zipf); zipf >= 0: weights 1 / (d + 1)^zipf; negative: not Zipf
+  std::vector<double> alltoall_weights;
+  double alltoall_zipf = -1;
 };
 
 struct OutputConfig {

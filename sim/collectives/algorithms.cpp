@@ -203,6 +203,44 @@ Schedule direct_alltoall(Rank p, double bytes)
   return s;
 }
 
+namespace {
+void check_alltoallv(Rank p, const std::vector<double>& bytes)
+{
+  if (p == 0 || bytes.size() != std::size_t(p) * p)
+    throw std::invalid_argument("an all-to-allv needs a p x p matrix of byte counts");
+  for (double b : bytes)
+    if (!(b >= 0))
+      throw std::invalid_argument("an all-to-allv's byte counts must not be negative");
+}
+}  // namespace
+
+Schedule pairwise_alltoallv(Rank p, const std::vector<double>& bytes)
+{
+  check_alltoallv(p, bytes);
+  Schedule s(p);
+  for (Rank k = 1; k < p; ++k) {
+    std::vector<Transfer> t;
+    for (Rank r = 0; r < p; ++r)
+      t.push_back({r, (r + k) % p, bytes[std::size_t(r) * p + (r + k) % p], 1});
+    s.add_step(std::move(t));
+  }
+  return s;
+}
+
+Schedule direct_alltoallv(Rank p, const std::vector<double>& bytes)
+{
+  check_alltoallv(p, bytes);
+  Schedule s(p);
+  std::vector<Transfer> t;
+  for (Rank r = 0; r < p; ++r)
+    for (Rank d = 0; d < p; ++d)
+      if (d != r && bytes[std::size_t(r) * p + d] > 0)
+        t.push_back({r, d, bytes[std::size_t(r) * p + d], 1});
+  if (!t.empty())
+    s.add_step(std::move(t));
+  return s;
+}
+
 Schedule ps_allreduce(Rank p, Rank servers, double bytes)
 {
   check(p, bytes);

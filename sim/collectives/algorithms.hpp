@@ -65,6 +65,18 @@ Schedule pairwise_alltoall(Rank p, double bytes);
 /// On one NIC link per rank: T = alpha + (p-1)/p S/B.
 Schedule direct_alltoall(Rank p, double bytes);
 
+/// All-to-allv: rank r sends bytes[r p + d] to rank d (bytes[r p + r] stays where it is), e.g. the
+/// tokens an MoE layer routes to each expert.
+/// Pairwise: p-1 steps, in step k rank r sends to (r + k) mod p, empty messages included (they
+/// cost alpha). A rank enters step k + 1 once its send and its receive of step k are done, so on
+/// a contention-free network the time is the longest path of that recurrence; every step waiting
+/// for its slowest pair, sum_k (alpha + max_r bytes[r][r+k] / B), bounds it from above.
+Schedule pairwise_alltoallv(Rank p, const std::vector<double>& bytes);
+/// Direct: every non-empty message at once, one step. On one NIC link per rank it takes at least
+/// alpha + max_r max(sent_r, received_r) / B; exactly that when every rank sends and receives the
+/// same number of equal messages (max-min sharing gives each the same share).
+Schedule direct_alltoallv(Rank p, const std::vector<double>& bytes);
+
 /// Sharded parameter-server all-reduce (BytePS-style), servers co-located with ranks
 /// i * p / servers: push, every rank sends each server its bytes/servers shard (none to itself);
 /// pull, every server sends its reduced shard back. Server links carry (p-1) shards.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace ddlsim::coll {
 
@@ -103,6 +104,44 @@ Rank double_tree_chunks(double bytes)
   return static_cast<Rank>(std::clamp(chunks, 1.0, double(DOUBLE_TREE_MAX_CHUNKS)));
 }
 
+std::vector<double> alltoall_shares(Rank p, const std::vector<double>& weights)
+{
+  if (weights.size() != std::size_t(p) * p)
+    throw std::invalid_argument("all-to-allv weights: expected a " + std::to_string(p) + " x " + std::to_string(p) +
+                                " matrix");
+  double total = 0;
+  for (double w : weights) {
+    if (!(w >= 0) || !std::isfinite(w))
+      throw std::invalid_argument("all-to-allv weights must be finite and not negative");
+    total += w;
+  }
+  if (!(total > 0))
+    throw std::invalid_argument("all-to-allv weights are all zero");
+  std::vector<double> shares(weights.size());
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    shares[i] = p * weights[i] / total;
+  return shares;
+}
+
+std::vector<double> zipf_weights(Rank p, double exponent)
+{
+  std::vector<double> w(std::size_t(p) * p);
+  for (Rank r = 0; r < p; ++r)
+    for (Rank d = 0; d < p; ++d)
+      w[std::size_t(r) * p + d] = std::pow(d + 1.0, -exponent);
+  return w;
+}
+
+namespace {
+std::vector<double> alltoallv_bytes(const GroupShape& g, double bytes)
+{
+  std::vector<double> b(*g.alltoall_shares);
+  for (double& x : b)
+    x *= bytes;
+  return b;
+}
+}  // namespace
+
 std::vector<std::uint32_t> schedule_hosts(Algorithm a, const GroupShape& g)
 {
   std::vector<std::uint32_t> hosts(g.ranks);
@@ -174,6 +213,9 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
   case Op::broadcast: return a == Algorithm::tree ? binomial_broadcast(p, bytes) : fail();
   case Op::reduce: return a == Algorithm::tree ? binomial_reduce(p, bytes) : fail();
   case Op::alltoall:
+    if (g.alltoall_shares && (a == Algorithm::pairwise || a == Algorithm::direct))
+      return a == Algorithm::pairwise ? pairwise_alltoallv(p, alltoallv_bytes(g, bytes))
+                                      : direct_alltoallv(p, alltoallv_bytes(g, bytes));
     return a == Algorithm::pairwise ? pairwise_alltoall(p, bytes)
            : a == Algorithm::direct ? direct_alltoall(p, bytes)
                                     : fail();
@@ -230,8 +272,35 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     const double chunks = double_tree_chunks(S), c = S / (2 * chunks);
     return 2 * (std::floor(std::log2(p)) + chunks - 1) * (alpha + 2 * c / B);
   }
-  case Algorithm::pairwise: return (p - 1) * (alpha + S / (p * B));
-  case Algorithm::direct: return op == Op::sendrecv ? alpha + S / B : alpha + (p - 1) / p * S / B;
+  case Algorithm::pairwise:
+    if (op == Op::alltoall && g.alltoall_shares) {  // every step at its slowest pair: an upper bound
+      const std::vector<double>& sh = *g.alltoall_shares;
+      double sum = 0;
+      for (Rank k = 1; k < g.ranks; ++k) {
+        double most = 0;
+        for (Rank r = 0; r < g.ranks; ++r)
+          most = std::max(most, sh[std::size_t(r) * g.ranks + (r + k) % g.ranks]);
+        sum += alpha + most * S / B;
+      }
+      return sum;
+    }
+    return (p - 1) * (alpha + S / (p * B));
+  case Algorithm::direct:
+    if (op == Op::alltoall && g.alltoall_shares) {  // the busiest NIC direction: a lower bound
+      const std::vector<double>& sh = *g.alltoall_shares;
+      double most = 0;
+      for (Rank r = 0; r < g.ranks; ++r) {
+        double out = 0, in = 0;
+        for (Rank d = 0; d < g.ranks; ++d)
+          if (d != r) {
+            out += sh[std::size_t(r) * g.ranks + d];
+            in += sh[std::size_t(d) * g.ranks + r];
+          }
+        most = std::max({most, out, in});
+      }
+      return alpha + most * S / B;
+    }
+    return op == Op::sendrecv ? alpha + S / B : alpha + (p - 1) / p * S / B;
   case Algorithm::dissemination: return log_ceil * alpha;
   case Algorithm::auto_: break;
   }

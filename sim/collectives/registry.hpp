@@ -3,6 +3,7 @@
 // alpha-beta cost (for `auto`), and nccl-tests' bus-bandwidth factor.
 #include "sim/collectives/ring.hpp"
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,9 @@ struct GroupShape {
   std::uint32_t ps_server_host = NO_SERVER_HOST;
   static constexpr std::uint32_t NO_SERVER_HOST = UINT32_MAX;
   Rank channels = 1;  ///< ring all-reduce: concurrent rings (NCCL channels), at most gpus_per_node
+  /// alltoall: share of the buffer size S that rank r sends to rank d, shares[r p + d] (the shares
+  /// sum to p: S is the mean a rank sends, its own share included); null: S/p to every rank
+  std::shared_ptr<const std::vector<double>> alltoall_shares{};
   /// in_network: the switches that sum the group's data (none: empty) and their summing rate
   AggregationTree in_network{};
   double aggregator_reduce_bytes_per_s = 0;
@@ -81,6 +85,12 @@ Rank in_network_chunks(double bytes);
 constexpr double DOUBLE_TREE_CHUNK_BYTES = 512.0 * 1024;
 constexpr Rank DOUBLE_TREE_MAX_CHUNKS = 64;
 Rank double_tree_chunks(double bytes);
+
+/// All-to-allv shares from non-negative weights w[r p + d] (not all zero): p w / sum(w).
+std::vector<double> alltoall_shares(Rank p, const std::vector<double>& weights);
+/// Weights of destination d falling as 1 / (d + 1)^exponent for every sender (Zipf: a few popular
+/// destinations, as the hot experts of a mixture-of-experts layer).
+std::vector<double> zipf_weights(Rank p, double exponent);
 
 /// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs, in_network's extra
 /// rank p is the aggregating switch, and ps's ranks p.. are its dedicated servers, if any.
