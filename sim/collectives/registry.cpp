@@ -253,6 +253,8 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     // Exact when every child-parent route has latency l (tests/sim/collectives/
     // in_network_tree_test.cpp); l is the largest, so an upper bound otherwise.
     const AggregationTree& tree = g.in_network;
+    if (tree.empty())
+      throw std::invalid_argument("in_network needs a switch that reduces (cluster.network.switch_reduction)");
     const double chunks = in_network_chunks(S), c = S / chunks, hop = tree.hop_latency_s + c / tree.hop_bandwidth;
     double climb = 0, slowest = 0;
     for (Rank f : tree.fanin) {
