@@ -56,14 +56,15 @@ inline std::vector<double> simulate_in_child(const topo::ClusterParams& cluster,
 
 /// Adds `schedules` one after another, each started by a barrier after the previous; returns the
 /// barrier tasks (n + 1 of them), so durations are differences of consecutive barrier ends.
-/// Schedule rank r runs on host r (GPU r, then aggregating switches).
-inline std::vector<std::uint32_t> add_timed_sequence(TaskGraph& g, const std::vector<coll::Schedule>& schedules)
+/// Schedule rank r runs on host hosts[r], or host r (GPU r, then aggregating switches) if no hosts are given.
+inline std::vector<std::uint32_t> add_timed_sequence(TaskGraph& g, const std::vector<coll::Schedule>& schedules,
+                                                     const std::vector<std::uint32_t>& hosts = {})
 {
   std::vector<std::uint32_t> barriers{g.add_join("start")};
   for (const coll::Schedule& s : schedules) {
     std::vector<std::uint32_t> ranks(s.ranks());
     for (std::uint32_t r = 0; r < s.ranks(); ++r)
-      ranks[r] = r;
+      ranks[r] = hosts.empty() ? r : hosts.at(r);
     const std::uint32_t c = g.add_collective(s, ranks, "collective");
     const std::uint32_t barrier = g.add_join("barrier");
     for (std::uint32_t t : g.collective(c).tasks) {

@@ -51,20 +51,11 @@ std::vector<double> in_network_times(const topo::ClusterParams& cluster, Rank p,
 {
   const topo::Topology t = topo::make_cluster(cluster);
   GroupShape g = group_shape(t, p, 1);
+  std::vector<Schedule> schedules;
+  for (double bytes : sizes)
+    schedules.push_back(make_schedule(Op::allreduce, Algorithm::in_network, g, bytes, fidelity));
   return test::durations(test::simulate_in_child(cluster, [&](TaskGraph& graph) {
-    std::vector<std::uint32_t> barriers{graph.add_join("start")};
-    for (double bytes : sizes) {
-      const std::uint32_t c =
-          graph.add_collective(make_schedule(Op::allreduce, Algorithm::in_network, g, bytes, fidelity),
-                               schedule_hosts(Algorithm::in_network, g), "allreduce");
-      const std::uint32_t barrier = graph.add_join("barrier");
-      for (std::uint32_t task : graph.collective(c).tasks) {
-        graph.add_dependency(barriers.back(), task);
-        graph.add_dependency(task, barrier);
-      }
-      barriers.push_back(barrier);
-    }
-    return barriers;
+    return test::add_timed_sequence(graph, schedules, schedule_hosts(Algorithm::in_network, g));
   }));
 }
 
