@@ -5,8 +5,9 @@
 //   GPU) on a 3-tier Clos of radix-64 switches, 1:1, d-mod-k routing.
 // usage: ddlsim_bench_ring [--fidelity step|flow] [--topology star|fat_tree|rail_optimized]
 //                          [--algorithm ring|hierarchical|recursive_doubling|halving_doubling|tree|double_tree|
-//                                       in_network] [p ...]
-//        (default: flow, star, ring, p = 1024 16384); tree is a binomial broadcast, the rest all-reduces;
+//                                       in_network|ps|pairwise|direct|dissemination] [p ...]
+//        (default: flow, star, ring, p = 1024 16384); tree is a binomial broadcast, pairwise and direct
+//        all-to-alls, dissemination a barrier, the rest all-reduces (ps: a server on every rank);
 //        in_network makes every switch sum (the star's one, or the fat-tree's aggregation tree).
 #include "sim/child_process.hpp"
 #include "sim/collective_plan.hpp"
@@ -46,6 +47,19 @@ topo::ClusterParams cluster(topo::NetworkKind kind, std::uint32_t p, bool summin
   return c;
 }
 
+/// The operation an algorithm is benchmarked on: broadcast for the binomial tree, all-to-all for
+/// pairwise and direct, barrier for dissemination, all-reduce for the rest.
+coll::Op bench_op(coll::Algorithm a)
+{
+  switch (a) {
+  case coll::Algorithm::tree: return coll::Op::broadcast;
+  case coll::Algorithm::pairwise:
+  case coll::Algorithm::direct: return coll::Op::alltoall;
+  case coll::Algorithm::dissemination: return coll::Op::barrier;
+  default: return coll::Op::allreduce;
+  }
+}
+
 nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity, topo::NetworkKind kind,
                        coll::Algorithm algorithm)
 {
@@ -55,7 +69,7 @@ nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity, topo::N
   create_engine(Sharing::max_min);
   const Platform platform(topology, Sharing::max_min);
   TaskGraph graph;
-  const coll::Op op = algorithm == coll::Algorithm::tree ? coll::Op::broadcast : coll::Op::allreduce;
+  const coll::Op op = bench_op(algorithm);
   const coll::GroupShape shape = group_shape(topology, p, kind == topo::NetworkKind::star ? 1 : 8);
   graph.add_collective(coll::make_schedule(op, algorithm, shape, BYTES, fidelity),
                        coll::schedule_hosts(algorithm, shape), coll::to_string(op));
@@ -111,7 +125,7 @@ int main(int argc, char** argv)
   if (sizes.empty())
     sizes = {1024, 16384};
   std::printf("%s %s, 1 GiB per rank, %s, %s fidelity\n", coll::to_string(algorithm),
-              algorithm == coll::Algorithm::tree ? "broadcast" : "all-reduce", topo::to_string(kind),
+              coll::to_string(bench_op(algorithm)), topo::to_string(kind),
               fidelity == coll::ScheduleFidelity::flow ? "flow" : "step");
   std::printf("%8s %8s %12s %12s %10s %10s %10s %14s %12s %14s\n", "GPUs", "links", "transfers", "topology (s)",
               "setup (s)", "run (s)", "wall (s)", "peak RSS (MiB)", "sim/formula-1", "simulated (s)");

@@ -55,7 +55,11 @@ public:
       std::size_t widest = 0;
       for (std::size_t k = 0; k < c.schedule.steps(); ++k)
         widest = std::max(widest, c.schedule.step(k).size());
-      st.couriers = options.courier_min_flows == 0 || (c.schedule.steps() > 1 && widest >= options.courier_min_flows);
+      // One step as wide as 16 times the threshold (a direct all-to-all: p(p-1) flows) also goes
+      // through couriers; the flow-form rings of training (p flows a collective) do not.
+      st.couriers = options.courier_min_flows == 0 ||
+                    (widest >= options.courier_min_flows &&
+                     (c.schedule.steps() > 1 || widest >= std::size_t{16} * options.courier_min_flows));
       st.step.assign(p, -1);
       st.pending.assign(c.schedule.steps() * p, 0);
       st.by_dst_begin.push_back(0);

@@ -48,10 +48,12 @@ struct ExecOptions {
   bool record_transfers = false;
   /// A collective whose schedule has more than one step, one of them with at least this many
   /// transfers, sends through courier actors (same simulated times; at 16,384 GPUs a 1 GiB
-  /// halving-doubling all-reduce on a fat-tree ran 9x faster, bench/README.md). Single-step
-  /// schedules (flow-form rings) keep one-sided comms: couriers cost memory, about 11 KB per host
-  /// and 0.5 KB per transfer that SimGrid 3.32 keeps to the end. 0: every collective uses
-  /// couriers (the tests compare the two transports).
+  /// halving-doubling all-reduce on a fat-tree ran 9x faster, bench/README.md), and so does a
+  /// single step of at least 16 times this many (a direct all-to-all of 1,024 ranks: 54 s instead
+  /// of not finishing in 300 s). Other single-step schedules (flow-form rings) keep one-sided
+  /// comms: couriers cost memory, about 11 KB per host and 0.5 KB or more per transfer that
+  /// SimGrid 3.32 keeps to the end. 0: every collective uses couriers (the tests compare the two
+  /// transports).
   std::uint32_t courier_min_flows = 4096;
 };
 

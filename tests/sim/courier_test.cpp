@@ -165,7 +165,8 @@ TEST_CASE("couriers under contention: the same times as one-sided comms on a 2:1
   }
 }
 
-TEST_CASE("couriers are chosen per collective: several steps and one of at least courier_min_flows transfers")
+TEST_CASE("couriers are chosen per collective: several steps and one of at least courier_min_flows transfers, or "
+          "one step of 16 times that")
 {
   const Rank p = 48;
   // halving-doubling: 2 log2(32) steps of 32 transfers plus the fold of the 16 others; ring in
@@ -178,6 +179,11 @@ TEST_CASE("couriers are chosen per collective: several steps and one of at least
   CHECK(run(star(p), hd, static_cast<std::uint32_t>(widest)).courier_transfers > 0);
   CHECK(run(star(p), hd, static_cast<std::uint32_t>(widest + 1)).courier_transfers == 0);
   CHECK(ring[0].steps() == 1);
-  CHECK(run(star(p), ring, 1).courier_transfers == 0);  // one step: one-sided comms
+  CHECK(run(star(p), ring, 4).courier_transfers == 0);  // one step of 48 < 16 x 4: one-sided comms
   CHECK(run(star(p), ring, 0).courier_transfers == 48);
+  // a direct all-to-all: one step of p(p-1) = 2,256 flows, couriers from a threshold of 2,256 / 16 down
+  const std::vector<Schedule> a2a{direct_alltoall(p, 1e6)};
+  REQUIRE(a2a[0].steps() == 1);
+  CHECK(run(star(p), a2a, 2256 / 16).courier_transfers == 2256);
+  CHECK(run(star(p), a2a, 2256 / 16 + 1).courier_transfers == 0);
 }
