@@ -2,12 +2,15 @@
 // Helpers for tests that simulate: each simulation runs in a forked child (one SimGrid engine per
 // process), on a star platform built here.
 #include "sim/child_process.hpp"
+#include "sim/error.hpp"
 #include "sim/executor.hpp"
 #include "sim/platform.hpp"
+#include "sim/scenario.hpp"
 #include "sim/task_graph.hpp"
 #include "topologies/star.hpp"
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace ddlsim::test {
@@ -74,6 +77,17 @@ inline std::vector<std::uint32_t> add_timed_sequence(TaskGraph& g, const std::ve
     barriers.push_back(barrier);
   }
   return barriers;
+}
+
+/// The loader's message for `scenario` read as `file`, or "no error".
+inline std::string scenario_error(const nlohmann::json& scenario, const std::string& file)
+{
+  try {
+    parse_scenario(scenario, file);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 inline std::vector<double> durations(const std::vector<double>& barrier_ends)

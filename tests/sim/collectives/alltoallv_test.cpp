@@ -194,12 +194,7 @@ nlohmann::json a2a_scenario(const nlohmann::json& extra)
 
 std::string error_of(const nlohmann::json& scenario)
 {
-  try {
-    parse_scenario(scenario, "a2av.json");
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::scenario_error(scenario, "a2av.json");
 }
 }  // namespace
 

@@ -320,12 +320,7 @@ Outcome run_scenario(const nlohmann::json& scenario)
 
 std::string scenario_error(const nlohmann::json& scenario)
 {
-  try {
-    parse_scenario(scenario, "ina.json");
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::scenario_error(scenario, "ina.json");
 }
 
 }  // namespace

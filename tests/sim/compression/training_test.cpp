@@ -11,6 +11,7 @@
 
 #include "approx.hpp"
 #include "sim/compression/test_profile.hpp"
+#include "sim_helpers.hpp"
 
 #include <cmath>
 #include <string>
@@ -180,12 +181,7 @@ TEST_CASE("bad codec parameters are named with the JSON path and the valid range
 {
   const std::string profile = test::test_profile();
   const auto error = [&](const std::string& patch) {
-    try {
-      parse_scenario(with(one_layer(4, "1us", profile), patch), "c.json");
-    } catch (const ScenarioError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return test::scenario_error(with(one_layer(4, "1us", profile), patch), "c.json");
   };
   const std::vector<std::pair<std::string, std::string>> cases{
       {R"({"workload": {"compression": {"codec": "topk", "ratio": 1.5}}})",
