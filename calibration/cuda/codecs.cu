@@ -700,8 +700,22 @@ void run_codecs(const Options& o, Results& r)
             "8bit: element " + std::to_string(i) + " is not the nearest code");
     }
   }
+  {
+    // Error feedback: with e = 0, c = g + e = g; then e = c - decoded, with decoded = acc = 0.
+    fresh();
+    CUDA_CHECK(cudaMemset(u.ptr, 0xFF, n * 4));  // NaN: the update must overwrite every element
+    const Codec& ef = *std::find_if(codecs.begin(), codecs.end(),
+                                    [](const Codec& c) { return std::string(c.name) == "error_feedback"; });
+    fill_inputs(acc.ptr, n, 12);  // a decoded gradient that is not zero
+    ef.encode(n);
+    ef.decode(n);
+    const std::vector<float> c_h = work.to_host(n), e_h = u.to_host(n), d_h = acc.to_host(n);
+    for (std::size_t i = 0; i < n; ++i)
+      check(c_h[i] == gh[i] && e_h[i] == gh[i] - d_h[i], "error_feedback: element " + std::to_string(i));
+  }
   r.checks.push_back("codecs: fp16, bf16, topk, randomk, threshold, dgc, qsgd, terngrad, signsgd, onebit, natural, "
-                     "8bit decoded values match the CPU on 2^20 elements");
+                     "8bit decoded values and error feedback's compensation and residual match the CPU on 2^20 "
+                     "elements");
 
   // ---- PowerSGD rank 4 on square-ish matrices: P = M Q, orthonormalise P, Q = M^T P; decode
   // adds P Q^T into the accumulator ---------------------------------------------------------
@@ -735,28 +749,43 @@ void run_codecs(const Options& o, Results& r)
     };
     ps.encode.push_back({double(count_n), median_seconds(encode, o.quick, 0.1)});
     ps.decode.push_back({double(count_n), median_seconds(decode, o.quick, 0.1)});
-    if (count_n == n) {  // P's columns orthonormal; the decode is P Q^T
+    {  // every size: P's columns orthonormal, the decode is P Q^T
       const std::vector<float> ph = P.to_host(std::size_t(rows) * rank), qh = Q.to_host(std::size_t(cols) * rank);
       for (int a = 0; a < rank; ++a)
         for (int b = 0; b < rank; ++b) {
           double dot = 0;
           for (int i = 0; i < rows; ++i)
             dot += double(ph[std::size_t(a) * rows + i]) * ph[std::size_t(b) * rows + i];
-          check(std::abs(dot - (a == b ? 1.0 : 0.0)) < 1e-3, "powersgd: P is not orthonormal");
+          check(std::abs(dot - (a == b ? 1.0 : 0.0)) < 1e-3,
+                "powersgd: P (" + std::to_string(rows) + " x 4) is not orthonormal");
         }
-      CUDA_CHECK(cudaMemset(acc.ptr, 0, n * 4));
+      for (int s2 = 0; s2 < 8; ++s2) {  // Q = M^T P, M(i, j) = g[i + j rows] = input_value(i + j rows, 11)
+        const int j = (s2 * 104729) % cols, c = s2 % rank;
+        double want = 0, mag = 0;
+        for (int i = 0; i < rows; ++i) {
+          const double t =
+              double(device_input_value(std::size_t(i) + std::size_t(j) * rows, 11)) * ph[std::size_t(c) * rows + i];
+          want += t;
+          mag += std::abs(t);
+        }
+        check(std::abs(qh[std::size_t(c) * cols + j] - want) <= 1e-4 * mag + 1e-30,
+              "powersgd: Q(" + std::to_string(j) + ", " + std::to_string(c) + ") is not (M^T P)");
+      }
+      CUDA_CHECK(cudaMemset(acc.ptr, 0, count_n * 4));
       decode();
-      const std::vector<float> d = acc.to_host(n);
+      const std::vector<float> d = acc.to_host(count_n);
       for (int s2 = 0; s2 < 16; ++s2) {
         const int i = (s2 * 7919) % rows, j = (s2 * 104729) % cols;
         double want = 0;
         for (int c = 0; c < rank; ++c)
           want += double(ph[std::size_t(c) * rows + i]) * qh[std::size_t(c) * cols + j];
-        check(std::abs(d[std::size_t(j) * rows + i] - want) <= 1e-4 * (1 + std::abs(want)), "powersgd: decode");
+        check(std::abs(d[std::size_t(j) * rows + i] - want) <= 1e-4 * (1 + std::abs(want)),
+              "powersgd: decode of " + std::to_string(count_n) + " elements is not P Q^T");
       }
-      r.checks.push_back("powersgd: P orthonormal to 1e-3, decode equals P Q^T on sampled entries");
     }
   }
+  r.checks.push_back("powersgd: at every size, P orthonormal to 1e-3, Q = M^T P and the decode = P Q^T on "
+                     "sampled entries");
   CUBLAS_CHECK(cublasDestroy(h));
   r.codecs.push_back(ps);
 }
