@@ -27,8 +27,9 @@ from estimate_profile import GPUS  # noqa: E402
 UNITS = {"s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9,
          "GB/s": 1e9, "TB/s": 1e12, "MB/s": 1e6, "GBps": 1e9, "TBps": 1e12,
          "TFLOPS": 1e12, "PFLOPS": 1e15, "GFLOPS": 1e9}
-# Host links of the measured GPUs the microbenchmarks know (GB/s): H100/H200 SXM on PCIe 5.0 x16.
-MEASURED_HOST_LINK_GBPS = {"h100-sxm": 64.0, "h200-sxm": 64.0, "a100-sxm4": 32.0}
+# Host links of the measured GPUs the microbenchmarks know (GB/s, one direction): H100 (SXM and
+# PCIe) and H200 SXM on PCIe 5.0 x16, A100 on PCIe 4.0 x16.
+MEASURED_HOST_LINK_GBPS = {"h100-sxm": 64.0, "h100-pcie": 64.0, "h200-sxm": 64.0, "a100-sxm4": 32.0}
 
 
 def value(text):

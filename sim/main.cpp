@@ -452,6 +452,7 @@ int calibrate_command(const std::vector<std::string>& args)
     argv.insert(argv.end(), {"--profile-dir", ddlsim::profile_dir()});
   if (quick)
     argv.push_back("--quick");
+  argv.insert(argv.end(), {"--command", fmt::format("{}", fmt::join(command, " "))});
   std::vector<char*> cargs;
   for (std::string& s : argv)
     cargs.push_back(s.data());

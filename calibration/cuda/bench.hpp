@@ -67,4 +67,16 @@ void run_memory(const Options& o, Results& r);
 void run_codecs(const Options& o, Results& r);
 void write_profile(const Options& o, const Results& r);
 
+/// The NVIDIA driver's version ("580.159.04"): NVML's answer (libnvidia-ml, opened at run time, so
+/// the binary needs no NVML to start), else /proc/driver/nvidia/version's; empty if neither answers.
+std::string nvidia_driver_version();
+
+/// The driver version in the first line of /proc/driver/nvidia/version ("NVRM version: NVIDIA UNIX
+/// x86_64 Kernel Module  580.159.04  ..."): its first token of dot-separated digits; empty if none.
+std::string parse_nvrm_version(const std::string& text);
+
+/// The profile's `driver`: "580.159.04 (CUDA driver API 13.0)" from the driver's version and
+/// cudaDriverGetVersion's number (1000 major + 10 minor).
+std::string driver_description(const std::string& version, int cuda_driver_api);
+
 }  // namespace gpubench

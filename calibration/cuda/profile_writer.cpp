@@ -6,10 +6,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 namespace gpubench {
 
@@ -33,6 +36,14 @@ const std::vector<Datasheet>& datasheets()
        {{"fp32", 67}, {"tf32", 494.7}, {"fp16", 989.4}, {"bf16", 989.4}, {"fp8", 1978.9}},
        4800,
        "NVIDIA H200 datasheet, SXM (dense)"},
+      // NVIDIA H100 Tensor Core GPU datasheet (2023), PCIe: fp32 51, tf32 378, fp16/bf16 756.5, fp8
+      // 1513 TFLOPS dense (756, 1,513 and 3,026 with sparsity); HBM2e 2 TB/s. Before "H100": its
+      // CUDA name ("NVIDIA H100 PCIe") contains that too.
+      {"H100 PCIe",
+       "h100-pcie",
+       {{"fp32", 51}, {"tf32", 378}, {"fp16", 756.5}, {"bf16", 756.5}, {"fp8", 1513}},
+       2000,
+       "NVIDIA H100 datasheet, PCIe (dense)"},
       // NVIDIA H100 Tensor Core GPU datasheet (2023), SXM5: fp32 67, tf32 494.7, fp16/bf16 989.4,
       // fp8 1978.9 TFLOPS dense; HBM3 3.35 TB/s.
       {"H100",
@@ -69,6 +80,50 @@ nlohmann::json curve(const std::vector<CurvePoint>& points)
 }
 
 }  // namespace
+
+std::string parse_nvrm_version(const std::string& text)
+{
+  std::istringstream line(text.substr(0, text.find('\n')));
+  for (std::string token; line >> token;) {
+    const bool digits_and_dots = std::all_of(
+        token.begin(), token.end(), [](char c) { return c == '.' || std::isdigit(static_cast<unsigned char>(c)); });
+    if (digits_and_dots && token.find('.') != std::string::npos && std::isdigit(static_cast<unsigned char>(token[0])) &&
+        std::isdigit(static_cast<unsigned char>(token.back())))
+      return token;
+  }
+  return "";
+}
+
+std::string nvidia_driver_version()
+{
+  if (void* nvml = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)) {
+    using Init = int (*)();
+    using Version = int (*)(char*, unsigned);
+    const auto init = reinterpret_cast<Init>(dlsym(nvml, "nvmlInit_v2"));
+    const auto version = reinterpret_cast<Version>(dlsym(nvml, "nvmlSystemGetDriverVersion"));
+    const auto shutdown = reinterpret_cast<Init>(dlsym(nvml, "nvmlShutdown"));
+    std::string found;
+    if (init && version && shutdown && init() == 0) {  // NVML_SUCCESS
+      char text[96] = {};
+      if (version(text, sizeof text) == 0)
+        found = text;
+      shutdown();
+    }
+    dlclose(nvml);
+    if (!found.empty())
+      return found;
+  }
+  std::ifstream proc("/proc/driver/nvidia/version");
+  std::string first;
+  std::getline(proc, first);
+  return parse_nvrm_version(first);
+}
+
+std::string driver_description(const std::string& version, int cuda_driver_api)
+{
+  return fmt::format("{} (CUDA driver API {}.{})", version.empty() ? "NVIDIA driver of unknown version" : version,
+                     cuda_driver_api / 1000, cuda_driver_api % 1000 / 10);
+}
 
 void write_profile(const Options& o, const Results& r)
 {

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "approx.hpp"
+#include "e2e/cli_helpers.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -60,6 +61,45 @@ TEST_CASE("a measured H100 run's results are written as a profile the simulator 
   CHECK(p.codec("topk")->encode.at(65536) == test::Rel(30e-6).epsilon(1e-5));
   CHECK(p.codec("topk")->ratio == 0.01);
   CHECK(p.codec("topk")->source.find("measured on NVIDIA H100 80GB HBM3") == 0);
+
+  // The datasheet comparison for bench/README.md, from the profile just written.
+  const std::string report = "python3 " + std::string(DDLSIM_SOURCE_DIR) + "/calibration/profile_report.py ";
+  const test::Result table = test::run_command(report + o.output);
+  REQUIRE(table.exit_code == 0);
+  CHECK_MESSAGE(table.output.find("| GEMM bf16 (best: 4096 x 4096 x 4096) | 700.0 TFLOP/s | 989.4 TFLOP/s |") !=
+                    std::string::npos,
+                table.output);
+  CHECK(table.output.find("| GEMM fp32 (best: 4096 x 4096 x 4096) | 50.0 TFLOP/s | 67.0 TFLOP/s | 74.6 % |") !=
+        std::string::npos);
+  CHECK(table.output.find("| device copy (bytes read + written) (at 1 GiB) | 2,900.0 GB/s | 3,350.0 GB/s HBM | "
+                          "86.6 % |") != std::string::npos);
+  // a += b on 2^20 elements in 5 us: 12 B x 1,048,576 / 5 us = 2,516.6 GB/s, 75.1 % of 3,350.
+  CHECK(table.output.find("| reduction a += b, fp32 (at 1048576 elements, 12 B each) | 2,516.6 GB/s | 3,350.0 GB/s "
+                          "HBM | 75.1 % |") != std::string::npos);
+  CHECK(table.output.find("| launch + cudaDeviceSynchronize round trip | 9us |") != std::string::npos);
+  // topk encodes 16,777,216 elements in 900 us: 4 B each, 74.6 GB/s.
+  CHECK(table.output.find("| topk | 16777216 | 900us | 40us | 74.6 GB/s |") != std::string::npos);
+  // Estimates are not compared with the datasheet they came from.
+  const test::Result estimate = test::run_command(report + profile_dir() + "/v100-sxm2.json");
+  CHECK(estimate.exit_code != 0);
+  CHECK(estimate.output.find("is not a measured profile") != std::string::npos);
+}
+
+TEST_CASE("an H100 PCIe run takes the PCIe card's datasheet peaks, not the SXM module's")
+{
+  gpubench::Results r;
+  r.device = {"NVIDIA H100 PCIe", 114, 9, 0, 85899345920.0, "580.159.04 (CUDA driver API 13.0)", "13.0"};
+  r.bandwidth = {{"copy", 1073741824.0, 1.7e12}};
+  r.launch_seconds = 2.5e-6;
+  gpubench::Options o;
+  o.output = (std::filesystem::temp_directory_path() / (std::to_string(getpid()) + "-h100-pcie.json")).string();
+  gpubench::write_profile(o, r);
+  const GpuProfile p = load_profile(o.output);
+  CHECK(p.name == "h100-pcie");
+  CHECK(p.driver == "580.159.04 (CUDA driver API 13.0)");
+  CHECK(p.peak("bf16") == test::Rel(756.5e12).epsilon(1e-12));
+  CHECK(p.peak("fp32") == test::Rel(51e12).epsilon(1e-12));
+  CHECK(p.memory_bandwidth_bytes_per_s == test::Rel(2e12).epsilon(1e-12));
 }
 
 TEST_CASE("derive_profile.py scales a measured profile to another GPU by its peaks and bandwidth")
@@ -103,4 +143,20 @@ TEST_CASE("derive_profile.py scales a measured profile to another GPU by its pea
   const std::string estimate = "python3 " + std::string(DDLSIM_SOURCE_DIR) + "/calibration/derive_profile.py " +
                                profile_dir() + "/v100-sxm2.json a100-sxm4 > /dev/null 2>&1";
   CHECK(std::system(estimate.c_str()) != 0);
+}
+
+TEST_CASE("the profile's driver field names the NVIDIA driver's version and the CUDA driver API")
+{
+  // /proc/driver/nvidia/version's first line, proprietary and open kernel modules.
+  CHECK(gpubench::parse_nvrm_version("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 "
+                                     "01:15:15 UTC 2023\nGCC version:  gcc version 11.4.0\n") == "535.104.05");
+  CHECK(gpubench::parse_nvrm_version("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release "
+                                     "Build  (dvs-builder@U16-I3-B03-4-3)  Thu Oct  2 2025") == "580.159.04");
+  CHECK(gpubench::parse_nvrm_version("NVRM version: no number here\n1.2 on the second line") == "");
+  CHECK(gpubench::parse_nvrm_version("") == "");
+  CHECK(gpubench::driver_description("580.159.04", 13000) == "580.159.04 (CUDA driver API 13.0)");
+  CHECK(gpubench::driver_description("", 12040) == "NVIDIA driver of unknown version (CUDA driver API 12.4)");
+  // On this machine: whatever it finds is a version or nothing, never a crash without a driver.
+  const std::string here = gpubench::nvidia_driver_version();
+  CHECK((here.empty() || gpubench::parse_nvrm_version("v " + here) == here));
 }

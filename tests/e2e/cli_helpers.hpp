@@ -20,9 +20,10 @@ struct Result {
   std::string output;  // stdout and stderr
 };
 
-inline Result run_ddlsim(const std::string& args)
+/// Runs a shell command line, its stderr merged into its stdout.
+inline Result run_command(const std::string& command_line)
 {
-  const std::string command = std::string(DDLSIM_BINARY) + " " + args + " 2>&1";
+  const std::string command = command_line + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string out;
@@ -31,6 +32,11 @@ inline Result run_ddlsim(const std::string& args)
     out += buffer;
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline Result run_ddlsim(const std::string& args)
+{
+  return run_command(std::string(DDLSIM_BINARY) + " " + args);
 }
 
 inline fs::path temp_dir(const std::string& name)
