@@ -48,14 +48,20 @@ def scale_curve(points, ratio):
     return [{"elements": p["elements"], "time": us(t0 + (value(p["time"]) - t0) * ratio)} for p in points]
 
 
+def load_measured(path, refusal):
+    """The profile at `path`; exits with `refusal` unless it was measured on a GPU."""
+    with open(path) as f:
+        profile = json.load(f)
+    if not profile.get("measured"):
+        sys.exit(f"{os.path.basename(sys.argv[0])}: {path} is not a measured profile (\"measured\": true); "
+                 f"{refusal}")
+    return profile
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[2] not in GPUS:
         sys.exit(f"usage: {sys.argv[0]} MEASURED.json {'|'.join(GPUS)}")
-    with open(sys.argv[1]) as f:
-        src = json.load(f)
-    if not src.get("measured"):
-        sys.exit(f"derive_profile: {sys.argv[1]} is not a measured profile (\"measured\": true); derive only from "
-                 "measurements")
+    src = load_measured(sys.argv[1], "derive only from measurements")
     name = sys.argv[2]
     t = GPUS[name]
     hbm_ratio = value(src["memory_bandwidth"]) / (t["memory_bandwidth_gbps"] * 1e9)

@@ -9,12 +9,11 @@ input they get through per second, beside the measured copy bandwidth.
 
 Usage: python3 calibration/profile_report.py calibration/profiles/h100-sxm.json
 """
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from derive_profile import MEASURED_HOST_LINK_GBPS, value  # noqa: E402
+from derive_profile import MEASURED_HOST_LINK_GBPS, load_measured, value  # noqa: E402
 
 
 def rate(x, unit):
@@ -31,11 +30,8 @@ def size(b):
 def main():
     if len(sys.argv) != 2:
         sys.exit(f"usage: {sys.argv[0]} PROFILE.json")
-    with open(sys.argv[1]) as f:
-        p = json.load(f)
-    if not p.get("measured"):
-        sys.exit(f"profile_report: {sys.argv[1]} is not a measured profile (\"measured\": true); its numbers are "
-                 "the datasheet's or scaled from another GPU, so comparing them with the datasheet says nothing")
+    p = load_measured(sys.argv[1], "its numbers are the datasheet's or scaled from another GPU, so comparing "
+                      "them with the datasheet says nothing")
     out = [f"{p['gpu']} ({p['name']}), {p['sm_count']} SMs, driver {p['driver']}, CUDA {p['cuda']}, "
            f"measured {p['date']} by `{p['command']}`", "",
            "| microbenchmark | best measured | datasheet | fraction |", "|---|---:|---:|---:|"]
