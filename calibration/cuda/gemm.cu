@@ -1,8 +1,8 @@
-// GEMM throughput over a full grid of (m, n, k) per dtype: cuBLAS cublasGemmEx for fp32, tf32,
-// fp16 and bf16 (fp32 accumulation, as frameworks call it), cuBLASLt for fp8 (e4m3 inputs, bf16
-// output) on GPUs that have it (compute capability 8.9 and up). Column-major C(m x n) = A(m x k)
-// B(k x n). Every measured product has sampled entries checked against a CPU dot product of the
-// same (rounded) inputs.
+// GEMM throughput over a full grid of (m, n, k) per dtype (m from 128 to 131,072 rows, n and k
+// from 64 to 8,192): cuBLAS cublasGemmEx for fp32, tf32, fp16 and bf16 (fp32 accumulation, as
+// frameworks call it), cuBLASLt for fp8 (e4m3 inputs, bf16 output) on GPUs that have it (compute
+// capability 8.9 and up). Column-major C(m x n) = A(m x k) B(k x n). Every measured product has sampled entries checked
+// against a CPU dot product of the same (rounded) inputs.
 #include "calibration/cuda/cuda_util.cuh"
 
 #include <cublasLt.h>
@@ -104,19 +104,38 @@ void check_entries(const std::string& dtype, long m, long n, long k, const void*
 
 void run_gemm(const Options& o, Results& r)
 {
-  const std::vector<long> sizes = o.quick ? std::vector<long>{512, 4096} : std::vector<long>{128, 512, 2048, 8192};
-  const long top = sizes.back();
-  const std::size_t elems = std::size_t(top) * top;
-  DeviceBuffer<float> a32(elems), b32(elems), c32(elems);
-  fill_inputs(a32.ptr, elems, 1);
-  fill_inputs(b32.ptr, elems, 2);
+  // m (the rows: tokens, or batch x pixels of a convolution) reaches further than n and k (layer
+  // widths), so that convolutions' long products are measured, not held at the grid's edge.
+  std::vector<long> ms =
+      o.quick ? std::vector<long>{512, 4096} : std::vector<long>{128, 512, 2048, 8192, 32768, 131072};
+  const std::vector<long> nks = o.quick ? std::vector<long>{512, 4096} : std::vector<long>{64, 256, 1024, 4096, 8192};
+  const long top = nks.back();
+  // Inputs and outputs in every dtype: A m x k (fp32, fp16, bf16, fp8), B k x n, C m x n (fp32,
+  // fp16, bf16). The largest m values that would not fit in 60 % of the free memory are left out.
+  std::size_t free_bytes = 0, total_bytes = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const auto needed = [&](long m) {
+    return double(m) * top * (4 + 2 + 2 + 1) + double(top) * top * (4 + 2 + 2 + 1) + double(m) * top * (4 + 2 + 2);
+  };
+  while (ms.size() > 1 && needed(ms.back()) > 0.6 * double(free_bytes)) {
+    char why[160];
+    std::snprintf(why, sizeof why,
+                  "GEMMs of m = %ld (their buffers need %.1f GiB; 60 %% of the %.1f GiB free is allowed)", ms.back(),
+                  needed(ms.back()) / 1073741824.0, free_bytes / 1073741824.0);
+    r.gemm_skipped.push_back(why);
+    ms.pop_back();
+  }
+  const std::size_t a_elems = std::size_t(ms.back()) * top, b_elems = std::size_t(top) * top, c_elems = a_elems;
+  DeviceBuffer<float> a32(a_elems), b32(b_elems), c32(c_elems);
+  fill_inputs(a32.ptr, a_elems, 1);
+  fill_inputs(b32.ptr, b_elems, 2);
   const std::vector<float> ah = a32.to_host(), bh = b32.to_host();
-  DeviceBuffer<__half> a16(elems), b16(elems), c16(elems);
-  DeviceBuffer<__nv_bfloat16> abf(elems), bbf(elems), cbf(elems);
-  to_half<<<1024, 256>>>(a32.ptr, a16.ptr, elems);
-  to_half<<<1024, 256>>>(b32.ptr, b16.ptr, elems);
-  to_bf16<<<1024, 256>>>(a32.ptr, abf.ptr, elems);
-  to_bf16<<<1024, 256>>>(b32.ptr, bbf.ptr, elems);
+  DeviceBuffer<__half> a16(a_elems), b16(b_elems), c16(c_elems);
+  DeviceBuffer<__nv_bfloat16> abf(a_elems), bbf(b_elems), cbf(c_elems);
+  to_half<<<1024, 256>>>(a32.ptr, a16.ptr, a_elems);
+  to_half<<<1024, 256>>>(b32.ptr, b16.ptr, b_elems);
+  to_bf16<<<1024, 256>>>(a32.ptr, abf.ptr, a_elems);
+  to_bf16<<<1024, 256>>>(b32.ptr, bbf.ptr, b_elems);
   CUDA_CHECK(cudaDeviceSynchronize());
 
   cublasHandle_t h;
@@ -136,9 +155,9 @@ void run_gemm(const Options& o, Results& r)
     void* c = d.c == CUDA_R_32F   ? static_cast<void*>(c32.ptr)
               : d.c == CUDA_R_16F ? static_cast<void*>(c16.ptr)
                                   : static_cast<void*>(cbf.ptr);
-    for (long m : sizes)
-      for (long n : sizes)
-        for (long k : sizes) {
+    for (long m : ms)
+      for (long n : nks)
+        for (long k : nks) {
           const auto gemm = [&] {
             CUBLAS_CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, int(m), int(n), int(k), &one, a, d.ab, int(m), b,
                                       d.ab, int(k), &zero, c, d.c, int(m), d.compute, CUBLAS_GEMM_DEFAULT));
@@ -160,18 +179,18 @@ void run_gemm(const Options& o, Results& r)
     r.gemm_skipped.push_back("fp8: compute capability below 8.9, no fp8 tensor cores");
     return;
   }
-  DeviceBuffer<__nv_fp8_e4m3> a8(elems), b8(elems);
-  to_fp8<<<1024, 256>>>(a32.ptr, a8.ptr, elems);
-  to_fp8<<<1024, 256>>>(b32.ptr, b8.ptr, elems);
+  DeviceBuffer<__nv_fp8_e4m3> a8(a_elems), b8(b_elems);
+  to_fp8<<<1024, 256>>>(a32.ptr, a8.ptr, a_elems);
+  to_fp8<<<1024, 256>>>(b32.ptr, b8.ptr, b_elems);
   CUDA_CHECK(cudaDeviceSynchronize());
   cublasLtHandle_t lt;
   CUBLAS_CHECK(cublasLtCreate(&lt));
   const std::size_t workspace_bytes = 32u << 20;
   DeviceBuffer<char> workspace(workspace_bytes);
   std::string skipped;
-  for (long m : sizes)
-    for (long n : sizes)
-      for (long k : sizes) {
+  for (long m : ms)
+    for (long n : nks)
+      for (long k : nks) {
         cublasLtMatmulDesc_t op;
         CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
         const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;

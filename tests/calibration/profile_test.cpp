@@ -57,6 +57,31 @@ TEST_CASE("GEMM grid: throughput interpolated in log space between shapes, held 
                        std::invalid_argument);
 }
 
+TEST_CASE("GEMM grid: m may have other values than n and k, as the microbenchmarks measure them")
+{
+  // The microbenchmarks' grid reaches m = 131,072 rows (convolutions' batch x pixels) while n and k
+  // stop at 8,192: three m values by two n by two k here.
+  nlohmann::json points = nlohmann::json::array();
+  for (double m : {128.0, 2048.0, 131072.0})
+    for (double n : {64.0, 8192.0})
+      for (double k : {64.0, 8192.0})
+        points.push_back(
+            {{"m", m}, {"n", n}, {"k", k}, {"time", test::seconds_text(2 * m * n * k / power_rate(m, n, k))}});
+  nlohmann::json p = test::profile_json();
+  p["peak"]["fp16"] = "100TFLOPS";
+  p["gemm"]["fp16"] = points;
+  const GpuProfile g = load_profile(test::write_profile("tall-grid", p));
+  for (const auto& [m, n, k] :
+       std::vector<std::array<double, 3>>{{50176, 64, 147}, {8192, 768, 2304}, {131072, 8192, 64}}) {
+    CAPTURE(m);
+    CHECK(g.gemm_seconds("fp16", m, n, k) == test::Rel(2 * m * n * k / power_rate(m, n, k)).epsilon(1e-9));
+  }
+  // ResNet-50's first convolution at batch 64 (m = 64 x 112 x 112 = 802,816, n = 64, k = 147) runs
+  // at the rate of m = 131,072, the grid's edge.
+  CHECK(g.gemm_seconds("fp16", 802816, 64, 147) ==
+        test::Rel(2 * 802816.0 * 64 * 147 / power_rate(131072, 64, 147)).epsilon(1e-9));
+}
+
 TEST_CASE("bandwidth curves: linear in log(bytes) between points, the copy bandwidth without a curve")
 {
   nlohmann::json p = test::profile_json();
