@@ -575,16 +575,19 @@ void run_codecs(const Options& o, Results& r)
     CUDA_CHECK(cudaMemset(u.ptr, 0, n * 4));
     CUDA_CHECK(cudaMemset(v.ptr, 0, n * 4));
   };
-  const auto run = [&](const char* name) -> std::vector<float> {
+  const auto codec = [&](const char* name) -> const Codec& {
     for (const Codec& c : codecs)
-      if (std::string(c.name) == name) {
-        fresh();
-        c.encode(n);
-        c.decode(n);
-        CUDA_CHECK(cudaDeviceSynchronize());
-        return acc.to_host(n);
-      }
+      if (std::string(c.name) == name)
+        return c;
     throw std::logic_error(name);
+  };
+  const auto run = [&](const char* name) -> std::vector<float> {
+    const Codec& c = codec(name);
+    fresh();
+    c.encode(n);
+    c.decode(n);
+    CUDA_CHECK(cudaDeviceSynchronize());
+    return acc.to_host(n);
   };
   {
     const auto d = run("fp16");
@@ -701,11 +704,10 @@ void run_codecs(const Options& o, Results& r)
     }
   }
   {
-    // Error feedback: with e = 0, c = g + e = g; then e = c - decoded, with decoded = acc = 0.
+    // Error feedback: with e = 0, c = g + e = g; then e = c - decoded, the decoded gradient in acc.
     fresh();
     CUDA_CHECK(cudaMemset(u.ptr, 0xFF, n * 4));  // NaN: the update must overwrite every element
-    const Codec& ef = *std::find_if(codecs.begin(), codecs.end(),
-                                    [](const Codec& c) { return std::string(c.name) == "error_feedback"; });
+    const Codec& ef = codec("error_feedback");
     fill_inputs(acc.ptr, n, 12);  // a decoded gradient that is not zero
     ef.encode(n);
     ef.decode(n);

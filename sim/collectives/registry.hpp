@@ -92,8 +92,9 @@ std::vector<double> alltoall_shares(Rank p, const std::vector<double>& weights);
 /// destinations, as the hot experts of a mixture-of-experts layer).
 std::vector<double> zipf_weights(Rank p, double exponent);
 
-/// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs, in_network's extra
-/// rank p is the aggregating switch, and ps's ranks p.. are its dedicated servers, if any.
+/// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs, in_network's ranks
+/// p.. are its aggregation tree's switches (AggregationTree::hosts), and ps's ranks p.. are its
+/// dedicated servers, if any.
 std::vector<std::uint32_t> schedule_hosts(Algorithm algorithm, const GroupShape& group);
 
 /// The schedule of `op` by `algorithm` (not auto) over group.ranks ranks, `bytes` per rank (see
