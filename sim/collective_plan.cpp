@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 namespace ddlsim {
 
@@ -24,27 +25,32 @@ coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages)
   return messages > AUTO_FLOW_MESSAGES ? coll::ScheduleFidelity::flow : coll::ScheduleFidelity::step;
 }
 
-coll::AggregationTree aggregation_tree(const topo::Topology& t, std::uint32_t ranks)
+coll::AggregationTree aggregation_tree(const topo::Topology& t, const std::vector<std::uint32_t>& gpus,
+                                       std::uint32_t tree_index)
 {
   constexpr std::uint32_t NONE = topo::Topology::NO_HOST;
+  const auto ranks = static_cast<std::uint32_t>(gpus.size());
+  const auto parent_of = [&](std::uint32_t host) {
+    return t.aggregation_parent(host, tree_index);
+  };
   // The switches above the group's GPUs and how many of the group's branches each joins.
   std::map<std::uint32_t, std::uint32_t> children;  // switch host -> children in the group's tree
-  for (std::uint32_t r = 0; r < ranks; ++r) {
-    std::uint32_t u = t.aggregation_parent(r);
+  for (std::uint32_t gpu : gpus) {
+    std::uint32_t u = parent_of(gpu);
     if (u == NONE)
-      throw std::invalid_argument("in_network: GPU " + std::to_string(r) + " has no switch that sums above it");
+      throw std::invalid_argument("in_network: GPU " + std::to_string(gpu) + " has no switch that sums above it");
     while (u != NONE) {
       const bool fresh = children[u]++ == 0;
       if (!fresh)
         break;  // the rest of the way up is counted already
-      u = t.aggregation_parent(u);
+      u = parent_of(u);
     }
   }
   // A switch with one child only passes data through: its child sends to the switch above it.
   auto effective = [&](std::uint32_t host) {
-    std::uint32_t u = t.aggregation_parent(host);
+    std::uint32_t u = parent_of(host);
     while (u != NONE && children.at(u) == 1)
-      u = t.aggregation_parent(u);
+      u = parent_of(u);
     return u;
   };
   std::vector<std::uint32_t> kept;
@@ -55,8 +61,8 @@ coll::AggregationTree aggregation_tree(const topo::Topology& t, std::uint32_t ra
     throw std::invalid_argument("in_network: a group of one GPU has nothing to sum");
   // Height of each kept switch, then order: lower first, so parents follow children; the root last.
   std::map<std::uint32_t, coll::Rank> height;
-  for (std::uint32_t r = 0; r < ranks; ++r)
-    for (std::uint32_t u = effective(r), h = 1; u != NONE; u = effective(u), ++h) {
+  for (std::uint32_t gpu : gpus)
+    for (std::uint32_t u = effective(gpu), h = 1; u != NONE; u = effective(u), ++h) {
       coll::Rank& known = height[u];
       if (known >= h)
         break;
@@ -74,7 +80,7 @@ coll::AggregationTree aggregation_tree(const topo::Topology& t, std::uint32_t ra
   tree.hop_bandwidth = std::numeric_limits<double>::infinity();
   std::vector<coll::Rank> fanin(n, 0);
   for (std::uint32_t r = 0; r < n; ++r) {
-    const std::uint32_t host = r < ranks ? r : kept[r - ranks];
+    const std::uint32_t host = r < ranks ? gpus[r] : kept[r - ranks];
     const std::uint32_t up = effective(host);
     if (up == NONE)
       continue;
@@ -92,12 +98,89 @@ coll::AggregationTree aggregation_tree(const topo::Topology& t, std::uint32_t ra
   return tree;
 }
 
+coll::AggregationTree aggregation_tree(const topo::Topology& t, std::uint32_t ranks)
+{
+  std::vector<std::uint32_t> gpus(ranks);
+  for (std::uint32_t r = 0; r < ranks; ++r)
+    gpus[r] = r;
+  return aggregation_tree(t, gpus, 0);
+}
+
+namespace {
+/// collnet's trees: node-local index l's over GPUs l, c + l, ..., in the topology's tree l mod
+/// its trees; and per level the most pieces a switch sums in a step from all of them.
+void collnet_trees(const topo::Topology& t, coll::GroupShape& g)
+{
+  g.collnet_ready = true;
+  const std::uint32_t c = g.gpus_per_node, nodes = g.ranks / c;
+  if (nodes < 2)
+    return;
+  const std::uint32_t trees = std::max<std::uint32_t>(1, t.aggregation_trees());
+  std::map<std::uint32_t, coll::Rank> load;  // switch host -> children over all trees
+  std::vector<std::vector<coll::Rank>> heights;
+  for (std::uint32_t l = 0; l < c; ++l) {
+    std::vector<std::uint32_t> gpus(nodes);
+    for (std::uint32_t n = 0; n < nodes; ++n)
+      gpus[n] = n * c + l;
+    coll::AggregationTree tree = aggregation_tree(t, gpus, l % trees);
+    std::vector<coll::Rank> height(tree.parent.size(), 0);
+    for (std::size_t r = 0; r + 1 < tree.parent.size(); ++r) {
+      const coll::Rank up = tree.parent[r];
+      height[up] = std::max(height[up], height[r] + 1);
+      ++load[tree.hosts[up - nodes]];
+    }
+    heights.push_back(std::move(height));
+    g.collnet.push_back(std::move(tree));
+  }
+  // Trees whose child-parent routes cross one link direction share its bandwidth (fewer trees than
+  // GPUs in a node, or a NIC per node): each tree's hop_bandwidth becomes its routes' narrowest
+  // share, so the cost that `auto` weighs sees it (at every level, an upper bound).
+  std::unordered_map<std::size_t, std::uint32_t> crossing;  // link direction -> child-parent routes
+  std::vector<topo::Hop> route;
+  const auto child_host = [&](std::uint32_t l, std::size_t r) {
+    return r < nodes ? static_cast<std::uint32_t>(r * c + l) : g.collnet[l].hosts[r - nodes];
+  };
+  const auto parent_host = [&](std::uint32_t l, std::size_t r) {
+    return g.collnet[l].hosts[g.collnet[l].parent[r] - nodes];
+  };
+  for (std::uint32_t l = 0; l < c; ++l)
+    for (std::size_t r = 0; r + 1 < g.collnet[l].parent.size(); ++r) {
+      route.clear();
+      t.route(child_host(l, r), parent_host(l, r), route);
+      for (const topo::Hop& h : route)
+        ++crossing[2 * std::size_t{h.edge} + (h.forward ? 0 : 1)];
+    }
+  for (std::uint32_t l = 0; l < c; ++l) {
+    coll::AggregationTree& tree = g.collnet[l];
+    for (std::size_t r = 0; r + 1 < tree.parent.size(); ++r) {
+      route.clear();
+      t.route(child_host(l, r), parent_host(l, r), route);
+      for (const topo::Hop& h : route)
+        tree.hop_bandwidth =
+            std::min(tree.hop_bandwidth,
+                     t.link(h.edge).bandwidth_bytes_per_s / crossing.at(2 * std::size_t{h.edge} + (h.forward ? 0 : 1)));
+    }
+  }
+  for (std::uint32_t l = 0; l < c; ++l) {
+    const coll::AggregationTree& tree = g.collnet[l];
+    if (g.collnet_load.size() < tree.levels)
+      g.collnet_load.resize(tree.levels, 0);
+    for (std::size_t i = 0; i < tree.hosts.size(); ++i) {
+      coll::Rank& most = g.collnet_load[heights[l][nodes + i] - 1];
+      most = std::max(most, load.at(tree.hosts[i]));
+    }
+  }
+}
+}  // namespace
+
 coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::uint32_t gpus_per_node)
 {
   coll::GroupShape g{ranks, gpus_per_node, 0, 1, 0, 1};
   if (t.switch_aggregator_count() > 0 && ranks > 1) {  // switches that sum
     g.in_network = aggregation_tree(t, ranks);
     g.aggregator_reduce_bytes_per_s = t.aggregator_reduce_bytes_per_s(0);
+    if (gpus_per_node > 0 && ranks % gpus_per_node == 0)
+      collnet_trees(t, g);
   }
   if (t.server_count() > 0) {  // parameter servers on CPU hosts of their own
     g.ps_servers = static_cast<coll::Rank>(t.server_count());

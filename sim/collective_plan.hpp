@@ -11,6 +11,10 @@ namespace ddlsim {
 /// the topology's tree without the switches that would have one child. Throws
 /// std::invalid_argument when a GPU has no summing switch above it or the group is one GPU.
 coll::AggregationTree aggregation_tree(const topo::Topology& topology, std::uint32_t ranks);
+/// The same over the GPUs `gpus` (local rank i is GPU gpus[i]) in the topology's aggregation
+/// tree `tree`.
+coll::AggregationTree aggregation_tree(const topo::Topology& topology, const std::vector<std::uint32_t>& gpus,
+                                       std::uint32_t tree);
 
 /// Alpha and bandwidth of the routes GPU 0 -> GPU 1 (inside a node) and GPU 0 -> GPU g (between
 /// nodes) of the cluster: what `auto` weighs algorithms with.

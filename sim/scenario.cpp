@@ -151,8 +151,8 @@ NetworkConfig parse_network(const JsonNode& net)
     break;
   case topo::NetworkKind::fat_tree:
   case topo::NetworkKind::rail_optimized:
-    net.allow_keys(
-        {"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing", "planes", "switch_reduction"});
+    net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing", "planes",
+                    "switch_reduction", "aggregation_trees"});
     n.tiers = static_cast<int>(net.integer_or("tiers", 2, 2));
     if (n.tiers > 3)
       net.child("tiers").fail(fmt::format("found {}; expected 2 or 3", n.tiers));
@@ -166,6 +166,11 @@ NetworkConfig parse_network(const JsonNode& net)
           .fail(fmt::format("summing switches on a Clos of {} planes are not modelled (one aggregation tree); use "
                             "planes = 1",
                             n.planes));
+    n.aggregation_trees = static_cast<int>(net.integer_or("aggregation_trees", 1, 1));
+    if (net.has("aggregation_trees") && !(n.switch_reduce_bytes_per_s > 0))
+      net.child("aggregation_trees")
+          .fail("aggregation_trees counts trees of switches that sum; expected 'switch_reduction' (their summing rate) "
+                "beside it");
     break;
   case topo::NetworkKind::torus: {
     net.allow_keys({"topology", "link", "sharing", "dims"});
@@ -890,11 +895,13 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   }
 
   const coll::Algorithm algorithm = s.kind == WorkloadKind::training ? s.training.algorithm : s.collective.algorithm;
-  if (algorithm == coll::Algorithm::in_network && !(s.cluster.network.switch_reduce_bytes_per_s > 0)) {
+  const bool summing_algorithm = algorithm == coll::Algorithm::in_network || algorithm == coll::Algorithm::collnet;
+  if (summing_algorithm && !(s.cluster.network.switch_reduce_bytes_per_s > 0)) {
     const JsonNode w = root.child("workload");
     (s.kind == WorkloadKind::training ? w.child("architecture").child("algorithm") : w.child("algorithm"))
-        .fail("in_network needs switches that reduce: a star, fat_tree or rail_optimized network with "
-              "'switch_reduction' (their summing rate)");
+        .fail(fmt::format("{} needs switches that reduce: a star, fat_tree or rail_optimized network with "
+                          "'switch_reduction' (their summing rate)",
+                          coll::to_string(algorithm)));
   }
   s.output = {"out/" + s.name, false, {}};
   if (auto out = root.optional_child("output")) {
@@ -952,8 +959,10 @@ nlohmann::json network_json(const NetworkConfig& n)
     j["oversubscription"] = n.oversubscription;
     j["routing"] = n.routing == topo::ClosRouting::d_mod_k ? "d-mod-k" : "ecmp";
     j["planes"] = n.planes;
-    if (n.switch_reduce_bytes_per_s > 0)
+    if (n.switch_reduce_bytes_per_s > 0) {
       j["switch_reduction"] = format_quantity(n.switch_reduce_bytes_per_s, Dimension::bytes_per_s);
+      j["aggregation_trees"] = n.aggregation_trees;
+    }
     break;
   case topo::NetworkKind::torus: j["dims"] = n.dims; break;
   case topo::NetworkKind::dragonfly:
@@ -1161,6 +1170,7 @@ topo::ClusterParams cluster_params(const ClusterConfig& c, std::uint64_t seed)
   p.network.link = link;
   p.network.switch_reduce_bytes_per_s = n.switch_reduce_bytes_per_s;
   p.network.clos = {n.tiers, n.radix, n.oversubscription, n.routing, seed, link, n.planes};
+  p.network.clos.aggregation_trees = n.aggregation_trees;
   p.network.torus = {n.dims, link};
   p.network.dragonfly = {n.groups, n.routers_per_group, n.hosts_per_router, n.global_links_per_router, link};
   p.network.custom.switches = n.switches;

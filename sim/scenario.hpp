@@ -57,6 +57,7 @@ struct NetworkConfig {
   double oversubscription;
   topo::ClosRouting routing;
   int planes;
+  int aggregation_trees = 1;  ///< with switch_reduction: SHARP trees, each through other upper switches
   // torus
   std::vector<int> dims;
   // dragonfly

@@ -36,6 +36,7 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
                                 "use planes = 1");
   const ClosShape shape = clos_shape(p, leaves);
   const int up = shape.up, half = p.radix / 2, planes = p.planes;
+  const int trees = summing ? p.aggregation_trees : 0;
   const LinkSpec& l = p.link;
   const std::size_t E = endpoints.size();
   const std::size_t up1_per_plane = static_cast<std::size_t>(leaves) * up;
@@ -43,10 +44,11 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
   // Index arrays, plane after plane: nic[plane * E + e], up1[plane * up1_per_plane + leaf * up + j],
   // up2[plane * up2_per_plane + (pod * up + j) * half + c].
   std::vector<std::uint32_t> nic(E * planes), up1(up1_per_plane * planes), up2(up2_per_plane * planes);
-  // Plane 0's leaves, its spine 0 or aggregation switch 0 of each pod, its core 0-0: the switches
-  // of the aggregation tree.
-  std::vector<Vertex> tree_leaf, tree_mid;
-  Vertex tree_core{};
+  // Plane 0's leaves, and for aggregation tree j its spine j or aggregation switch j of each pod
+  // and its core j-0: the switches of the aggregation trees.
+  std::vector<Vertex> tree_leaf;
+  std::vector<std::vector<Vertex>> tree_mid(trees);
+  std::vector<Vertex> tree_core(trees);
   for (int plane = 0; plane < planes; ++plane) {
     const std::string pp = planes > 1 ? "plane" + std::to_string(plane) + "-" : "";
     std::vector<Vertex> leaf(leaves);
@@ -57,8 +59,8 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
         leaf[i] = t.add_router(pp + "leaf" + std::to_string(i));
       for (int j = 0; j < up; ++j) {
         const Vertex spine = t.add_router(pp + "spine" + std::to_string(j));
-        if (plane == 0 && j == 0)
-          tree_mid.push_back(spine);
+        if (plane == 0 && j < trees)
+          tree_mid[j].push_back(spine);
         for (int i = 0; i < leaves; ++i)
           u1[i * up + j] = t.add_link(leaf[i], spine, pp + "leaf" + std::to_string(i) + "-spine" + std::to_string(j),
                                       l.bandwidth_bytes_per_s, l.latency_seconds, Tier::leaf_spine);
@@ -68,7 +70,9 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
       for (int j = 0; j < up; ++j)
         for (int c = 0; c < half; ++c)
           core[j * half + c] = t.add_router(pp + "core" + std::to_string(j) + "-" + std::to_string(c));
-      tree_core = core[0];
+      if (plane == 0)
+        for (int j = 0; j < trees; ++j)
+          tree_core[j] = core[j * half];
       for (int pod = 0; pod < shape.pods; ++pod) {
         const std::string prefix = pp + "pod" + std::to_string(pod);
         for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
@@ -76,8 +80,8 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
         for (int j = 0; j < up; ++j) {
           const std::string agg_name = prefix + "-agg" + std::to_string(j);
           const Vertex agg = t.add_router(agg_name);
-          if (plane == 0 && j == 0)
-            tree_mid.push_back(agg);
+          if (plane == 0 && j < trees)
+            tree_mid[j].push_back(agg);
           for (int i = pod * half; i < std::min(leaves, (pod + 1) * half); ++i)
             u1[i * up + j] =
                 t.add_link(leaf[i], agg, prefix + "-leaf" + std::to_string(i - pod * half) + "-agg" + std::to_string(j),
@@ -98,30 +102,36 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
 
   const bool three = p.tiers == 3;
   // Aggregator k (host first_aggregator + k, endpoint E + k of the route function) sits at tree
-  // level agg_level[k] (1 leaf, 2 spine 0 or a pod's aggregation switch 0, 3 core 0-0), index
-  // agg_id[k] within its level (leaf, pod, 0).
+  // level agg_level[k] (1 leaf, 2 spine or a pod's aggregation switch, 3 core), index agg_id[k]
+  // within its level and tree (leaf, pod, 0), in tree agg_tree[k] (leaves are in every tree).
   std::vector<std::uint8_t> agg_level;
-  std::vector<std::uint32_t> agg_id;
+  std::vector<std::uint32_t> agg_id, agg_tree;
   if (summing) {
     const double rate = p.switch_reduce_bytes_per_s;
     const auto first = static_cast<std::uint32_t>(t.host_count());
-    auto add = [&](Vertex v, std::uint8_t level, std::uint32_t id) {
+    auto add = [&](Vertex v, std::uint8_t level, std::uint32_t id, std::uint32_t tree) {
       agg_level.push_back(level);
       agg_id.push_back(id);
+      agg_tree.push_back(tree);
       return t.add_aggregator(v, rate);
     };
     for (int i = 0; i < leaves; ++i)
-      add(tree_leaf[i], 1, static_cast<std::uint32_t>(i));
-    for (std::uint32_t m = 0; m < tree_mid.size(); ++m)
-      add(tree_mid[m], 2, m);
-    if (three)
-      add(tree_core, 3, 0);
-    const auto mid = first + static_cast<std::uint32_t>(leaves);
-    for (int i = 0; i < leaves; ++i)
-      t.set_aggregation_parent(first + i, mid + (three ? static_cast<std::uint32_t>(i / half) : 0));
-    if (three)
-      for (std::uint32_t m = 0; m < tree_mid.size(); ++m)
-        t.set_aggregation_parent(mid + m, mid + static_cast<std::uint32_t>(tree_mid.size()));
+      add(tree_leaf[i], 1, static_cast<std::uint32_t>(i), 0);
+    // Tree after tree: its spine or pods' aggregation switches, then its core (tree 0's hosts come
+    // first, as when there was one tree).
+    for (std::uint32_t j = 0; j < static_cast<std::uint32_t>(trees); ++j) {
+      const auto mid = static_cast<std::uint32_t>(t.host_count());
+      for (std::uint32_t m = 0; m < tree_mid[j].size(); ++m)
+        add(tree_mid[j][m], 2, m, j);
+      const auto mids = static_cast<std::uint32_t>(tree_mid[j].size());
+      if (three)
+        add(tree_core[j], 3, 0, j);
+      for (int i = 0; i < leaves; ++i)
+        t.set_aggregation_parent(first + i, mid + (three ? static_cast<std::uint32_t>(i / half) : 0), j);
+      if (three)
+        for (std::uint32_t m = 0; m < mids; ++m)
+          t.set_aggregation_parent(mid + m, mid + mids, j);
+    }
     if (endpoint_aggregator) {
       endpoint_aggregator->resize(E);
       for (std::size_t e = 0; e < E; ++e)
@@ -133,11 +143,13 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
   const std::uint64_t seed = p.seed;
   return [=, leaf_of = std::move(leaf_of)](std::uint32_t a, std::uint32_t b, std::vector<Hop>& out) {
     if (a >= E || b >= E) {
-      // An aggregator at one end: up the tree's switches (plane 0, spine or aggregation switch 0,
-      // core 0-0) to the lowest one above both ends, then down.
+      // An aggregator at one end: up the switches of its tree (plane 0; spine j or aggregation
+      // switch j, core j-0 for tree j; a leaf or a GPU is in every tree, tree 0 when neither end
+      // says) to the lowest one above both ends, then down.
       auto level = [&](std::uint32_t x) -> int {
         return x < E ? 0 : agg_level[x - E];
       };
+      const std::uint32_t j = level(a) >= 2 ? agg_tree[a - E] : level(b) >= 2 ? agg_tree[b - E] : 0;
       auto above = [&](std::uint32_t x, int at) -> std::uint32_t {  // x's switch at level at >= level(x)
         const int own = level(x);
         const std::uint32_t id = x < E ? static_cast<std::uint32_t>(x) : agg_id[x - E];
@@ -148,12 +160,12 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
         const std::uint32_t leaf = own == 0 ? leaf_of[x] : id;
         return at == 1 ? leaf : (three ? leaf / half : 0);
       };
-      auto uplink = [&](int at, std::uint32_t id) -> std::uint32_t {  // from level at to at + 1
+      auto uplink = [&](int at, std::uint32_t id) -> std::uint32_t {  // from level at to at + 1, in tree j
         if (at == 0)
           return nic[id];
         if (at == 1)
-          return up1[std::size_t(id) * up];
-        return up2[std::size_t(id) * up * half];
+          return up1[std::size_t(id) * up + j];
+        return up2[(std::size_t(id) * up + j) * half];
       };
       const int la = level(a), lb = level(b), top = three ? 3 : 2;
       int meet = std::max(la, lb);
@@ -213,6 +225,10 @@ ClosShape clos_shape(const ClosParams& p, int leaves)
     s.spines = s.pods * s.up;
     s.cores = s.up * half;
   }
+  if (p.aggregation_trees < 1 || p.aggregation_trees > s.up)
+    throw std::invalid_argument("aggregation_trees: found " + std::to_string(p.aggregation_trees) + "; expected 1 to " +
+                                std::to_string(s.up) + " (a tree through each " +
+                                (p.tiers == 2 ? "spine" : "aggregation switch of a pod") + " above a leaf)");
   return s;
 }
 

@@ -23,11 +23,12 @@ enum class ClosRouting { d_mod_k, ecmp };
 /// `planes` > 1 builds that many identical, separate Clos networks (multi-plane fabrics such as
 /// Spectrum-X or multi-rail InfiniBand): every NIC has one port, one `link`, in each plane, and a
 /// flow uses one plane, chosen like the uplinks (destination index for d_mod_k, hash for ecmp).
-/// `switch_reduce_bytes_per_s` > 0: switches sum the data passing through them (SHARP), as one
-/// aggregation tree: every leaf, spine 0 (2 tiers) or aggregation switch 0 of every pod and core
-/// 0-0 (3 tiers) become aggregators (hosts after the GPUs, in that order); a leaf sends up to
-/// spine 0 or its pod's aggregation switch 0, which sends up to core 0-0. Routes to and from them
-/// take those switches' links. One plane only.
+/// `switch_reduce_bytes_per_s` > 0: switches sum the data passing through them (SHARP), as
+/// `aggregation_trees` trees (1 to `up`): every leaf is in every tree; tree j adds spine j (2 tiers)
+/// or aggregation switch j of every pod and core j-0 (3 tiers). They become aggregators, hosts
+/// after the GPUs: the leaves, then tree 0's switches, tree 1's, ...; in tree j a leaf sends up
+/// to spine j or its pod's aggregation switch j, which sends up to core j-0. Routes to and from
+/// them take those switches' links. One plane only.
 struct ClosParams {
   int tiers;
   int radix;
@@ -37,6 +38,7 @@ struct ClosParams {
   LinkSpec link;
   int planes = 1;
   double switch_reduce_bytes_per_s = 0;
+  int aggregation_trees = 1;
 };
 
 struct ClosShape {

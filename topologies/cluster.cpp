@@ -212,9 +212,12 @@ Topology make_cluster(const ClusterParams& p)
     }
     return host;
   };
-  if (aggregating)  // every GPU sends up to its leaf, or to the star's switch
-    for (std::uint32_t r = 0; r < gpus; ++r)
-      t.set_aggregation_parent(r, star ? gpus : endpoint_aggregator[endpoint_of(r)]);
+  if (aggregating) {  // every GPU sends up to its leaf (in every tree), or to the star's switch
+    const std::uint32_t trees = std::max<std::uint32_t>(1, t.aggregation_trees());
+    for (std::uint32_t tree = 0; tree < trees; ++tree)
+      for (std::uint32_t r = 0; r < gpus; ++r)
+        t.set_aggregation_parent(r, star ? gpus : endpoint_aggregator[endpoint_of(r)], tree);
+  }
   t.set_routing([=](std::uint32_t src, std::uint32_t dst, std::vector<Hop>& out) {
     if (src == dst)
       return;

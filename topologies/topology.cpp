@@ -39,16 +39,21 @@ std::uint32_t Topology::add_aggregator(Vertex router, double reduce_bytes_per_s)
   return static_cast<std::uint32_t>(gpus_.size() + aggregators_.size() - 1);
 }
 
-void Topology::set_aggregation_parent(std::uint32_t host, std::uint32_t parent)
+void Topology::set_aggregation_parent(std::uint32_t host, std::uint32_t parent, std::uint32_t tree)
 {
   const std::uint32_t first = static_cast<std::uint32_t>(gpus_.size());
   if (host >= first + switch_aggregator_count() || parent < first || parent >= first + switch_aggregator_count() ||
       parent == host)
     throw std::invalid_argument("aggregation tree: host " + std::to_string(host) + " cannot send up to host " +
                                 std::to_string(parent) + " (a GPU or a summing switch to another summing switch)");
-  if (aggregation_parent_.size() <= host)
-    aggregation_parent_.resize(host + 1, NO_HOST);
-  aggregation_parent_[host] = parent;
+  if (tree > aggregation_parent_.size())
+    throw std::invalid_argument("aggregation tree " + std::to_string(tree) + ": trees are numbered without gaps");
+  if (tree == aggregation_parent_.size())
+    aggregation_parent_.emplace_back();
+  std::vector<std::uint32_t>& parents = aggregation_parent_[tree];
+  if (parents.size() <= host)
+    parents.resize(host + 1, NO_HOST);
+  parents[host] = parent;
 }
 
 std::uint32_t Topology::add_server(Vertex host, double reduce_bytes_per_s)

@@ -60,14 +60,21 @@ public:
   /// Aggregators that are switches (not parameter servers).
   std::size_t switch_aggregator_count() const { return aggregators_.size() - servers_; }
   static constexpr std::uint32_t NO_HOST = UINT32_MAX;
-  /// The aggregation tree of the switches that sum: `host` (a GPU or an aggregating switch) sends
-  /// its data up to the aggregating switch `parent`.
-  void set_aggregation_parent(std::uint32_t host, std::uint32_t parent);
-  /// The aggregating switch that `host` sends up to, or NO_HOST (the root, or no switch sums).
-  std::uint32_t aggregation_parent(std::uint32_t host) const
+  /// The aggregation trees of the switches that sum (SHARP can keep several, each through other
+  /// upper switches): in tree `tree`, `host` (a GPU or an aggregating switch) sends its data up to
+  /// the aggregating switch `parent`. Trees are numbered from 0, without gaps.
+  void set_aggregation_parent(std::uint32_t host, std::uint32_t parent, std::uint32_t tree = 0);
+  /// The aggregating switch that `host` sends up to in tree `tree`, or NO_HOST (the root, no
+  /// switch sums, or no such tree).
+  std::uint32_t aggregation_parent(std::uint32_t host, std::uint32_t tree = 0) const
   {
-    return host < aggregation_parent_.size() ? aggregation_parent_[host] : NO_HOST;
+    if (tree >= aggregation_parent_.size())
+      return NO_HOST;
+    const std::vector<std::uint32_t>& parent = aggregation_parent_[tree];
+    return host < parent.size() ? parent[host] : NO_HOST;
   }
+  /// Aggregation trees (0 when no switch sums).
+  std::uint32_t aggregation_trees() const { return static_cast<std::uint32_t>(aggregation_parent_.size()); }
   /// A parameter server's CPU host (vertex `host`), added as an aggregator after the switches
   /// that sum; `reduce_bytes_per_s` 0 means its summing is not charged.
   std::uint32_t add_server(Vertex host, double reduce_bytes_per_s);
@@ -105,7 +112,7 @@ private:
   std::vector<Vertex> gpus_;
   std::vector<std::pair<Vertex, double>> aggregators_;
   std::size_t servers_ = 0;
-  std::vector<std::uint32_t> aggregation_parent_;  ///< by host; NO_HOST where none
+  std::vector<std::vector<std::uint32_t>> aggregation_parent_;  ///< by tree, then host; NO_HOST where none
   std::vector<Edge> edges_;
   RouteFn route_;
 };

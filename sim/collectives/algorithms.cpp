@@ -396,6 +396,71 @@ Schedule in_network_allreduce_flows(Rank p, double bytes, Rank chunks)
   return in_network_allreduce_flows(p, one_switch(p), bytes, chunks);
 }
 
+namespace {
+Schedule collnet(Rank p, Rank c, const std::vector<std::vector<Rank>>& parents, double bytes, Rank chunks, bool flows)
+{
+  if (c == 0 || p % c != 0)
+    throw std::invalid_argument("collnet all-reduce: the ranks must fill whole nodes");
+  check(p, bytes);
+  const Rank nodes = p / c;
+  if (parents.size() != (nodes > 1 ? c : 0))
+    throw std::invalid_argument("collnet all-reduce: expected an aggregation tree for each of the " +
+                                std::to_string(c) + " GPUs of a node (none for one node); found " +
+                                std::to_string(parents.size()));
+  Rank total = p;
+  std::vector<Rank> offset;
+  for (const std::vector<Rank>& tree : parents) {
+    if (tree.size() <= nodes)
+      throw std::invalid_argument("collnet all-reduce: an aggregation tree without a switch that sums");
+    offset.push_back(total);
+    total += static_cast<Rank>(tree.size()) - nodes;
+  }
+  Schedule s(total);
+  const double shard = bytes / c;
+  const auto intra = [&](bool reduce) {  // ring reduce-scatter or all-gather inside every node
+    const Rank steps = flows ? 1 : c - 1, messages = flows ? c - 1 : 1;
+    for (Rank k = 0; k < steps; ++k) {
+      std::vector<Transfer> t;
+      for (Rank n = 0; n < nodes; ++n)
+        for (Rank i = 0; i < c; ++i)
+          t.push_back({n * c + i, n * c + (i + 1) % c, shard * messages, messages, reduce ? shard * messages : 0});
+      s.add_step(std::move(t));
+    }
+  };
+  if (c > 1)
+    intra(true);
+  std::vector<std::vector<Transfer>> steps;
+  for (Rank l = 0; l < parents.size(); ++l) {
+    const Schedule sub = flows ? in_network_allreduce_flows(nodes, parents[l], shard, chunks)
+                               : in_network_allreduce(nodes, parents[l], shard, chunks);
+    const auto global = [&](Rank x) {
+      return x < nodes ? x * c + l : offset[l] + (x - nodes);
+    };
+    if (steps.size() < sub.steps())
+      steps.resize(sub.steps());
+    for (std::size_t k = 0; k < sub.steps(); ++k)
+      for (const Transfer& t : sub.step(k))
+        steps[k].push_back({global(t.src), global(t.dst), t.bytes, t.messages, t.reduce_bytes});
+  }
+  for (auto& t : steps)
+    s.add_step(std::move(t));
+  if (c > 1)
+    intra(false);
+  return s;
+}
+}  // namespace
+
+Schedule collnet_allreduce(Rank p, Rank c, const std::vector<std::vector<Rank>>& parents, double bytes, Rank chunks)
+{
+  return collnet(p, c, parents, bytes, chunks, false);
+}
+
+Schedule collnet_allreduce_flows(Rank p, Rank c, const std::vector<std::vector<Rank>>& parents, double bytes,
+                                 Rank chunks)
+{
+  return collnet(p, c, parents, bytes, chunks, true);
+}
+
 Schedule send_recv(Rank p, double bytes)
 {
   check(p, bytes);

@@ -113,6 +113,21 @@ Schedule in_network_allreduce_flows(Rank p, const std::vector<Rank>& parent, dou
 Schedule in_network_allreduce(Rank p, double bytes, Rank chunks);
 Schedule in_network_allreduce_flows(Rank p, double bytes, Rank chunks);
 
+/// NCCL's CollNet all-reduce (in-network aggregation on multi-GPU nodes, NCCL 2.x with SHARP):
+/// nodes of `c` consecutive ranks; intra-node ring reduce-scatter (c-1 steps of S/c), then GPU l of
+/// every node all-reduces its S/c shard in the network over aggregation tree `parents[l]` (the
+/// pipeline of in_network_allreduce, `chunks` pieces; parents[l] is over local ranks, 0..r-1 the
+/// nodes' GPU l = rank n c + l, then the tree's switches), the c trees at once, then intra-node
+/// ring all-gather. Schedule ranks p.. are parents[0]'s switches, then parents[1]'s, ... (trees
+/// may name one switch twice: its ranks then share a host). No trees for one node (r = 1).
+/// With intra-node routes of latency a_i and bandwidth B_i, and in-network time I(S/c) as in
+/// in_network_allreduce where switches shared by several trees sum all of their pieces:
+/// T = 2(c-1)(a_i + S/(c B_i)) + I(S/c). Each NIC carries S/c each way (in_network: S).
+Schedule collnet_allreduce(Rank p, Rank c, const std::vector<std::vector<Rank>>& parents, double bytes, Rank chunks);
+/// Its flow fidelity: each intra-node phase one flow per pair, the trees as in_network_allreduce_flows.
+Schedule collnet_allreduce_flows(Rank p, Rank c, const std::vector<std::vector<Rank>>& parents, double bytes,
+                                 Rank chunks);
+
 /// Point-to-point: rank 0 sends `bytes` to rank 1.  T = alpha + S/B.
 Schedule send_recv(Rank p, double bytes);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -38,6 +39,7 @@ const char* to_string(Algorithm a)
   case Algorithm::direct: return "direct";
   case Algorithm::dissemination: return "dissemination";
   case Algorithm::double_tree: return "double_tree";
+  case Algorithm::collnet: return "collnet";
   case Algorithm::auto_: return "auto";
   }
   return "?";
@@ -53,8 +55,8 @@ const std::vector<std::string_view>& op_names()
 const std::vector<std::string_view>& algorithm_names()
 {
   static const std::vector<std::string_view> names{
-      "ring",     "tree",   "recursive_doubling", "halving_doubling", "hierarchical", "ps", "in_network",
-      "pairwise", "direct", "dissemination",      "double_tree",      "auto"};
+      "ring",     "tree",   "recursive_doubling", "halving_doubling", "hierarchical", "ps",  "in_network",
+      "pairwise", "direct", "dissemination",      "double_tree",      "collnet",      "auto"};
   return names;
 }
 
@@ -63,7 +65,7 @@ std::vector<Algorithm> algorithms_for(Op op)
   switch (op) {
   case Op::allreduce:
     return {Algorithm::ring, Algorithm::recursive_doubling, Algorithm::halving_doubling, Algorithm::hierarchical,
-            Algorithm::ps,   Algorithm::in_network,         Algorithm::double_tree};
+            Algorithm::ps,   Algorithm::in_network,         Algorithm::double_tree,      Algorithm::collnet};
   case Op::reduce_scatter:
   case Op::allgather: return {Algorithm::ring};
   case Op::broadcast:
@@ -140,6 +142,33 @@ std::vector<double> alltoallv_bytes(const GroupShape& g, double bytes)
     x *= bytes;
   return b;
 }
+
+/// collnet's trees as collnet_allreduce takes them.
+std::vector<std::vector<Rank>> collnet_parents(const GroupShape& g)
+{
+  std::vector<std::vector<Rank>> parents;
+  for (const AggregationTree& tree : g.collnet)
+    parents.push_back(tree.parent);
+  return parents;
+}
+
+/// In-network all-reduce time of S bytes over a tree of `levels` levels whose child-parent routes
+/// have latency `hop_latency_s` and bandwidth `hop_bandwidth` (the worst of them), where a switch at
+/// height h sums load[h - 1] pieces a step at R bytes/s: each piece climbs the levels, a level
+/// taking d_h = max(l + c/B, load_h c/R), the others follow at the slowest level's pace, and the
+/// last comes down: sum_h d_h + (C - 1) max_h d_h + H (l + c/B).
+double in_network_seconds(Rank levels, double hop_latency_s, double hop_bandwidth, const std::vector<Rank>& load,
+                          double R, double S)
+{
+  const double chunks = in_network_chunks(S), c = S / chunks, hop = hop_latency_s + c / hop_bandwidth;
+  double climb = 0, slowest = 0;
+  for (Rank f : load) {
+    const double d = std::max(hop, f * c / R);
+    climb += d;
+    slowest = std::max(slowest, d);
+  }
+  return climb + (chunks - 1) * slowest + levels * hop;
+}
 }  // namespace
 
 std::vector<std::uint32_t> schedule_hosts(Algorithm a, const GroupShape& g)
@@ -149,6 +178,9 @@ std::vector<std::uint32_t> schedule_hosts(Algorithm a, const GroupShape& g)
     hosts[r] = r;
   if (a == Algorithm::in_network)
     hosts.insert(hosts.end(), g.in_network.hosts.begin(), g.in_network.hosts.end());
+  if (a == Algorithm::collnet)
+    for (const AggregationTree& tree : g.collnet)
+      hosts.insert(hosts.end(), tree.hosts.begin(), tree.hosts.end());
   if (a == Algorithm::ps && g.ps_server_host != GroupShape::NO_SERVER_HOST)
     for (Rank j = 0; j < g.ps_servers; ++j)
       hosts.push_back(g.ps_server_host + j);
@@ -163,6 +195,12 @@ double step_messages(Op op, Algorithm a, const GroupShape& g)
   case Algorithm::hierarchical: return p * (2 * (c - 1) + 2 * (p / c - 1));
   case Algorithm::in_network: return 2 * (p + double(g.in_network.hosts.size()) - 1) * IN_NETWORK_MAX_CHUNKS;
   case Algorithm::double_tree: return 4 * (p - 1) * DOUBLE_TREE_MAX_CHUNKS;
+  case Algorithm::collnet: {
+    double m = 2 * (c - 1) * p;
+    for (const AggregationTree& tree : g.collnet)
+      m += 2 * double(tree.parent.size() - 1) * IN_NETWORK_MAX_CHUNKS;
+    return m;
+  }
   case Algorithm::pairwise:
   case Algorithm::direct: return op == Op::sendrecv ? 1 : p * (p - 1);
   default: return p * (lg + 2);
@@ -184,6 +222,9 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
       return as_flows(double_tree_allreduce(p, bytes, double_tree_chunks(bytes)));
     if (op == Op::allreduce && a == Algorithm::in_network && !g.in_network.empty())
       return in_network_allreduce_flows(p, g.in_network.parent, bytes, in_network_chunks(bytes));
+    if (op == Op::allreduce && a == Algorithm::collnet && g.collnet_ready)
+      return collnet_allreduce_flows(p, g.gpus_per_node, collnet_parents(g), bytes,
+                                     in_network_chunks(bytes / g.gpus_per_node));
   }
   auto fail = [&]() -> Schedule {
     throw std::invalid_argument(std::string("no ") + to_string(a) + " algorithm for " + to_string(op));
@@ -206,6 +247,12 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
       if (g.in_network.empty())
         throw std::invalid_argument("in_network needs a switch that reduces (cluster.network.switch_reduction)");
       return in_network_allreduce(p, g.in_network.parent, bytes, in_network_chunks(bytes));
+    case Algorithm::collnet:
+      if (!g.collnet_ready)
+        throw std::invalid_argument("collnet needs switches that reduce (cluster.network.switch_reduction) and a "
+                                    "group of whole nodes");
+      return collnet_allreduce(p, g.gpus_per_node, collnet_parents(g), bytes,
+                               in_network_chunks(bytes / g.gpus_per_node));
     default: return fail();
     }
   case Op::reduce_scatter: return a == Algorithm::ring ? ring_reduce_scatter(p, bytes) : fail();
@@ -255,14 +302,30 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     const AggregationTree& tree = g.in_network;
     if (tree.empty())
       throw std::invalid_argument("in_network needs a switch that reduces (cluster.network.switch_reduction)");
-    const double chunks = in_network_chunks(S), c = S / chunks, hop = tree.hop_latency_s + c / tree.hop_bandwidth;
-    double climb = 0, slowest = 0;
-    for (Rank f : tree.fanin) {
-      const double d = std::max(hop, f * c / g.aggregator_reduce_bytes_per_s);
-      climb += d;
-      slowest = std::max(slowest, d);
+    return in_network_seconds(tree.levels, tree.hop_latency_s, tree.hop_bandwidth, tree.fanin,
+                              g.aggregator_reduce_bytes_per_s, S);
+  }
+  case Algorithm::collnet: {
+    // Intra-node ring reduce-scatter and all-gather of S/c shards, and between them the in-network
+    // all-reduce of a shard, its trees at once: the slowest tree's routes and the busiest
+    // switches' load (collnet_load). Exact on a contention-free network where every tree's routes
+    // have one latency (tests/sim/collectives/collnet_test.cpp).
+    if (!g.collnet_ready)
+      throw std::invalid_argument("collnet needs switches that reduce (cluster.network.switch_reduction) and a "
+                                  "group of whole nodes");
+    const double c = g.gpus_per_node;
+    double t = c > 1 ? 2 * (c - 1) * (g.alpha_intra_s + S / (c * g.bandwidth_intra)) : 0;
+    if (!g.collnet.empty()) {
+      Rank levels = 0;
+      double latency = 0, bandwidth = std::numeric_limits<double>::infinity();
+      for (const AggregationTree& tree : g.collnet) {
+        levels = std::max(levels, tree.levels);
+        latency = std::max(latency, tree.hop_latency_s);
+        bandwidth = std::min(bandwidth, tree.hop_bandwidth);
+      }
+      t += in_network_seconds(levels, latency, bandwidth, g.collnet_load, g.aggregator_reduce_bytes_per_s, S / c);
     }
-    return climb + (chunks - 1) * slowest + tree.levels * hop;
+    return t;
   }
   case Algorithm::tree: return log_ceil * (alpha + S / B);
   case Algorithm::double_tree: {
@@ -321,6 +384,8 @@ Algorithm choose_algorithm(Op op, const GroupShape& g, double bytes)
     if (a == Algorithm::double_tree)
       continue;  // its cost above is a bound on one-NIC networks, not exact enough to choose by
     if (a == Algorithm::in_network && g.in_network.empty())
+      continue;
+    if (a == Algorithm::collnet && !g.collnet_ready)
       continue;
     const double t = predicted_seconds(op, a, g, bytes);
     if (t < best_seconds) {

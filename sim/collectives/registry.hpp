@@ -24,6 +24,7 @@ enum class Algorithm {
   direct,
   dissemination,
   double_tree,
+  collnet,
   auto_
 };
 
@@ -74,6 +75,13 @@ struct GroupShape {
   /// in_network: the switches that sum the group's data (none: empty) and their summing rate
   AggregationTree in_network{};
   double aggregator_reduce_bytes_per_s = 0;
+  /// collnet: whether it can run (switches sum and the group fills whole nodes), the aggregation
+  /// tree of each node-local index l over GPUs l, c + l, 2c + l, ... (none for a group of one
+  /// node), and per level the most pieces that one summing switch takes in a step from all of
+  /// those trees (trees through one switch add up; a single tree's is its fanin)
+  bool collnet_ready = false;
+  std::vector<AggregationTree> collnet{};
+  std::vector<Rank> collnet_load{};
 };
 
 /// in_network sends the buffer in pieces of this size (at most IN_NETWORK_MAX_CHUNKS pieces).
@@ -93,8 +101,8 @@ std::vector<double> alltoall_shares(Rank p, const std::vector<double>& weights);
 std::vector<double> zipf_weights(Rank p, double exponent);
 
 /// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs, in_network's ranks
-/// p.. are its aggregation tree's switches (AggregationTree::hosts), and ps's ranks p.. are its
-/// dedicated servers, if any.
+/// p.. are its aggregation tree's switches (AggregationTree::hosts), collnet's are its trees'
+/// switches, tree after tree, and ps's ranks p.. are its dedicated servers, if any.
 std::vector<std::uint32_t> schedule_hosts(Algorithm algorithm, const GroupShape& group);
 
 /// The schedule of `op` by `algorithm` (not auto) over group.ranks ranks, `bytes` per rank (see
