@@ -5,10 +5,11 @@
 //   GPU) on a 3-tier Clos of radix-64 switches, 1:1, d-mod-k routing.
 // usage: ddlsim_bench_ring [--fidelity step|flow] [--topology star|fat_tree|rail_optimized]
 //                          [--algorithm ring|hierarchical|recursive_doubling|halving_doubling|tree|double_tree|
-//                                       in_network|ps|pairwise|direct|dissemination] [p ...]
+//                                       in_network|collnet|ps|pairwise|direct|dissemination] [p ...]
 //        (default: flow, star, ring, p = 1024 16384); tree is a binomial broadcast, pairwise and direct
 //        all-to-alls, dissemination a barrier, the rest all-reduces (ps: a server on every rank);
-//        in_network makes every switch sum (the star's one, or the fat-tree's aggregation tree).
+//        in_network makes every switch sum (the star's one, or the fat-tree's aggregation tree);
+//        collnet too, in 8 aggregation trees on the Clos (GPU l of every node in tree l).
 #include "sim/child_process.hpp"
 #include "sim/collective_plan.hpp"
 #include "sim/executor.hpp"
@@ -29,7 +30,7 @@ namespace {
 
 constexpr double BANDWIDTH = 25e9, LINK_LATENCY = 1e-6, BYTES = 1073741824.0;
 
-topo::ClusterParams cluster(topo::NetworkKind kind, std::uint32_t p, bool summing)
+topo::ClusterParams cluster(topo::NetworkKind kind, std::uint32_t p, coll::Algorithm algorithm)
 {
   topo::ClusterParams c{static_cast<int>(p), 1, topo::IntraFabric::nvswitch, {0, 0}, topo::NicPlacement::per_gpu, {}};
   if (kind == topo::NetworkKind::star) {
@@ -42,8 +43,10 @@ topo::ClusterParams cluster(topo::NetworkKind kind, std::uint32_t p, bool summin
   }
   // in_network: switches sum at the line rate of all their ports (32 down ports of a radix-64
   // switch, or 64), so summing never paces the pipeline
-  if (summing)
+  if (algorithm == coll::Algorithm::in_network || algorithm == coll::Algorithm::collnet)
     c.network.switch_reduce_bytes_per_s = 64 * BANDWIDTH;
+  if (algorithm == coll::Algorithm::collnet && kind != topo::NetworkKind::star)
+    c.network.clos.aggregation_trees = 8;
   return c;
 }
 
@@ -64,7 +67,7 @@ nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity, topo::N
                        coll::Algorithm algorithm)
 {
   const auto t0 = std::chrono::steady_clock::now();
-  const topo::Topology topology = topo::make_cluster(cluster(kind, p, algorithm == coll::Algorithm::in_network));
+  const topo::Topology topology = topo::make_cluster(cluster(kind, p, algorithm));
   const auto tb = std::chrono::steady_clock::now();
   create_engine(Sharing::max_min);
   const Platform platform(topology, Sharing::max_min);
@@ -78,8 +81,9 @@ nlohmann::json one_run(std::uint32_t p, coll::ScheduleFidelity fidelity, topo::N
   const auto t2 = std::chrono::steady_clock::now();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  // Closed form of the ring all-reduce on the contention-free star only (alpha = two links).
-  const double expected = 2.0 * (p - 1) * (2 * LINK_LATENCY + BYTES / p / BANDWIDTH);
+  // The algorithm's alpha-beta cost (what `auto` weighs): exact for the ring on the star, for
+  // in_network and collnet on these contention-free Clos trees; an estimate elsewhere.
+  const double expected = coll::predicted_seconds(op, algorithm, shape, BYTES);
   return {{"p", p},
           {"topology_s", std::chrono::duration<double>(tb - t0).count()},
           {"links", topology.link_count()},
