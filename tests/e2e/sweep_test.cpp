@@ -1,4 +1,5 @@
 // End-to-end sweeps: grid and zip, failed points, interruption and --resume, shards and merge.
+#include "sim/scenario.hpp"
 #include "sim/sweep.hpp"
 
 #include <doctest/doctest.h>
@@ -9,6 +10,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -241,4 +243,26 @@ TEST_CASE("sweep: shards 0/3, 1/3 and 2/3 merged equal the unsharded sweep")
   const Result e = run_ddlsim("sweep merge " + temp_dir("sweep-merged-bad").string() + dirs + " " + other_dir.string());
   CHECK(e.exit_code == 2);
   CHECK(e.output.find("cannot merge with sweep") != std::string::npos);
+}
+
+TEST_CASE("every shipped sweep loads and each of its points is a valid scenario")
+{
+  int sweeps = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(std::string(DDLSIM_SOURCE_DIR) + "/scenarios")) {
+    const std::string path = entry.path().string();
+    if (entry.path().extension() != ".json")
+      continue;
+    if (json::parse(read_file(entry.path())).count("sweep") == 0)
+      continue;
+    ++sweeps;
+    CAPTURE(path);
+    const ddlsim::Sweep sweep = ddlsim::load_sweep(path);
+    CHECK(sweep.point_count() > 1);
+    for (std::size_t i = 0; i < sweep.point_count(); ++i) {
+      CAPTURE(i);
+      CHECK_NOTHROW(ddlsim::parse_scenario(sweep.point_document(i), path));
+    }
+  }
+  CHECK(sweeps >= 3);  // scaling, GRACE codecs, in-network algorithms
 }
