@@ -25,19 +25,24 @@ nlohmann::json describe_topology(const Scenario& s, const std::string& dot_path)
     if (!out)
       throw SimulationError("cannot write " + dot_path);
   }
-  return {{"scenario", s.name},
-          {"topology", topo::to_string(s.cluster.network.topology)},
-          {"nodes", s.cluster.nodes},
-          {"gpus", m.gpus},
-          {"switches", m.switches},
-          {"links", m.links},
-          {"links_per_tier", tiers},
-          {"injection_bytes_per_s_per_gpu", m.injection_bytes_per_s},
-          {"bisection_bytes_per_s", m.bisection_bytes_per_s},
-          {"diameter_links", m.diameter_links},
-          {"diameter_exact", m.diameter_exact},
-          {"diameter_sources", m.diameter_sources},
-          {"build_seconds", build_seconds}};
+  nlohmann::json d = {{"scenario", s.name},
+                      {"topology", topo::to_string(s.cluster.network.topology)},
+                      {"nodes", s.cluster.nodes},
+                      {"gpus", m.gpus},
+                      {"switches", m.switches},
+                      {"links", m.links},
+                      {"links_per_tier", tiers},
+                      {"injection_bytes_per_s_per_gpu", m.injection_bytes_per_s},
+                      {"bisection_bytes_per_s", m.bisection_bytes_per_s},
+                      {"diameter_links", m.diameter_links},
+                      {"diameter_exact", m.diameter_exact},
+                      {"diameter_sources", m.diameter_sources},
+                      {"build_seconds", build_seconds}};
+  if (t.switch_aggregator_count() > 0)  // switches that sum (SHARP): how many, in how many trees, how fast
+    d["summing_switches"] = {{"count", t.switch_aggregator_count()},
+                             {"aggregation_trees", t.aggregation_trees()},
+                             {"reduce_bytes_per_s", t.aggregator_reduce_bytes_per_s(0)}};
+  return d;
 }
 
 std::string topology_text(const nlohmann::json& d)
@@ -58,6 +63,14 @@ std::string topology_text(const nlohmann::json& d)
                      d.at("diameter_exact").get<bool>()
                          ? std::string("exact, every GPU pair's route")
                          : fmt::format("routes from {} sources", d.at("diameter_sources").get<std::size_t>()));
+  if (d.contains("summing_switches")) {
+    const nlohmann::json& a = d.at("summing_switches");
+    const auto trees = a.at("aggregation_trees").get<std::uint32_t>();
+    const auto count = a.at("count").get<std::size_t>();
+    out += fmt::format("summing         {} switch{} in {} aggregation tree{}, {:.2f} GB/s each{}", count,
+                       count == 1 ? "" : "es", trees, trees == 1 ? "" : "s",
+                       a.at("reduce_bytes_per_s").get<double>() / 1e9, "\n");
+  }
   return out;
 }
 

@@ -159,6 +159,15 @@ TEST_CASE("ddlsim topo describes a cluster as text, JSON and Graphviz")
   CHECK(read_file(dot).rfind("graph ddlsim {", 0) == 0);
   const Result bad = run_ddlsim("topo /nonexistent.json");
   CHECK(bad.exit_code == 2);
+  CHECK(text.output.find("summing") == std::string::npos);  // no switch sums there
+  // switches that sum: 8 rail leaves, and spine j of each of the 8 aggregation trees
+  const Result summing = run_ddlsim("topo " + scenario_path("collnet_rail_256gpu.json"));
+  CHECK(summing.output.find("summing         16 switches in 8 aggregation trees, 3200.00 GB/s each\n") !=
+        std::string::npos);
+  const Result one = run_ddlsim("topo " + scenario_path("in_network_32gpu.json") + " --json");
+  REQUIRE(one.exit_code == 0);
+  CHECK(nlohmann::json::parse(one.output)["summing_switches"]["count"] == 1);
+  CHECK(nlohmann::json::parse(one.output)["summing_switches"]["aggregation_trees"] == 1);
 }
 
 TEST_CASE("collective mode runs every operation, with nccl-tests' busbw factor, and auto says what it picked")
