@@ -1,6 +1,7 @@
 // CollNet (in-network aggregation on multi-GPU nodes): a Clos's several aggregation trees and their
 // routes, the schedule's phases and traffic, and its time against the closed form
 // 2(c-1)(a_i + S/(c B_i)) + (C + 2H - 1)(l + c'/B) on contention-free networks.
+#include "collective_scenario.hpp"
 #include "sim/child_process.hpp"
 #include "sim/collective_plan.hpp"
 #include "sim/collectives/algorithms.hpp"
@@ -247,7 +248,7 @@ namespace {
 /// `network` and `workload` merged in; an all-reduce of 1 GiB.
 nlohmann::json dgx_scenario(const nlohmann::json& network, const nlohmann::json& workload)
 {
-  nlohmann::json j = nlohmann::json::parse(R"({
+  return test::merged_scenario(R"({
     "schema": 1, "name": "collnet",
     "cluster": {"nodes": 8, "gpus_per_node": 4, "nics_per_node": 4,
                 "intra_node": {"fabric": "nvswitch", "link": {"bandwidth": "300GB/s", "latency": "0.5us"}},
@@ -256,12 +257,8 @@ nlohmann::json dgx_scenario(const nlohmann::json& network, const nlohmann::json&
                             "switch_reduction": "10TB/s", "aggregation_trees": 4}},
     "workload": {"kind": "collective", "op": "allreduce", "algorithm": "collnet",
                  "sizes": {"list": ["1GiB"]}}
-  })");
-  if (network.is_object())  // {} converts to null
-    j["cluster"]["network"].update(network);
-  if (workload.is_object())
-    j["workload"].update(workload);
-  return j;
+  })",
+                               network, workload);
 }
 
 struct Outcome {
@@ -271,14 +268,8 @@ struct Outcome {
 
 Outcome run_scenario(const nlohmann::json& scenario)
 {
-  const Scenario s = parse_scenario(scenario, "collnet.json");
-  const nlohmann::json report = run_in_child([&] { return simulate(s).report; });
-  Outcome o{report["results"][0]["time_us"].get<double>() * 1e-6, 0,
-            report["results"][0]["algorithm"].get<std::string>()};
-  for (const auto& tier : report["links"]["per_tier"])
-    if (tier["tier"] == "nic")
-      o.nic_bytes = tier["bytes"].get<double>();
-  return o;
+  test::CollectiveOutcome o = test::run_collective_scenario(scenario, "collnet.json");
+  return {o.seconds, o.tier_bytes["nic"], o.algorithm};
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // In-network aggregation on a Clos: the switches that sum (SHARP's aggregation tree), their
 // routes, the tree of a group, and the pipelined all-reduce over it against its closed form.
+#include "collective_scenario.hpp"
 #include "sim/child_process.hpp"
 #include "sim/collective_plan.hpp"
 #include "sim/collectives/algorithms.hpp"
@@ -283,19 +284,15 @@ namespace {
 /// `network` merged into the network object; a collective workload of 1 GiB.
 nlohmann::json fat_tree_scenario(const nlohmann::json& network, const nlohmann::json& workload)
 {
-  nlohmann::json j = nlohmann::json::parse(R"({
+  return test::merged_scenario(R"({
     "schema": 1, "name": "ina",
     "cluster": {"nodes": 32, "gpus_per_node": 1,
                 "network": {"topology": "fat_tree", "tiers": 2, "radix": 8,
                             "link": {"bandwidth": "25GB/s", "latency": "1us"}}},
     "workload": {"kind": "collective", "op": "allreduce", "algorithm": "in_network",
                  "sizes": {"list": ["1GiB"]}}
-  })");
-  if (network.is_object())  // {} converts to null
-    j["cluster"]["network"].update(network);
-  if (workload.is_object())
-    j["workload"].update(workload);
-  return j;
+  })",
+                               network, workload);
 }
 
 struct Outcome {
@@ -305,17 +302,8 @@ struct Outcome {
 
 Outcome run_scenario(const nlohmann::json& scenario)
 {
-  const Scenario s = parse_scenario(scenario, "ina.json");
-  const nlohmann::json report = run_in_child([&] { return simulate(s).report; });
-  Outcome o{report["results"][0]["time_us"].get<double>() * 1e-6, 0, 0,
-            report["results"][0]["algorithm"].get<std::string>()};
-  for (const auto& tier : report["links"]["per_tier"]) {
-    if (tier["tier"] == "nic")
-      o.nic_bytes = tier["bytes"].get<double>();
-    if (tier["tier"] == "leaf_spine")
-      o.leaf_spine_bytes = tier["bytes"].get<double>();
-  }
-  return o;
+  test::CollectiveOutcome o = test::run_collective_scenario(scenario, "ina.json");
+  return {o.seconds, o.tier_bytes["nic"], o.tier_bytes["leaf_spine"], o.algorithm};
 }
 
 std::string scenario_error(const nlohmann::json& scenario)
