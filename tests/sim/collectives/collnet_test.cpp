@@ -51,27 +51,12 @@ topo::ClusterParams star(int nodes, int gpus, double reduce)
   return c;
 }
 
-std::vector<std::string> link_names(const topo::Topology& t, std::uint32_t a, std::uint32_t b)
-{
-  std::vector<std::string> names;
-  for (const topo::Hop& h : t.route(a, b))
-    names.push_back(t.link(h.edge).name + (h.forward ? " up" : " down"));
-  return names;
-}
-
 /// Durations of collnet all-reduces of `sizes` over all GPUs of `cluster`, at `fidelity`.
 std::vector<double> collnet_times(const topo::ClusterParams& cluster, const std::vector<double>& sizes,
                                   ScheduleFidelity fidelity)
 {
-  const topo::Topology t = topo::make_cluster(cluster);
-  const auto p = static_cast<Rank>(t.gpu_count());
-  const GroupShape g = group_shape(t, p, static_cast<std::uint32_t>(cluster.gpus_per_node));
-  std::vector<Schedule> schedules;
-  for (double bytes : sizes)
-    schedules.push_back(make_schedule(Op::allreduce, Algorithm::collnet, g, bytes, fidelity));
-  return test::durations(test::simulate_in_child(cluster, [&](TaskGraph& graph) {
-    return test::add_timed_sequence(graph, schedules, schedule_hosts(Algorithm::collnet, g));
-  }));
+  return test::allreduce_times(cluster, Algorithm::collnet, static_cast<Rank>(cluster.nodes * cluster.gpus_per_node),
+                               static_cast<std::uint32_t>(cluster.gpus_per_node), sizes, fidelity);
 }
 
 /// 2(c-1)(a_i + S/(c B_i)) + (C + 2H - 1)(l + c'/B) with pieces c' = S / (c C) (summing keeps up).
@@ -98,9 +83,9 @@ TEST_CASE("Clos with several aggregation trees: tree j sums at spine j, or at ev
     CHECK(two.aggregation_parent(20 + tree, tree) == topo::Topology::NO_HOST);
   }
   CHECK(two.aggregation_parent(16, 2) == topo::Topology::NO_HOST);  // no third tree
-  CHECK(link_names(two, 16, 21) == std::vector<std::string>{"leaf0-spine1 up"});
-  CHECK(link_names(two, 21, 3) == std::vector<std::string>{"leaf0-spine1 down", "node1-gpu1-nic down"});
-  CHECK(link_names(two, 20, 3) == std::vector<std::string>{"leaf0-spine0 down", "node1-gpu1-nic down"});
+  CHECK(test::link_names(two, 16, 21) == std::vector<std::string>{"leaf0-spine1 up"});
+  CHECK(test::link_names(two, 21, 3) == std::vector<std::string>{"leaf0-spine1 down", "node1-gpu1-nic down"});
+  CHECK(test::link_names(two, 20, 3) == std::vector<std::string>{"leaf0-spine0 down", "node1-gpu1-nic down"});
 
   // 3 tiers, 48 single-GPU nodes: leaves 48..59; tree 0: pods' switch 0 (60..62), core 0-0 (63);
   // tree 1: pods' switch 1 (64..66), core 1-0 (67). Tree 0's hosts are those of a single tree.
@@ -112,9 +97,9 @@ TEST_CASE("Clos with several aggregation trees: tree j sums at spine j, or at ev
   CHECK(three.aggregation_parent(52, 0) == 61);
   CHECK(three.aggregation_parent(52, 1) == 65);
   CHECK(three.aggregation_parent(65, 1) == 67);
-  CHECK(link_names(three, 52, 65) == std::vector<std::string>{"pod1-leaf0-agg1 up"});
-  CHECK(link_names(three, 65, 67) == std::vector<std::string>{"pod1-agg1-core1-0 up"});
-  CHECK(link_names(three, 67, 0) ==
+  CHECK(test::link_names(three, 52, 65) == std::vector<std::string>{"pod1-leaf0-agg1 up"});
+  CHECK(test::link_names(three, 65, 67) == std::vector<std::string>{"pod1-agg1-core1-0 up"});
+  CHECK(test::link_names(three, 67, 0) ==
         std::vector<std::string>{"pod0-agg1-core1-0 down", "pod0-leaf0-agg1 down", "node0-gpu0-nic down"});
   // the group's tree in tree 1: the same shape as in tree 0, through the other switches
   const AggregationTree a0 = aggregation_tree(three, 48), a1 = aggregation_tree(
@@ -159,16 +144,7 @@ TEST_CASE("collnet schedule: intra-node reduce-scatter, each local GPU's shard t
       CHECK(t.src % 2 == (t.dst == 8 ? 0U : 1U));
     const Schedule direct = collnet_allreduce_flows(8, 2, trees, S, chunks);
     const Schedule merged = as_flows(steps);
-    REQUIRE(direct.steps() == merged.steps());
-    for (std::size_t k = 0; k < merged.steps(); ++k) {
-      REQUIRE(direct.step(k).size() == merged.step(k).size());
-      for (std::size_t i = 0; i < merged.step(k).size(); ++i) {
-        const Transfer &x = direct.step(k)[i], &y = merged.step(k)[i];
-        CHECK(std::tie(x.src, x.dst, x.messages) == std::tie(y.src, y.dst, y.messages));
-        CHECK(x.bytes == test::Rel(y.bytes).epsilon(1e-12));
-        CHECK(std::abs(x.reduce_bytes - y.reduce_bytes) <= 1e-12 * y.bytes);
-      }
-    }
+    test::check_same_flows(direct, merged);
   }
   // one node: the two ring phases only
   CHECK(collnet_allreduce(4, 4, {}, S, 1).steps() == 6);

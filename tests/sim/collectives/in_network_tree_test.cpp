@@ -38,26 +38,11 @@ topo::ClusterParams clos(int nodes, int tiers, double reduce)
   return c;
 }
 
-std::vector<std::string> link_names(const topo::Topology& t, std::uint32_t a, std::uint32_t b)
-{
-  std::vector<std::string> names;
-  for (const topo::Hop& h : t.route(a, b))
-    names.push_back(t.link(h.edge).name + (h.forward ? " up" : " down"));
-  return names;
-}
-
 /// Durations of in-network all-reduces of `sizes` over GPUs 0..p-1 of `cluster`, at `fidelity`.
 std::vector<double> in_network_times(const topo::ClusterParams& cluster, Rank p, const std::vector<double>& sizes,
                                      ScheduleFidelity fidelity)
 {
-  const topo::Topology t = topo::make_cluster(cluster);
-  GroupShape g = group_shape(t, p, 1);
-  std::vector<Schedule> schedules;
-  for (double bytes : sizes)
-    schedules.push_back(make_schedule(Op::allreduce, Algorithm::in_network, g, bytes, fidelity));
-  return test::durations(test::simulate_in_child(cluster, [&](TaskGraph& graph) {
-    return test::add_timed_sequence(graph, schedules, schedule_hosts(Algorithm::in_network, g));
-  }));
+  return test::allreduce_times(cluster, Algorithm::in_network, p, 1, sizes, fidelity);
 }
 
 }  // namespace
@@ -83,15 +68,15 @@ TEST_CASE("Clos with summing switches: every leaf, a pod's aggregation switch 0 
   CHECK(t.graph()[t.host(60)].name == "pod0-agg0");
   CHECK(t.graph()[t.host(63)].name == "core0-0");
 
-  CHECK(link_names(t, 5, 49) == std::vector<std::string>{"node5-gpu0-nic up"});
-  CHECK(link_names(t, 49, 5) == std::vector<std::string>{"node5-gpu0-nic down"});
-  CHECK(link_names(t, 49, 60) == std::vector<std::string>{"pod0-leaf1-agg0 up"});
-  CHECK(link_names(t, 61, 63) == std::vector<std::string>{"pod1-agg0-core0-0 up"});
-  CHECK(link_names(t, 63, 53) == std::vector<std::string>{"pod1-agg0-core0-0 down", "pod1-leaf1-agg0 down"});
+  CHECK(test::link_names(t, 5, 49) == std::vector<std::string>{"node5-gpu0-nic up"});
+  CHECK(test::link_names(t, 49, 5) == std::vector<std::string>{"node5-gpu0-nic down"});
+  CHECK(test::link_names(t, 49, 60) == std::vector<std::string>{"pod0-leaf1-agg0 up"});
+  CHECK(test::link_names(t, 61, 63) == std::vector<std::string>{"pod1-agg0-core0-0 up"});
+  CHECK(test::link_names(t, 63, 53) == std::vector<std::string>{"pod1-agg0-core0-0 down", "pod1-leaf1-agg0 down"});
   // GPU 0 to leaf 4 (pod 1): up its leaf, pod 0's switch 0 and the core, down pod 1's
-  CHECK(link_names(t, 0, 52) == std::vector<std::string>{"node0-gpu0-nic up", "pod0-leaf0-agg0 up",
-                                                         "pod0-agg0-core0-0 up", "pod1-agg0-core0-0 down",
-                                                         "pod1-leaf0-agg0 down"});
+  CHECK(test::link_names(t, 0, 52) == std::vector<std::string>{"node0-gpu0-nic up", "pod0-leaf0-agg0 up",
+                                                               "pod0-agg0-core0-0 up", "pod1-agg0-core0-0 down",
+                                                               "pod1-leaf0-agg0 down"});
   CHECK(t.route_latency_seconds(0, 63) == test::Rel(3 * LINK_LAT).epsilon(1e-12));
   CHECK(t.route_latency_seconds(0, 1) == test::Rel(2 * LINK_LAT).epsilon(1e-12));  // GPUs: routes unchanged
 
@@ -101,7 +86,7 @@ TEST_CASE("Clos with summing switches: every leaf, a pod's aggregation switch 0 
   CHECK(two.aggregation_parent(31) == 39);
   CHECK(two.aggregation_parent(39) == 40);
   CHECK(two.graph()[two.host(40)].name == "spine0");
-  CHECK(link_names(two, 32, 40) == std::vector<std::string>{"leaf0-spine0 up"});
+  CHECK(test::link_names(two, 32, 40) == std::vector<std::string>{"leaf0-spine0 up"});
 
   // DGX-like nodes with one NIC per node: a GPU reaches its leaf through the node switch
   topo::ClusterParams nodes{4, 8, topo::IntraFabric::nvswitch, {300e9, 0.5e-6}, topo::NicPlacement::per_node, {}};
@@ -109,7 +94,7 @@ TEST_CASE("Clos with summing switches: every leaf, a pod's aggregation switch 0 
   const topo::Topology dgx = topo::make_cluster(nodes);
   REQUIRE(dgx.switch_aggregator_count() == 2);  // one leaf of 4 node ports, spine 0
   CHECK(dgx.aggregation_parent(13) == 32);
-  CHECK(link_names(dgx, 13, 32) == std::vector<std::string>{"node1-gpu5-nvswitch up", "node1-nvswitch-nic up"});
+  CHECK(test::link_names(dgx, 13, 32) == std::vector<std::string>{"node1-gpu5-nvswitch up", "node1-nvswitch-nic up"});
 
   // rail-optimized: GPU i of a node on its rail's leaf
   topo::ClusterParams rail{4, 4, topo::IntraFabric::nvswitch, {300e9, 0.5e-6}, topo::NicPlacement::per_gpu, {}};
@@ -184,16 +169,7 @@ TEST_CASE("aggregation tree of a group: the switches above its GPUs, without tho
     const Schedule direct = in_network_allreduce_flows(17, a.parent, 7e6, chunks);
     const Schedule merged = as_flows(steps);
     CHECK(steps.steps() == chunks + 2 * 3 - 1);
-    REQUIRE(direct.steps() == merged.steps());
-    for (std::size_t k = 0; k < merged.steps(); ++k) {
-      REQUIRE(direct.step(k).size() == merged.step(k).size());
-      for (std::size_t i = 0; i < merged.step(k).size(); ++i) {
-        const Transfer &x = direct.step(k)[i], &y = merged.step(k)[i];
-        CHECK(std::tie(x.src, x.dst, x.messages) == std::tie(y.src, y.dst, y.messages));
-        CHECK(x.bytes == test::Rel(y.bytes).epsilon(1e-12));
-        CHECK(std::abs(x.reduce_bytes - y.reduce_bytes) <= 1e-12 * y.bytes);
-      }
-    }
+    test::check_same_flows(direct, merged);
     // each GPU sends and receives the buffer once; each switch sends its sum up once
     CHECK(steps.bytes_sent_by(0) == test::Rel(7e6).epsilon(1e-12));
     CHECK(steps.bytes_received_by(16) == test::Rel(7e6).epsilon(1e-12));
