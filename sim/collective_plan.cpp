@@ -89,10 +89,12 @@ coll::AggregationTree aggregation_tree(const topo::Topology& t, const std::vecto
     tree.hop_latency_s = std::max(tree.hop_latency_s, t.route_latency_seconds(host, up));
     tree.hop_bandwidth = std::min(tree.hop_bandwidth, t.route_bandwidth_bytes_per_s(host, up));
   }
-  tree.levels = height.at(kept.back());
+  for (std::uint32_t host : kept)
+    tree.height.push_back(height.at(host));
+  tree.levels = tree.height.back();
   tree.fanin.assign(tree.levels, 0);
   for (std::size_t i = 0; i < kept.size(); ++i) {
-    coll::Rank& most = tree.fanin[height.at(kept[i]) - 1];
+    coll::Rank& most = tree.fanin[tree.height[i] - 1];
     most = std::max(most, fanin[ranks + i]);
   }
   return tree;
@@ -111,25 +113,18 @@ namespace {
 /// its trees; and per level the most pieces a switch sums in a step from all of them.
 void collnet_trees(const topo::Topology& t, coll::GroupShape& g)
 {
-  g.collnet_ready = true;
   const std::uint32_t c = g.gpus_per_node, nodes = g.ranks / c;
   if (nodes < 2)
     return;
   const std::uint32_t trees = std::max<std::uint32_t>(1, t.aggregation_trees());
   std::map<std::uint32_t, coll::Rank> load;  // switch host -> children over all trees
-  std::vector<std::vector<coll::Rank>> heights;
   for (std::uint32_t l = 0; l < c; ++l) {
     std::vector<std::uint32_t> gpus(nodes);
     for (std::uint32_t n = 0; n < nodes; ++n)
       gpus[n] = n * c + l;
     coll::AggregationTree tree = aggregation_tree(t, gpus, l % trees);
-    std::vector<coll::Rank> height(tree.parent.size(), 0);
-    for (std::size_t r = 0; r + 1 < tree.parent.size(); ++r) {
-      const coll::Rank up = tree.parent[r];
-      height[up] = std::max(height[up], height[r] + 1);
-      ++load[tree.hosts[up - nodes]];
-    }
-    heights.push_back(std::move(height));
+    for (std::size_t r = 0; r + 1 < tree.parent.size(); ++r)
+      ++load[tree.hosts[tree.parent[r] - nodes]];
     g.collnet.push_back(std::move(tree));
   }
   // Trees whose child-parent routes cross one link direction share its bandwidth (fewer trees than
@@ -166,7 +161,7 @@ void collnet_trees(const topo::Topology& t, coll::GroupShape& g)
     if (g.collnet_load.size() < tree.levels)
       g.collnet_load.resize(tree.levels, 0);
     for (std::size_t i = 0; i < tree.hosts.size(); ++i) {
-      coll::Rank& most = g.collnet_load[heights[l][nodes + i] - 1];
+      coll::Rank& most = g.collnet_load[tree.height[i] - 1];
       most = std::max(most, load.at(tree.hosts[i]));
     }
   }
@@ -179,7 +174,7 @@ coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::
   if (t.switch_aggregator_count() > 0 && ranks > 1) {  // switches that sum
     g.in_network = aggregation_tree(t, ranks);
     g.aggregator_reduce_bytes_per_s = t.aggregator_reduce_bytes_per_s(0);
-    if (gpus_per_node > 0 && ranks % gpus_per_node == 0)
+    if (g.collnet_ready())
       collnet_trees(t, g);
   }
   if (t.server_count() > 0) {  // parameter servers on CPU hosts of their own

@@ -397,6 +397,24 @@ Schedule in_network_allreduce_flows(Rank p, double bytes, Rank chunks)
 }
 
 namespace {
+/// Ring reduce-scatter (`reduce`: the receiver sums) or all-gather of `shard`-byte pieces inside
+/// each of `groups` groups of `c` consecutive ranks: c-1 steps, or one step of flows standing for
+/// them (`flows`). Nothing for c = 1.
+void add_group_rings(Schedule& s, Rank groups, Rank c, double shard, bool reduce, bool flows)
+{
+  if (c < 2)
+    return;
+  const Rank steps = flows ? 1 : c - 1, messages = flows ? c - 1 : 1;
+  const double bytes = shard * messages;
+  for (Rank k = 0; k < steps; ++k) {
+    std::vector<Transfer> t;
+    for (Rank n = 0; n < groups; ++n)
+      for (Rank i = 0; i < c; ++i)
+        t.push_back({n * c + i, n * c + (i + 1) % c, bytes, messages, reduce ? bytes : 0});
+    s.add_step(std::move(t));
+  }
+}
+
 Schedule collnet(Rank p, Rank c, const std::vector<std::vector<Rank>>& parents, double bytes, Rank chunks, bool flows)
 {
   if (c == 0 || p % c != 0)
@@ -417,18 +435,7 @@ Schedule collnet(Rank p, Rank c, const std::vector<std::vector<Rank>>& parents, 
   }
   Schedule s(total);
   const double shard = bytes / c;
-  const auto intra = [&](bool reduce) {  // ring reduce-scatter or all-gather inside every node
-    const Rank steps = flows ? 1 : c - 1, messages = flows ? c - 1 : 1;
-    for (Rank k = 0; k < steps; ++k) {
-      std::vector<Transfer> t;
-      for (Rank n = 0; n < nodes; ++n)
-        for (Rank i = 0; i < c; ++i)
-          t.push_back({n * c + i, n * c + (i + 1) % c, shard * messages, messages, reduce ? shard * messages : 0});
-      s.add_step(std::move(t));
-    }
-  };
-  if (c > 1)
-    intra(true);
+  add_group_rings(s, nodes, c, shard, true, flows);  // intra-node reduce-scatter
   std::vector<std::vector<Transfer>> steps;
   for (Rank l = 0; l < parents.size(); ++l) {
     const Schedule sub = flows ? in_network_allreduce_flows(nodes, parents[l], shard, chunks)
@@ -444,8 +451,7 @@ Schedule collnet(Rank p, Rank c, const std::vector<std::vector<Rank>>& parents, 
   }
   for (auto& t : steps)
     s.add_step(std::move(t));
-  if (c > 1)
-    intra(false);
+  add_group_rings(s, nodes, c, shard, false, flows);  // intra-node all-gather
   return s;
 }
 }  // namespace
@@ -545,15 +551,7 @@ Schedule torus2d_allreduce(Rank rows, Rank cols, double bytes)
   check(rows * cols, bytes);
   Schedule s(rows * cols);
   const double shard = bytes / cols;
-  auto row_ring = [&](double chunk, bool reduce) {
-    std::vector<Transfer> t;
-    for (Rank r = 0; r < rows; ++r)
-      for (Rank c = 0; c < cols; ++c)
-        t.push_back({r * cols + c, r * cols + (c + 1) % cols, chunk, 1, reduce ? chunk : 0});
-    s.add_step(std::move(t));
-  };
-  for (Rank k = 0; cols > 1 && k < cols - 1; ++k)  // reduce-scatter along rows
-    row_ring(shard, true);
+  add_group_rings(s, rows, cols, shard, true, false);      // reduce-scatter along rows
   for (Rank k = 0; rows > 1 && k < 2 * (rows - 1); ++k) {  // all-reduce of each shard along columns
     std::vector<Transfer> t;
     for (Rank r = 0; r < rows; ++r)
@@ -561,8 +559,7 @@ Schedule torus2d_allreduce(Rank rows, Rank cols, double bytes)
         t.push_back({r * cols + c, ((r + 1) % rows) * cols + c, shard / rows, 1, k < rows - 1 ? shard / rows : 0});
     s.add_step(std::move(t));
   }
-  for (Rank k = 0; cols > 1 && k < cols - 1; ++k)  // all-gather along rows
-    row_ring(shard, false);
+  add_group_rings(s, rows, cols, shard, false, false);  // all-gather along rows
   return s;
 }
 
@@ -581,15 +578,7 @@ Schedule hierarchical_allreduce_flows(Rank p, Rank c, double bytes)
   const Rank rows = p / c;
   Schedule s(p);
   const double shard = bytes / c;
-  auto row_phase = [&](bool reduce) {
-    std::vector<Transfer> t;
-    for (Rank r = 0; r < rows; ++r)
-      for (Rank i = 0; i < c; ++i)
-        t.push_back({r * c + i, r * c + (i + 1) % c, shard * (c - 1), c - 1, reduce ? shard * (c - 1) : 0});
-    s.add_step(std::move(t));
-  };
-  if (c > 1)
-    row_phase(true);
+  add_group_rings(s, rows, c, shard, true, true);  // intra-node reduce-scatter
   if (rows > 1) {
     std::vector<Transfer> t;
     for (Rank r = 0; r < rows; ++r)
@@ -598,8 +587,7 @@ Schedule hierarchical_allreduce_flows(Rank p, Rank c, double bytes)
                      shard / rows * (rows - 1)});
     s.add_step(std::move(t));
   }
-  if (c > 1)
-    row_phase(false);
+  add_group_rings(s, rows, c, shard, false, true);  // intra-node all-gather
   return s;
 }
 

@@ -222,7 +222,7 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
       return as_flows(double_tree_allreduce(p, bytes, double_tree_chunks(bytes)));
     if (op == Op::allreduce && a == Algorithm::in_network && !g.in_network.empty())
       return in_network_allreduce_flows(p, g.in_network.parent, bytes, in_network_chunks(bytes));
-    if (op == Op::allreduce && a == Algorithm::collnet && g.collnet_ready)
+    if (op == Op::allreduce && a == Algorithm::collnet && g.collnet_ready())
       return collnet_allreduce_flows(p, g.gpus_per_node, collnet_parents(g), bytes,
                                      in_network_chunks(bytes / g.gpus_per_node));
   }
@@ -248,7 +248,7 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
         throw std::invalid_argument("in_network needs a switch that reduces (cluster.network.switch_reduction)");
       return in_network_allreduce(p, g.in_network.parent, bytes, in_network_chunks(bytes));
     case Algorithm::collnet:
-      if (!g.collnet_ready)
+      if (!g.collnet_ready())
         throw std::invalid_argument("collnet needs switches that reduce (cluster.network.switch_reduction) and a "
                                     "group of whole nodes");
       return collnet_allreduce(p, g.gpus_per_node, collnet_parents(g), bytes,
@@ -310,7 +310,7 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     // all-reduce of a shard, its trees at once: the slowest tree's routes and the busiest
     // switches' load (collnet_load). Exact on a contention-free network where every tree's routes
     // have one latency (tests/sim/collectives/collnet_test.cpp).
-    if (!g.collnet_ready)
+    if (!g.collnet_ready())
       throw std::invalid_argument("collnet needs switches that reduce (cluster.network.switch_reduction) and a "
                                   "group of whole nodes");
     const double c = g.gpus_per_node;
@@ -385,7 +385,7 @@ Algorithm choose_algorithm(Op op, const GroupShape& g, double bytes)
       continue;  // its cost above is a bound on one-NIC networks, not exact enough to choose by
     if (a == Algorithm::in_network && g.in_network.empty())
       continue;
-    if (a == Algorithm::collnet && !g.collnet_ready)
+    if (a == Algorithm::collnet && !g.collnet_ready())
       continue;
     const double t = predicted_seconds(op, a, g, bytes);
     if (t < best_seconds) {

@@ -49,6 +49,7 @@ double busbw_factor(Op op, Rank ranks);
 /// its parent.
 struct AggregationTree {
   std::vector<std::uint32_t> hosts;
+  std::vector<Rank> height;  ///< per switch, as hosts: its height (GPUs 0, a switch one above its highest child)
   std::vector<Rank> parent;
   Rank levels = 0;
   std::vector<Rank> fanin;
@@ -75,13 +76,14 @@ struct GroupShape {
   /// in_network: the switches that sum the group's data (none: empty) and their summing rate
   AggregationTree in_network{};
   double aggregator_reduce_bytes_per_s = 0;
-  /// collnet: whether it can run (switches sum and the group fills whole nodes), the aggregation
-  /// tree of each node-local index l over GPUs l, c + l, 2c + l, ... (none for a group of one
-  /// node), and per level the most pieces that one summing switch takes in a step from all of
-  /// those trees (trees through one switch add up; a single tree's is its fanin)
-  bool collnet_ready = false;
+  /// collnet: the aggregation tree of each node-local index l over GPUs l, c + l, 2c + l, ... (none
+  /// for a group of one node), its hop_bandwidth the narrowest share of a link that the trees'
+  /// routes cross together; and per level the most pieces that one summing switch takes in a
+  /// step from all of those trees (trees through one switch add up; a single tree's is its fanin)
   std::vector<AggregationTree> collnet{};
   std::vector<Rank> collnet_load{};
+  /// collnet can run: switches sum and the group fills whole nodes.
+  bool collnet_ready() const { return !in_network.empty() && gpus_per_node > 0 && ranks % gpus_per_node == 0; }
 };
 
 /// in_network sends the buffer in pieces of this size (at most IN_NETWORK_MAX_CHUNKS pieces).

@@ -156,6 +156,7 @@ TEST_CASE("aggregation tree of a group: the switches above its GPUs, without tho
   {  // 17 GPUs: pod 0 full, GPU 16 alone in pod 1 sends to the core (3 links away)
     const AggregationTree a = tree(17);
     CHECK(a.hosts == std::vector<std::uint32_t>{48, 49, 50, 51, 60, 63});
+    CHECK(a.height == std::vector<Rank>{1, 1, 1, 1, 2, 3});
     CHECK(a.parent[16] == 22);
     CHECK(a.parent[21] == 22);
     CHECK(a.levels == 3);
