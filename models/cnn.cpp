@@ -43,6 +43,7 @@ void basic(CnnBuilder& b, const std::string& name, int out, int kh, int kw, int 
 template <typename... Branch> void concat(CnnBuilder& b, Branch&&... branches)
 {
   const Shape in = b.shape();
+  const std::size_t first = b.layer_count();
   Shape out{0, 0, 0};
   auto run = [&](auto&& branch) {
     b.set_shape(in);
@@ -51,6 +52,7 @@ template <typename... Branch> void concat(CnnBuilder& b, Branch&&... branches)
   };
   (run(branches), ...);
   b.set_shape(out);
+  b.seal(first);  // a pipeline cut inside would leave branches open; after it, the concatenation crosses
 }
 
 void inception_a(CnnBuilder& b, const std::string& p, int pool_features)
@@ -168,12 +170,14 @@ Model make_inception_v3()
   inception_c(b, "Mixed_6e", 192);
   // Auxiliary classifier on Mixed_6e's output (17x17x768); the main path continues from there.
   const Shape mixed_6e = b.shape();
+  const std::size_t aux = b.layer_count();
   b.avgpool("AuxLogits.avgpool", 5, 3, 0);
   basic(b, "AuxLogits.conv0", 128, 1, 1);
   basic(b, "AuxLogits.conv1", 768, 5, 5);
   b.global_avgpool("AuxLogits.pool");
   b.linear("AuxLogits.fc", 1000);
   b.set_shape(mixed_6e);
+  b.seal(aux);  // the main path goes on from Mixed_6e's output
   inception_d(b, "Mixed_7a");
   inception_e(b, "Mixed_7b");
   inception_e(b, "Mixed_7c");

@@ -84,6 +84,12 @@ public:
   int height() const { return s_.height; }
   int width() const { return s_.width; }
   std::vector<Layer> take() { return std::move(layers_); }
+  std::size_t layer_count() const { return layers_.size(); }
+  /// The layers added since `first` form a block whose output is `out_elements` per sample
+  /// (model::seal_block).
+  void seal(std::size_t first, double out_elements) { seal_block(layers_, first, out_elements); }
+  /// The same, its output the current feature map.
+  void seal(std::size_t first) { seal(first, elements()); }
 
 private:
   void pool(const std::string& name, LayerKind kind, int kernel, int stride, int padding)

@@ -40,10 +40,23 @@ struct Layer {
   /// (attention's Q K^T and weighted sum, a tied output projection); empty: derived from the
   /// weight by the compute model.
   std::vector<Gemm> gemms = {};
+  /// Pipeline parallelism: elements per sample that cross a cut made right after this layer (all
+  /// that the layers after it need); 0: no cut may follow it (inside a block whose skip connection
+  /// or other branches are still open); negative: its own output (a plain chain of layers).
+  double cut_elements_per_sample = -1;
 
   /// `tensors`, or one vector of params elements when none are given (none when params is 0).
   std::vector<Tensor> parameter_tensors() const;
+  /// Elements per sample that a pipeline cut after this layer sends on (0 where no cut may be).
+  double elements_across_cut() const
+  {
+    return cut_elements_per_sample < 0 ? activation_elements_per_sample : cut_elements_per_sample;
+  }
 };
+
+/// Layers [first, end) form a block with one output: no pipeline cut inside it, and one after its
+/// last layer sends `out_elements_per_sample`.
+void seal_block(std::vector<Layer>& layers, std::size_t first, double out_elements_per_sample);
 
 struct Model {
   std::string name;
@@ -51,6 +64,9 @@ struct Model {
 
   std::int64_t total_params() const;
   double forward_flops_per_sample() const;
+  /// The first layer of each run of layers between the places where a pipeline may cut (after a
+  /// layer whose cut_elements_per_sample is not 0).
+  std::vector<std::size_t> block_starts() const;
 };
 
 }  // namespace ddlsim::model

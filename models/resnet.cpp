@@ -16,6 +16,7 @@ void bottleneck(CnnBuilder& b, const std::string& prefix, int width, int stride)
 {
   const int in_c = b.channels(), in_h = b.height(), in_w = b.width();
   const int out_c = 4 * width;
+  const std::size_t first = b.layer_count();
   b.conv(prefix + ".conv1", width, 1, 1, 0);
   b.batchnorm(prefix + ".bn1");
   b.relu(prefix + ".relu1");
@@ -33,6 +34,7 @@ void bottleneck(CnnBuilder& b, const std::string& prefix, int width, int stride)
   }
   b.add(prefix + ".add");
   b.relu(prefix + ".relu3");
+  b.seal(first);  // the shortcut is open until the add
 }
 
 }  // namespace

@@ -76,8 +76,11 @@ Model make_transformer(const TransformerConfig& c)
     embedding("embeddings.token_type", c.token_types, s * double(h));
   if (!c.pre_layernorm)
     layers.push_back(layernorm("embeddings.layernorm", h, s));
-  for (int i = 0; i < c.layers; ++i)
+  for (int i = 0; i < c.layers; ++i) {
+    const std::size_t first = layers.size();
     block(layers, "layer." + std::to_string(i), c);
+    seal_block(layers, first, s * double(h));  // the residual stream is open inside a block
+  }
   if (c.pre_layernorm)
     layers.push_back(layernorm("ln_f", h, s));
   if (c.pooler)

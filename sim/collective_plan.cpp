@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -103,15 +104,15 @@ coll::AggregationTree aggregation_tree(const topo::Topology& t, const std::vecto
 coll::AggregationTree aggregation_tree(const topo::Topology& t, std::uint32_t ranks)
 {
   std::vector<std::uint32_t> gpus(ranks);
-  for (std::uint32_t r = 0; r < ranks; ++r)
-    gpus[r] = r;
+  std::iota(gpus.begin(), gpus.end(), 0U);
   return aggregation_tree(t, gpus, 0);
 }
 
 namespace {
-/// collnet's trees: node-local index l's over GPUs l, c + l, ..., in the topology's tree l mod
-/// its trees; and per level the most pieces a switch sums in a step from all of them.
-void collnet_trees(const topo::Topology& t, coll::GroupShape& g)
+/// collnet's trees: node-local index l's over GPUs first + l, first + c + l, ..., in the
+/// topology's tree l mod its trees; and per level the most pieces a switch sums in a step from all
+/// of them.
+void collnet_trees(const topo::Topology& t, coll::GroupShape& g, std::uint32_t first)
 {
   const std::uint32_t c = g.gpus_per_node, nodes = g.ranks / c;
   if (nodes < 2)
@@ -121,7 +122,7 @@ void collnet_trees(const topo::Topology& t, coll::GroupShape& g)
   for (std::uint32_t l = 0; l < c; ++l) {
     std::vector<std::uint32_t> gpus(nodes);
     for (std::uint32_t n = 0; n < nodes; ++n)
-      gpus[n] = n * c + l;
+      gpus[n] = first + n * c + l;
     coll::AggregationTree tree = aggregation_tree(t, gpus, l % trees);
     for (std::size_t r = 0; r + 1 < tree.parent.size(); ++r)
       ++load[tree.hosts[tree.parent[r] - nodes]];
@@ -133,7 +134,7 @@ void collnet_trees(const topo::Topology& t, coll::GroupShape& g)
   std::unordered_map<std::size_t, std::uint32_t> crossing;  // link direction -> child-parent routes
   std::vector<topo::Hop> route;
   const auto child_host = [&](std::uint32_t l, std::size_t r) {
-    return r < nodes ? static_cast<std::uint32_t>(r * c + l) : g.collnet[l].hosts[r - nodes];
+    return r < nodes ? static_cast<std::uint32_t>(first + r * c + l) : g.collnet[l].hosts[r - nodes];
   };
   const auto parent_host = [&](std::uint32_t l, std::size_t r) {
     return g.collnet[l].hosts[g.collnet[l].parent[r] - nodes];
@@ -168,14 +169,17 @@ void collnet_trees(const topo::Topology& t, coll::GroupShape& g)
 }
 }  // namespace
 
-coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::uint32_t gpus_per_node)
+coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::uint32_t gpus_per_node,
+                             std::uint32_t first)
 {
   coll::GroupShape g{ranks, gpus_per_node, 0, 1, 0, 1};
   if (t.switch_aggregator_count() > 0 && ranks > 1) {  // switches that sum
-    g.in_network = aggregation_tree(t, ranks);
+    std::vector<std::uint32_t> gpus(ranks);
+    std::iota(gpus.begin(), gpus.end(), first);
+    g.in_network = aggregation_tree(t, gpus, 0);
     g.aggregator_reduce_bytes_per_s = t.aggregator_reduce_bytes_per_s(0);
     if (g.collnet_ready())
-      collnet_trees(t, g);
+      collnet_trees(t, g, first);
   }
   if (t.server_count() > 0) {  // parameter servers on CPU hosts of their own
     g.ps_servers = static_cast<coll::Rank>(t.server_count());
@@ -185,11 +189,17 @@ coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::
     return g;
   const std::uint32_t inside = gpus_per_node > 1 ? 1 : 0;
   const std::uint32_t outside = ranks > gpus_per_node ? gpus_per_node : 1;
-  g.alpha_inter_s = t.route_latency_seconds(0, outside);
-  g.bandwidth_inter = t.route_bandwidth_bytes_per_s(0, outside);
-  g.alpha_intra_s = inside ? t.route_latency_seconds(0, inside) : g.alpha_inter_s;
-  g.bandwidth_intra = inside ? t.route_bandwidth_bytes_per_s(0, inside) : g.bandwidth_inter;
+  g.alpha_inter_s = t.route_latency_seconds(first, first + outside);
+  g.bandwidth_inter = t.route_bandwidth_bytes_per_s(first, first + outside);
+  g.alpha_intra_s = inside ? t.route_latency_seconds(first, first + inside) : g.alpha_inter_s;
+  g.bandwidth_intra = inside ? t.route_bandwidth_bytes_per_s(first, first + inside) : g.bandwidth_inter;
   return g;
+}
+
+void offset_gpu_hosts(PlannedCollective& planned, std::uint32_t ranks, std::uint32_t first)
+{
+  for (std::uint32_t r = 0; r < ranks; ++r)
+    planned.hosts[r] += first;
 }
 
 PlannedCollective plan_collective(coll::Op op, coll::Algorithm requested, Fidelity fidelity,

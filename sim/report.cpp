@@ -52,6 +52,15 @@ std::string cluster_line(const Scenario& s)
                      seconds_text(c.network.link.latency_seconds), to_string(c.network.sharing));
 }
 
+/// "125/125/124/110": each stage's layer count.
+std::string stage_layers_text(const nlohmann::json& stages)
+{
+  std::string text;
+  for (const auto& st : stages)
+    text += (text.empty() ? "" : "/") + std::to_string(st.at("layers").get<int>());
+  return text;
+}
+
 }  // namespace
 
 std::string summary_text(const Scenario& s, const nlohmann::json& r)
@@ -99,9 +108,16 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
       scheme += fmt::format(" (staleness {})", sync.at("staleness").get<int>());
     if (sync.contains("period"))
       scheme += fmt::format(" (period {})", sync.at("period").get<int>());
-    out += fmt::format("  workload            data-parallel x{}, batch {} per GPU, {}, {}, {}, "
+    std::string parallelism = fmt::format("data-parallel x{}", w.at("data_parallel").get<int>());
+    if (w.contains("pipeline")) {
+      const auto& pp = w.at("pipeline");
+      parallelism += fmt::format(", pipeline x{} ({}, {} micro-batches, {:.0f} samples per iteration)",
+                                 pp.at("stages").get<int>(), pp.at("schedule").get<std::string>(),
+                                 pp.at("microbatches").get<int>(), pp.at("samples_per_iteration").get<double>());
+    }
+    out += fmt::format("  workload            {}, batch {} per GPU, {}, {}, {}, "
                        "{} synchronisations per iteration, {} fidelity\n",
-                       w.at("data_parallel").get<int>(), w.at("batch_per_gpu").get<int>(), architecture, scheme, policy,
+                       parallelism, w.at("batch_per_gpu").get<int>(), architecture, scheme, policy,
                        w.at("collectives_per_iteration").get<int>(), w.at("fidelity").get<std::string>());
     const int iterations = w.at("iterations").get<int>();
     out += fmt::format("  iteration time      {} (mean of {}{}; min {}, max {})\n", seconds_text(mean),
@@ -122,7 +138,7 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                                          r.at("model").at("sequence").get<int>())
                            : "");
     out += fmt::format("  scaling efficiency  {:.1f} % of {} x one GPU ({:.1f} samples/s per GPU alone)\n",
-                       100 * r.at("scaling_efficiency").get<double>(), w.at("data_parallel").get<int>(),
+                       100 * r.at("scaling_efficiency").get<double>(), r.at("cluster").at("gpus").get<int>(),
                        r.at("single_gpu").at("samples_per_s").get<double>());
     const auto& one = r.at("single_gpu");
     out +=
@@ -144,9 +160,22 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                          seconds_text(compute), 100 * compute / mean, seconds_text(codec), 100 * codec / mean,
                          c.at("stream").get<std::string>() == "separate" ? "own stream" : "on the compute stream",
                          seconds_text(exposed), 100 * exposed / mean);
+    } else if (w.contains("pipeline")) {
+      const double bubble = b.at("pipeline_bubble").get<double>();
+      out += fmt::format("  breakdown           compute {} ({:.1f} %, busiest stage), pipeline bubble {} ({:.1f} %), "
+                         "exposed communication {} ({:.1f} %)\n",
+                         seconds_text(compute), 100 * compute / mean, seconds_text(bubble), 100 * bubble / mean,
+                         seconds_text(exposed), 100 * exposed / mean);
     } else {
       out += fmt::format("  breakdown           compute {} ({:.1f} %), exposed communication {} ({:.1f} %)\n",
                          seconds_text(compute), 100 * compute / mean, seconds_text(exposed), 100 * exposed / mean);
+    }
+    if (w.contains("pipeline")) {
+      double most = 0;
+      for (const auto& st : w.at("pipeline").at("per_stage"))
+        most = std::max(most, st.at("activation_bytes_in_flight").get<double>());
+      out += fmt::format("  pipeline stages     {} layers per stage; activations kept: up to {} per GPU\n",
+                         stage_layers_text(w.at("pipeline").at("per_stage")), bytes_text(most));
     }
     out += fmt::format("  traffic             {} sent per GPU per iteration\n",
                        bytes_text(r.at("traffic").at("bytes_sent_per_gpu_per_iteration")));

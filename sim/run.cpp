@@ -4,6 +4,7 @@
 #include "sim/collective_plan.hpp"
 #include "sim/error.hpp"
 #include "sim/link_report.hpp"
+#include "sim/pipeline.hpp"
 #include "sim/trace.hpp"
 #include "sim/training.hpp"
 #include "sim/units.hpp"
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <optional>
 
 namespace ddlsim {
 
@@ -165,20 +167,58 @@ json training_config_json(const Scenario& s, const TrainingPlan& plan)
   return result;
 }
 
+json pipeline_json(const Scenario& s, const model::Model& model, const PipelineTraining& pt)
+{
+  const TrainingConfig& t = s.training;
+  json stages = json::array();
+  for (const PipelineStage& st : pt.stages)
+    stages.push_back({{"layers", st.layers},
+                      {"first_layer", model.layers[st.first_layer].name},
+                      {"last_layer", model.layers[st.first_layer + st.layers - 1].name},
+                      {"forward_s", st.forward_seconds},
+                      {"backward_s", st.backward_seconds},
+                      {"gradient_bytes", st.gradient_bytes},
+                      {"send_bytes", st.send_bytes},
+                      {"micro_batches_in_flight", st.in_flight},
+                      {"activation_bytes_in_flight", st.in_flight * st.activation_bytes}});
+  return {{"stages", t.pipeline_parallel},
+          {"microbatches", t.microbatches},
+          {"schedule", to_string(t.pipeline_schedule)},
+          {"samples_per_iteration", double(t.batch_per_gpu) * t.microbatches * t.data_parallel},
+          {"ideal_iteration_s", pt.ideal_seconds},
+          {"bubble_fraction", 1 - pt.busiest_compute_seconds / pt.ideal_seconds},
+          {"per_stage", stages}};
+}
+
 RunResult simulate_training(const Scenario& s, const topo::Topology& topology, const Platform& platform)
 {
   const model::Model model = scenario_model(s);
   const TrainingConfig& t = s.training;
-  const auto p = static_cast<std::uint32_t>(t.data_parallel);
-  coll::GroupShape shape = group_shape(topology, p, static_cast<std::uint32_t>(s.cluster.gpus_per_node));
-  shape.channels = static_cast<coll::Rank>(t.channels);
-  const TrainingHosts hosts{server_hosts(s, topology)};
-  if (!hosts.servers.empty() && p > 1) {  // the cost model's route: a worker to a server not on its host
-    const std::uint32_t server = hosts.servers.back(), worker = server == 0 ? p - 1 : 0;
-    shape.alpha_inter_s = topology.route_latency_seconds(worker, server);
-    shape.bandwidth_inter = topology.route_bandwidth_bytes_per_s(worker, server);
+  const auto d = static_cast<std::uint32_t>(t.data_parallel);
+  const auto gpn = static_cast<std::uint32_t>(s.cluster.gpus_per_node);
+  // Every GPU is a rank: d data-parallel replicas, each over pipeline_parallel stages.
+  const auto p = static_cast<std::uint32_t>(t.data_parallel * t.pipeline_parallel);
+  std::optional<PipelineTraining> pipeline;
+  TrainingPlan plan;
+  if (t.pipeline_parallel > 1) {
+    std::vector<coll::GroupShape> groups;
+    for (std::uint32_t stage = 0; stage < static_cast<std::uint32_t>(t.pipeline_parallel); ++stage) {
+      groups.push_back(group_shape(topology, d, std::min(gpn, d), stage * d));
+      groups.back().channels = static_cast<coll::Rank>(t.channels);
+    }
+    pipeline = build_pipeline_training(s, model, groups);
+    plan = std::move(pipeline->plan);
+  } else {
+    coll::GroupShape shape = group_shape(topology, p, gpn);
+    shape.channels = static_cast<coll::Rank>(t.channels);
+    const TrainingHosts hosts{server_hosts(s, topology)};
+    if (!hosts.servers.empty() && p > 1) {  // the cost model's route: a worker to a server not on its host
+      const std::uint32_t server = hosts.servers.back(), worker = server == 0 ? p - 1 : 0;
+      shape.alpha_inter_s = topology.route_latency_seconds(worker, server);
+      shape.bandwidth_inter = topology.route_bandwidth_bytes_per_s(worker, server);
+    }
+    plan = build_training(s, model, shape, hosts);
   }
-  const TrainingPlan plan = build_training(s, model, shape, hosts);
   const Timeline tl = execute(plan.graph, platform, exec_options(s));
 
   // A rank's iteration ends with the last of its compute and its synchronisation; the iteration
@@ -199,12 +239,14 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   }
   const json stats = steady_stats(iteration_seconds);
   const double mean = stats["mean"].get<double>();
-  // Per rank: its own steady-state iteration time; throughput is the sum of the ranks' rates.
+  // Per rank: its own steady-state iteration time; throughput is the sum of the ranks' rates, each
+  // GPU of a pipeline credited with 1/stages of its replica's micro-batches.
   std::vector<double> rank_seconds(p);
   double samples_per_s = 0;
+  const double samples_per_rank = double(t.batch_per_gpu) * t.microbatches / t.pipeline_parallel;
   for (std::uint32_t r = 0; r < p; ++r) {
     rank_seconds[r] = n > 1 ? (end[n - 1][r] - end[0][r]) / double(n - 1) : end[0][r];
-    samples_per_s += t.batch_per_gpu / rank_seconds[r];
+    samples_per_s += samples_per_rank / rank_seconds[r];
   }
   json per_rank = {{"iteration_time_s",
                     {{"mean", std::accumulate(rank_seconds.begin(), rank_seconds.end(), 0.0) / p},
@@ -267,7 +309,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         sent_rank0 += c.schedule.bytes_sent_by(static_cast<coll::Rank>(g));
 
   json workload = {
-      {"data_parallel", p},
+      {"data_parallel", d},
       {"batch_per_gpu", t.batch_per_gpu},
       {"precision", to_string(t.precision)},
       {"iterations", t.iterations},
@@ -278,9 +320,17 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       {"fidelity", plan.fidelity == coll::ScheduleFidelity::step ? "step" : "flow"},
       {"fidelity_requested", to_string(t.fidelity)},
       {"gradient_bytes", plan.gradient_bytes},
-      {"collectives_per_iteration", p > 1 ? plan.slices : 0},
+      {"collectives_per_iteration", d > 1 ? plan.slices : 0},
       {"compute_source", t.compute.iteration_seconds > 0 ? "measured single-GPU iteration" : "GPU peak x efficiency"}};
   workload.update(training_config_json(s, plan));
+  // Per GPU and iteration: compute (the busiest stage's, under pipeline parallelism), the pipeline
+  // bubble (what the schedule idles it with free communication), exposed communication (the rest).
+  double compute_s = plan.compute_seconds, bubble_s = 0;
+  if (pipeline) {
+    workload["pipeline"] = pipeline_json(s, model, *pipeline);
+    compute_s = pipeline->busiest_compute_seconds;
+    bubble_s = pipeline->ideal_seconds - compute_s;
+  }
   json report = {
       {"schema", 1},
       {"scenario", s.name},
@@ -307,11 +357,12 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"scaled_to_measured", t.compute.iteration_source.empty() ? json(nullptr) : json(t.compute.iteration_source)}}},
       {"scaling_efficiency", samples_per_s / (p * single_gpu_samples_per_s)},
       {"breakdown_s",
-       {{"compute", plan.compute_seconds},
-        {"forward", plan.forward_seconds},
-        {"backward", plan.compute_seconds - plan.forward_seconds},
+       {{"compute", compute_s},
+        {"forward", compute_s * plan.forward_seconds / plan.compute_seconds},
+        {"backward", compute_s * (1 - plan.forward_seconds / plan.compute_seconds)},
         {"codec", codec_seconds},
-        {"exposed_communication", mean - plan.compute_seconds - exposed_codec}}},
+        {"pipeline_bubble", bubble_s},
+        {"exposed_communication", mean - compute_s - bubble_s - exposed_codec}}},
       {"per_rank", per_rank},
       {"statistics", statistics},
       {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},

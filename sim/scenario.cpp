@@ -72,6 +72,10 @@ const char* to_string(ArchitectureKind v)
   }
   return "?";
 }
+const char* to_string(PipelineSchedule v)
+{
+  return v == PipelineSchedule::one_f_one_b ? "1f1b" : "gpipe";
+}
 const char* to_string(PsPlacement v)
 {
   return v == PsPlacement::colocated ? "colocated" : "dedicated";
@@ -326,7 +330,7 @@ int parse_channels(const JsonNode& node, int gpus_per_node, coll::Algorithm algo
 }
 
 /// workload.compute: a measured single-GPU iteration (time, or samples per second) and how ranks differ.
-ComputeConfig parse_compute(const JsonNode& w, int batch, int ranks)
+ComputeConfig parse_compute(const JsonNode& w, int batch, int ranks, std::string_view ranks_are)
 {
   ComputeConfig c;
   const auto compute = w.optional_child("compute");
@@ -352,7 +356,7 @@ ComputeConfig parse_compute(const JsonNode& w, int batch, int ranks)
     for (std::size_t i = 0; i < list.array_size(); ++i) {
       const auto r = list.element(i).as_integer(0);
       if (r >= ranks)
-        list.element(i).fail(fmt::format("found rank {}; the data-parallel ranks are 0 to {}", r, ranks - 1));
+        list.element(i).fail(fmt::format("found rank {}; the {} are 0 to {}", r, ranks_are, ranks - 1));
       c.slow_ranks.push_back(static_cast<std::uint32_t>(r));
     }
     std::sort(c.slow_ranks.begin(), c.slow_ranks.end());
@@ -456,6 +460,36 @@ compress::CodecConfig parse_compression(const JsonNode& w, const TrainingConfig&
   return c;
 }
 
+/// What pipeline parallelism is modelled with: all-reduce of each stage's gradients over its
+/// data-parallel group, every iteration, in buckets released during the last micro-batch's backward.
+void check_pipeline_support(const JsonNode& w, const TrainingConfig& t, int gpus_per_node)
+{
+  const std::string what = fmt::format("pipeline parallelism (pipeline {})", t.pipeline_parallel);
+  if (t.architecture != ArchitectureKind::allreduce)
+    w.child("architecture")
+        .child("kind")
+        .fail(fmt::format("{} is modelled with architecture 'allreduce'; found '{}'", what, to_string(t.architecture)));
+  if (t.sync != SyncScheme::bsp)
+    w.child("sync").child("scheme").fail(
+        fmt::format("{} is modelled with scheme 'bsp'; found '{}'", what, to_string(t.sync)));
+  if (t.policy == SchedulingPolicy::mg_wfbp || t.policy == SchedulingPolicy::priority)
+    w.child("scheduling")
+        .child("policy")
+        .fail(fmt::format("{} is modelled with policy 'none', 'wfbp' or 'fusion'; found '{}'", what,
+                          to_string(t.policy)));
+  if (t.compression.codec != compress::Codec::none)
+    w.child("compression")
+        .child("codec")
+        .fail(fmt::format("{} is modelled without compression; found codec '{}'", what,
+                          compress::to_string(t.compression.codec)));
+  const int group_per_node = std::min(gpus_per_node, t.data_parallel);
+  if (t.channels > group_per_node)
+    w.child("architecture")
+        .child("channels")
+        .fail(fmt::format("found {}; each stage's data-parallel group has {} GPUs in a node; expected at most {}",
+                          t.channels, group_per_node, group_per_node));
+}
+
 TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
 {
   w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "compute", "sync", "architecture",
@@ -467,20 +501,39 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   t.data_parallel = gpus;
   t.tensor_parallel = t.pipeline_parallel = 1;
   if (auto par = w.optional_child("parallelism")) {
-    par->allow_keys({"data", "tensor", "pipeline"});
+    par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule"});
     t.data_parallel = static_cast<int>(par->integer_or("data", gpus, 1));
     t.tensor_parallel = static_cast<int>(par->integer_or("tensor", 1, 1));
     t.pipeline_parallel = static_cast<int>(par->integer_or("pipeline", 1, 1));
     if (t.tensor_parallel != 1)
       par->child("tensor").fail("tensor parallelism is not modelled yet; expected 1");
-    if (t.pipeline_parallel != 1)
-      par->child("pipeline").fail("pipeline parallelism is not modelled yet; expected 1");
     const long long product = 1LL * t.data_parallel * t.tensor_parallel * t.pipeline_parallel;
     if (product != gpus)
       par->fail(fmt::format("data {} x tensor {} x pipeline {} = {} GPUs, but the cluster has {} GPUs", t.data_parallel,
                             t.tensor_parallel, t.pipeline_parallel, product, gpus));
+    if (t.pipeline_parallel == 1) {
+      for (const char* key : {"microbatches", "schedule"})
+        if (par->has(key))
+          par->child(key).fail(fmt::format("'{}' applies to pipeline parallelism; expected 'pipeline' above 1", key));
+    } else {
+      if (!par->has("microbatches"))
+        par->fail(fmt::format("pipeline {} needs 'microbatches' (micro-batches of batch_per_gpu samples that each "
+                              "data-parallel replica runs through its stages per iteration; expected a whole number, "
+                              "typically a few times the stages)",
+                              t.pipeline_parallel));
+      t.microbatches = static_cast<int>(par->integer("microbatches", 1));
+      t.pipeline_schedule = static_cast<PipelineSchedule>(par->choice_or("schedule", {"1f1b", "gpipe"}, 0));
+      // Stage s holds GPUs s d .. s d + d - 1 (Megatron-LM's order with tensor 1: data, then pipeline);
+      // each stage's data-parallel group must be whole nodes or part of one.
+      if (t.data_parallel % gpus_per_node != 0 && gpus_per_node % t.data_parallel != 0)
+        par->child("data").fail(fmt::format(
+            "found {}; with pipeline parallelism each stage's data-parallel group is {} consecutive GPUs, which must "
+            "fill whole nodes or divide one; expected a multiple or a divisor of gpus_per_node ({})",
+            t.data_parallel, t.data_parallel, gpus_per_node));
+    }
   }
-  t.compute = parse_compute(w, t.batch_per_gpu, t.data_parallel);
+  t.compute = parse_compute(w, t.batch_per_gpu, t.pipeline_parallel > 1 ? gpus : t.data_parallel,
+                            t.pipeline_parallel > 1 ? "GPU ranks" : "data-parallel ranks");
 
   t.architecture = ArchitectureKind::allreduce;
   t.algorithm = coll::Algorithm::ring;
@@ -583,6 +636,8 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
     t.bucket_bytes = 0;
   t.compression = parse_compression(w, t);
   t.fidelity = parse_fidelity(w);
+  if (t.pipeline_parallel > 1)
+    check_pipeline_support(w, t, gpus_per_node);
   return t;
 }
 
@@ -850,6 +905,15 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     s.training = parse_training(w, s.cluster.gpus(), s.cluster.gpus_per_node);
     const JsonNode model = root.child("model");
     parse_model(model, s);
+    if (s.training.pipeline_parallel > 1) {
+      const std::size_t blocks = scenario_model(s).block_starts().size();
+      if (blocks < static_cast<std::size_t>(s.training.pipeline_parallel))
+        w.child("parallelism")
+            .child("pipeline")
+            .fail(fmt::format("found {} stages, but model '{}' can be cut into at most {} (stages end between "
+                              "blocks: residual blocks, transformer blocks, Inception modules); expected at most {}",
+                              s.training.pipeline_parallel, s.model, blocks, blocks));
+    }
     const bool measured = s.training.compute.iteration_seconds > 0;
     if (measured && !root.has("gpu")) {
       // Only the split of the measured time between layers matters: any rate gives the same.
@@ -1108,18 +1172,22 @@ nlohmann::json to_json(const Scenario& s)
     } else {
       architecture["graph"] = to_string(t.graph);
     }
-    doc["workload"] = {
-        {"kind", "training"},
-        {"batch_per_gpu", t.batch_per_gpu},
-        {"precision", to_string(t.precision)},
-        {"iterations", t.iterations},
-        {"parallelism", {{"data", t.data_parallel}, {"tensor", t.tensor_parallel}, {"pipeline", t.pipeline_parallel}}},
-        {"compute", compute},
-        {"sync", sync},
-        {"architecture", architecture},
-        {"scheduling", scheduling},
-        {"compression", compression_json(t.compression, t.architecture)},
-        {"fidelity", to_string(t.fidelity)}};
+    json parallelism = {{"data", t.data_parallel}, {"tensor", t.tensor_parallel}, {"pipeline", t.pipeline_parallel}};
+    if (t.pipeline_parallel > 1) {
+      parallelism["microbatches"] = t.microbatches;
+      parallelism["schedule"] = to_string(t.pipeline_schedule);
+    }
+    doc["workload"] = {{"kind", "training"},
+                       {"batch_per_gpu", t.batch_per_gpu},
+                       {"precision", to_string(t.precision)},
+                       {"iterations", t.iterations},
+                       {"parallelism", parallelism},
+                       {"compute", compute},
+                       {"sync", sync},
+                       {"architecture", architecture},
+                       {"scheduling", scheduling},
+                       {"compression", compression_json(t.compression, t.architecture)},
+                       {"fidelity", to_string(t.fidelity)}};
   } else {
     const CollectiveConfig& c = s.collective;
     json list = json::array();

@@ -28,6 +28,8 @@ enum class SyncScheme { bsp, ssp, asp, local_sgd };
 enum class ArchitectureKind { allreduce, ps, gossip };
 enum class PsPlacement { colocated, dedicated };
 enum class GossipGraph { ring, torus, exponential };
+/// Pipeline parallelism: the order in which a stage runs its micro-batches' forward and backward.
+enum class PipelineSchedule { one_f_one_b, gpipe };
 
 const char* to_string(Sharing v);
 const char* to_string(Fidelity v);
@@ -37,6 +39,7 @@ const char* to_string(SyncScheme v);
 const char* to_string(ArchitectureKind v);
 const char* to_string(PsPlacement v);
 const char* to_string(GossipGraph v);
+const char* to_string(PipelineSchedule v);
 
 double bytes_per_element(Precision p);
 
@@ -126,6 +129,8 @@ struct TrainingConfig {
   Precision precision;
   int iterations;
   int data_parallel, tensor_parallel, pipeline_parallel;
+  int microbatches = 1;  ///< pipeline: micro-batches of batch_per_gpu samples per iteration
+  PipelineSchedule pipeline_schedule = PipelineSchedule::one_f_one_b;
   ComputeConfig compute;
   SyncScheme sync;
   int staleness;  ///< ssp: a worker may run this many iterations ahead of the slowest

@@ -242,6 +242,19 @@ double uniform(std::uint64_t seed, std::uint64_t a, std::uint64_t b)
   return double(z >> 11) * 0x1.0p-53;
 }
 
+}  // namespace
+
+double compute_factor(const Scenario& s, std::uint32_t r, int it)
+{
+  const ComputeConfig& c = s.training.compute;
+  double f = std::binary_search(c.slow_ranks.begin(), c.slow_ranks.end(), r) ? c.slowdown : 1.0;
+  if (c.jitter > 0)
+    f *= 1 + c.jitter * (2 * uniform(s.seed, r, static_cast<std::uint64_t>(it)) - 1);
+  return f;
+}
+
+namespace {
+
 /// One gradient slice to synchronise: which bucket, how many bytes.
 struct Slice {
   std::size_t bucket;
@@ -342,7 +355,7 @@ public:
       const bool sync = t_.sync != SyncScheme::local_sgd || (it + 1) % t_.period == 0;
       std::vector<double> factor(p_);
       for (std::uint32_t r = 0; r < p_; ++r)
-        factor[r] = compute_factor(r, it);
+        factor[r] = compute_factor(s_, r, it);
 
       // Forward.
       for (std::uint32_t r = 0; r < p_; ++r) {
@@ -427,15 +440,6 @@ private:
   {
     if (before != NONE)
       plan_.graph.add_dependency(before, task);
-  }
-
-  double compute_factor(std::uint32_t r, int it) const
-  {
-    const ComputeConfig& c = t_.compute;
-    double f = std::binary_search(c.slow_ranks.begin(), c.slow_ranks.end(), r) ? c.slowdown : 1.0;
-    if (c.jitter > 0)
-      f *= 1 + c.jitter * (2 * uniform(s_.seed, r, static_cast<std::uint64_t>(it)) - 1);
-    return f;
   }
 
   /// Predicted time to synchronise `bytes`: the all-reduce's alpha-beta cost, or a push and a pull

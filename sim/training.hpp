@@ -93,6 +93,10 @@ struct TrainingPlan {
 TrainingPlan build_training(const Scenario& scenario, const model::Model& model, const coll::GroupShape& group,
                             const TrainingHosts& hosts);
 
+/// The factor on GPU rank r's compute times in iteration `it`: its straggler slowdown, times
+/// 1 + u with u uniform in [-jitter, jitter] drawn from (seed, r, it).
+double compute_factor(const Scenario& scenario, std::uint32_t rank, int iteration);
+
 /// Neighbours that rank r sends its model to in gossip over p ranks, sorted, without r.
 std::vector<std::uint32_t> gossip_neighbours(GossipGraph graph, std::uint32_t p, std::uint32_t r);
 

@@ -1,0 +1,68 @@
+#pragma once
+// Pipeline parallelism with data parallelism (tensor 1). The model's layers are cut into P stages;
+// GPU s d + i runs stage s of data-parallel replica i (Megatron-LM's rank order: data, then
+// pipeline). Each iteration a replica runs `microbatches` micro-batches of batch_per_gpu samples
+// through its stages in the schedule's order (GPipe, or 1F1B as in PipeDream-Flush and
+// Megatron-LM), sending a micro-batch's activations to the next stage after its forward and their
+// gradients back after its backward; receives are posted ahead, so a transfer starts as soon as
+// its sender has the data. Each stage's gradients are all-reduced over its data-parallel group in
+// buckets (the scheduling policy's, over the stage's layers) released during the last
+// micro-batch's backward, when they are final; the next iteration's first forward waits for them.
+#include "sim/training.hpp"
+
+#include <vector>
+
+namespace ddlsim {
+
+/// One pipeline stage: consecutive layers of the model, costed for one micro-batch.
+struct PipelineStage {
+  std::size_t first_layer = 0, layers = 0;
+  double forward_seconds = 0, backward_seconds = 0;  ///< one micro-batch on one GPU
+  double gradient_bytes = 0;                         ///< its parameters' gradients
+  /// Bytes it sends the next stage per micro-batch (its last layer's output), and receives back as
+  /// their gradient; 0 for the last stage.
+  double send_bytes = 0;
+  double activation_bytes = 0;  ///< outputs of its layers that one micro-batch keeps for backward
+  int in_flight = 0;            ///< most micro-batches whose activations it keeps at once
+};
+
+/// Cuts layers with these costs into `stages` runs of consecutive layers, none empty, so that the
+/// largest forward + backward of a run is least (ties: earlier runs take more layers). Returns
+/// each run's first layer. Throws std::invalid_argument for fewer layers than stages.
+std::vector<std::size_t> partition_layers(const std::vector<LayerCost>& costs, int stages);
+
+/// One step of a stage: the forward or the backward of a micro-batch.
+struct PipelineStep {
+  bool forward;
+  int microbatch;
+};
+
+/// Stage `stage`'s steps of one iteration, in order:
+/// - gpipe: every forward, then every backward (last micro-batch first);
+/// - 1f1b: min(P - 1 - stage, m) forwards, then alternately one forward and one backward, then
+///   the remaining backwards (oldest first).
+std::vector<PipelineStep> pipeline_order(PipelineSchedule schedule, int stages, int microbatches, int stage);
+
+/// Most micro-batches of an order whose forward ran and backward did not yet.
+int micro_batches_in_flight(const std::vector<PipelineStep>& order);
+
+/// End of one iteration's compute when stages exchange for free and wait for nothing else: each
+/// step starts when its stage is free and its input is there (the previous stage's forward of the
+/// micro-batch, or the next stage's backward).
+double pipeline_compute_seconds(const std::vector<PipelineStage>& stages, PipelineSchedule schedule, int microbatches);
+
+struct PipelineTraining {
+  TrainingPlan plan;  ///< iteration_end per GPU; compute_seconds: the whole model on one GPU
+  std::vector<PipelineStage> stages;
+  /// Per GPU and iteration, the busiest stage's compute: m (forward + backward).
+  double busiest_compute_seconds = 0;
+  /// pipeline_compute_seconds of the stages: the busiest stage's compute plus its bubble.
+  double ideal_seconds = 0;
+};
+
+/// The task graph of `scenario`'s pipeline-parallel training. `stage_groups[s]` is the
+/// data-parallel group of stage s (GPUs s d .. s d + d - 1, built at first GPU s d).
+PipelineTraining build_pipeline_training(const Scenario& scenario, const model::Model& model,
+                                         const std::vector<coll::GroupShape>& stage_groups);
+
+}  // namespace ddlsim

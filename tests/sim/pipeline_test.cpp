@@ -1,0 +1,316 @@
+#include "models/zoo.hpp"
+#include "sim/child_process.hpp"
+#include "sim/error.hpp"
+#include "sim/pipeline.hpp"
+#include "sim/run.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "approx.hpp"
+
+using namespace ddlsim;
+using nlohmann::json;
+
+namespace {
+
+// A chain of `layers` equal layers, each 1 GFLOP forward per sample with 25 M parameters, on a
+// 1 TFLOPS GPU at efficiency 1: 2 ms forward and 4 ms backward per layer at 2 samples. One GPU
+// per node, each with a 10 GB/s NIC of 1 us to one switch: a lone transfer of S bytes takes
+// 2 us + S / 10 GB/s, and no two transfers below share a link direction.
+json chain_scenario(int layers, double activations, int data, int stages, int microbatches, const std::string& schedule)
+{
+  json model_layers = json::array();
+  for (int i = 0; i < layers; ++i)
+    model_layers.push_back({{"name", "l" + std::to_string(i)},
+                            {"params", 25'000'000},
+                            {"forward_flops", 1e9},
+                            {"activations", activations}});
+  return {
+      {"schema", 1},
+      {"name", "pp"},
+      {"model", {{"name", "chain"}, {"layers", model_layers}}},
+      {"gpu", {{"peak", "1TFLOPS"}, {"efficiency", 1}}},
+      {"cluster", {{"nodes", data * stages}, {"network", {{"link", {{"bandwidth", "10GBps"}, {"latency", "1us"}}}}}}},
+      {"workload",
+       {{"kind", "training"},
+        {"batch_per_gpu", 2},
+        {"iterations", 3},
+        {"fidelity", "step"},
+        {"scheduling", {{"policy", "none"}}},
+        {"parallelism",
+         {{"data", data}, {"pipeline", stages}, {"microbatches", microbatches}, {"schedule", schedule}}}}}};
+}
+
+json run(const json& doc)
+{
+  const Scenario s = parse_scenario(doc, "pp.json");
+  return run_in_child([&] { return simulate(s).report; });
+}
+
+std::string order_text(const std::vector<PipelineStep>& order)
+{
+  std::string text;
+  for (const PipelineStep& step : order)
+    text += (text.empty() ? "" : " ") + std::string(step.forward ? "F" : "B") + std::to_string(step.microbatch);
+  return text;
+}
+
+/// One iteration's end on uniform stages (forward f, backward b per micro-batch) when a transfer
+/// between stages takes c: the longest path through the steps, relaxed until nothing changes
+/// (written apart from pipeline_compute_seconds, which assumes free transfers).
+double longest_path_seconds(PipelineSchedule schedule, int p, int m, double f, double b, double c)
+{
+  std::map<std::tuple<int, bool, int>, double> end;  // (stage, forward, micro-batch) -> end
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int s = 0; s < p; ++s) {
+      double free_at = 0;
+      for (const PipelineStep& step : pipeline_order(schedule, p, m, s)) {
+        double input = 0;
+        if (step.forward && s > 0)
+          input = end[{s - 1, true, step.microbatch}] + c;
+        if (!step.forward)
+          input = s + 1 < p ? end[{s + 1, false, step.microbatch}] + c : end[{s, true, step.microbatch}];
+        const double e = std::max(free_at, input) + (step.forward ? f : b);
+        double& known = end[{s, step.forward, step.microbatch}];
+        if (e != known) {
+          known = e;
+          changed = true;
+        }
+        free_at = e;
+      }
+    }
+  }
+  double last = 0;
+  for (const auto& [key, e] : end)
+    last = std::max(last, e);
+  return last;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline orders: GPipe runs every forward then every backward, 1F1B warms up P - 1 - s forwards")
+{
+  CHECK(order_text(pipeline_order(PipelineSchedule::gpipe, 4, 3, 1)) == "F0 F1 F2 B2 B1 B0");
+  CHECK(order_text(pipeline_order(PipelineSchedule::one_f_one_b, 4, 6, 0)) == "F0 F1 F2 F3 B0 F4 B1 F5 B2 B3 B4 B5");
+  CHECK(order_text(pipeline_order(PipelineSchedule::one_f_one_b, 4, 6, 2)) == "F0 F1 B0 F2 B1 F3 B2 F4 B3 F5 B4 B5");
+  CHECK(order_text(pipeline_order(PipelineSchedule::one_f_one_b, 4, 6, 3)) == "F0 B0 F1 B1 F2 B2 F3 B3 F4 B4 F5 B5");
+  // Fewer micro-batches than stages: the warm-up is every micro-batch.
+  CHECK(order_text(pipeline_order(PipelineSchedule::one_f_one_b, 4, 2, 0)) == "F0 F1 B0 B1");
+  for (int s = 0; s < 4; ++s) {
+    CHECK(micro_batches_in_flight(pipeline_order(PipelineSchedule::one_f_one_b, 4, 6, s)) == 4 - s);
+    CHECK(micro_batches_in_flight(pipeline_order(PipelineSchedule::gpipe, 4, 6, s)) == 6);
+  }
+}
+
+TEST_CASE("stage partition: least slowest stage, contiguous and non-empty")
+{
+  const auto costs = [](std::vector<double> w) {
+    std::vector<LayerCost> c;
+    for (double x : w)
+      c.push_back({x / 3, 2 * x / 3});
+    return c;
+  };
+  CHECK(partition_layers(costs({1, 1, 1, 1, 4}), 2) == std::vector<std::size_t>{0, 4});
+  CHECK(partition_layers(costs({3, 1, 1, 1, 1, 1}), 3) == std::vector<std::size_t>{0, 1, 4});
+  CHECK(partition_layers(costs({1, 1, 1, 1}), 4) == std::vector<std::size_t>{0, 1, 2, 3});
+  // The bound is met with two stages; the third takes the last layer rather than staying empty.
+  CHECK(partition_layers(costs({2, 2, 2, 2}), 3) == std::vector<std::size_t>{0, 2, 3});
+  CHECK_THROWS_AS(partition_layers(costs({1, 1}), 3), std::invalid_argument);
+}
+
+TEST_CASE("pipeline cuts fall between blocks: residual blocks, transformer blocks, Inception modules")
+{
+  const model::Model resnet = *model::find_model("resnet50");
+  // conv1, bn1, relu, maxpool, 16 bottlenecks, avgpool, fc.
+  CHECK(resnet.block_starts().size() == 4 + 16 + 2);
+  const model::Model gpt = *model::find_model("gpt2-124m");
+  // Token and position embeddings, 12 blocks, the final layer norm, the LM head.
+  const auto starts = gpt.block_starts();
+  REQUIRE(starts.size() == 2 + 12 + 2);
+  CHECK(gpt.layers[starts[2]].name == "layer.0.ln_1");
+  CHECK(gpt.layers[starts[3] - 1].name == "layer.0.ffn.residual");
+  CHECK(gpt.layers[starts[3] - 1].elements_across_cut() == 1024.0 * 768);
+  const model::Model inception = *model::find_model("inception-v3");
+  bool found = false;
+  for (std::size_t k = 1; k < inception.block_starts().size(); ++k) {
+    const model::Layer& last = inception.layers[inception.block_starts()[k] - 1];
+    if (last.name.starts_with("Mixed_5b.")) {
+      // Mixed_5b concatenates 64 + 64 + 96 + 32 channels at 35 x 35.
+      CHECK(last.elements_across_cut() == 256.0 * 35 * 35);
+      found = true;
+    }
+  }
+  CHECK(found);
+  CHECK(model::find_model("gpt2-124m-block")->block_starts().size() == 1);
+}
+
+TEST_CASE("GPipe iteration = (m + P - 1)(f + b) + 2 (P - 1) c on a contention-free network")
+{
+  // 4 stages of 2 layers: f = 4 ms, b = 8 ms per micro-batch; c = 2 us + 8 MB / 10 GB/s.
+  const int p = 4, m = 8;
+  const json r = run(chain_scenario(8, 1e6, 1, p, m, "gpipe"));
+  const double f = 4e-3, b = 8e-3, c = 2e-6 + 8e6 / 10e9;
+  const double expected = (m + p - 1) * (f + b) + 2 * (p - 1) * c;
+  CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
+  CHECK(r["iteration_time_s"]["min"].get<double>() == test::Rel(expected).epsilon(1e-9));
+  const json& pp = r["workload"]["pipeline"];
+  CHECK(pp["ideal_iteration_s"].get<double>() == test::Rel((m + p - 1) * (f + b)).epsilon(1e-12));
+  CHECK(pp["bubble_fraction"].get<double>() == test::Rel((p - 1.0) / (m + p - 1)).epsilon(1e-12));
+  CHECK(r["breakdown_s"]["compute"].get<double>() == test::Rel(m * (f + b)).epsilon(1e-12));
+  CHECK(r["breakdown_s"]["pipeline_bubble"].get<double>() == test::Rel((p - 1) * (f + b)).epsilon(1e-9));
+  CHECK(r["breakdown_s"]["exposed_communication"].get<double>() == test::Rel(2 * (p - 1) * c).epsilon(1e-6));
+  for (const json& st : pp["per_stage"]) {
+    CHECK(st["layers"] == 2);
+    CHECK(st["micro_batches_in_flight"] == m);
+    CHECK(st["activation_bytes_in_flight"].get<double>() == m * 2 * 2e6 * 4.0);
+  }
+  CHECK(pp["per_stage"][0]["send_bytes"].get<double>() == 8e6);
+  CHECK(pp["per_stage"][3]["send_bytes"].get<double>() == 0);
+  // Throughput: m micro-batches of 2 samples per iteration; against 4 GPUs each running the whole
+  // chain alone (8 layers: 48 ms for 2 samples).
+  CHECK(r["throughput"]["samples_per_s"].get<double>() == test::Rel(m * 2 / expected).epsilon(1e-9));
+  CHECK(r["scaling_efficiency"].get<double>() == test::Rel((m * 2 / expected) / (p * 2 / 48e-3)).epsilon(1e-9));
+}
+
+TEST_CASE("1F1B iteration equals the longest path through its steps, and (m + P - 1)(f + b) with free transfers")
+{
+  const double f = 4e-3, b = 8e-3;
+  for (auto [p, m] : {std::pair{4, 8}, std::pair{3, 2}, std::pair{2, 5}}) {
+    CAPTURE(p);
+    CAPTURE(m);
+    // Free transfers: the textbook bubble, also for GPipe.
+    std::vector<PipelineStage> stages(static_cast<std::size_t>(p));
+    for (PipelineStage& st : stages)
+      st.forward_seconds = f, st.backward_seconds = b;
+    for (PipelineSchedule sched : {PipelineSchedule::one_f_one_b, PipelineSchedule::gpipe})
+      CHECK(pipeline_compute_seconds(stages, sched, m) == test::Rel((m + p - 1) * (f + b)).epsilon(1e-12));
+    CHECK(longest_path_seconds(PipelineSchedule::one_f_one_b, p, m, f, b, 0) ==
+          test::Rel((m + p - 1) * (f + b)).epsilon(1e-12));
+    // With transfers of c = 2 us + 8 MB / 10 GB/s, simulated.
+    const double c = 2e-6 + 8e6 / 10e9;
+    const json r = run(chain_scenario(2 * p, 1e6, 1, p, m, "1f1b"));
+    const double expected = longest_path_seconds(PipelineSchedule::one_f_one_b, p, m, f, b, c);
+    CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
+    CHECK(expected > (m + p - 1) * (f + b));
+    for (int s = 0; s < p; ++s)
+      CHECK(r["workload"]["pipeline"]["per_stage"][s]["micro_batches_in_flight"] == std::min(p - s, m));
+  }
+}
+
+TEST_CASE("pipeline with data parallelism: each stage's gradients are all-reduced over its replicas after its last "
+          "backward")
+{
+  // 2 replicas of 2 stages (GPUs 0, 1: stage 0; GPUs 2, 3: stage 1), 4 micro-batches, transfers
+  // of 0 bytes (c = 2 us). Stage 0 ends last; its 200 MB all-reduce (ring over 2: 2 (2 us +
+  // 100 MB / 10 GB/s)) then holds back the next iteration's first forward.
+  const int p = 2, m = 4, d = 2;
+  const double f = 4e-3, b = 8e-3, c = 2e-6;
+  const double allreduce = 2 * (2e-6 + 100e6 / 10e9);
+  for (const char* schedule : {"gpipe", "1f1b"}) {
+    CAPTURE(schedule);
+    const json r = run(chain_scenario(4, 0, d, p, m, schedule));
+    const double pipe = longest_path_seconds(
+        std::string(schedule) == "gpipe" ? PipelineSchedule::gpipe : PipelineSchedule::one_f_one_b, p, m, f, b, c);
+    if (std::string(schedule) == "gpipe")
+      CHECK(pipe == test::Rel((m + p - 1) * (f + b) + 2 * (p - 1) * c).epsilon(1e-12));
+    CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(pipe + allreduce).epsilon(1e-9));
+    CHECK(r["workload"]["data_parallel"] == d);
+    CHECK(r["workload"]["collectives_per_iteration"] == 1);
+    CHECK(r["workload"]["gradient_bytes"].get<double>() == 4 * 25e6 * 4);
+    CHECK(r["throughput"]["samples_per_s"].get<double>() == test::Rel(d * m * 2 / (pipe + allreduce)).epsilon(1e-9));
+    // Rank 0 sends half its stage's 200 MB gradients in each of the ring's two steps, and 0-byte
+    // activations.
+    CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(200e6).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("a GPT-2 pipeline is cut between transformer blocks and balances its stages")
+{
+  json doc = chain_scenario(1, 0, 1, 4, 8, "1f1b");
+  doc["model"] = "gpt2-124m";
+  doc["workload"]["batch_per_gpu"] = 1;
+  doc["workload"]["iterations"] = 1;
+  const json r = run(doc);
+  const json& stages = r["workload"]["pipeline"]["per_stage"];
+  REQUIRE(stages.size() == 4);
+  std::size_t layers = 0;
+  double slowest = 0, total = 0;
+  for (const json& st : stages) {
+    layers += st["layers"].get<std::size_t>();
+    const std::string first = st["first_layer"], last = st["last_layer"];
+    CHECK((first.starts_with("embeddings.") || first.ends_with(".ln_1") || first == "ln_f" || first == "lm_head"));
+    CHECK((last.ends_with(".ffn.residual") || last == "lm_head" || last.starts_with("embeddings.")));
+    const double t = st["forward_s"].get<double>() + st["backward_s"].get<double>();
+    slowest = std::max(slowest, t);
+    total += t;
+  }
+  CHECK(layers == model::find_model("gpt2-124m")->layers.size());
+  CHECK(stages[3]["last_layer"] == "lm_head");
+  // Blocks are indivisible; the slowest stage is within one block's time of an even split.
+  CHECK(slowest < total / 4 * 1.35);
+  CHECK(stages[0]["send_bytes"].get<double>() == 1024.0 * 768 * 4);
+}
+
+TEST_CASE("pipeline parallelism: bad input names the key and what was expected")
+{
+  const auto fails = [](json doc, const std::string& message) {
+    CHECK_THROWS_WITH_AS(parse_scenario(doc, "pp.json"), doctest::Contains(message.c_str()), ScenarioError);
+  };
+  json doc = chain_scenario(4, 0, 1, 2, 4, "1f1b");
+  doc["workload"]["parallelism"].erase("microbatches");
+  fails(doc, "/workload/parallelism: pipeline 2 needs 'microbatches'");
+
+  doc = chain_scenario(4, 0, 2, 1, 4, "1f1b");
+  doc["workload"]["parallelism"].erase("schedule");
+  fails(doc, "/workload/parallelism/microbatches: 'microbatches' applies to pipeline parallelism");
+
+  doc = chain_scenario(4, 0, 1, 2, 4, "interleaved");
+  fails(doc, "/workload/parallelism/schedule");
+
+  doc = chain_scenario(4, 0, 3, 2, 4, "1f1b");
+  doc["cluster"]["nodes"] = 3;
+  doc["cluster"]["gpus_per_node"] = 2;
+  doc["cluster"]["intra_node"] = {{"fabric", "nvswitch"}, {"bandwidth", "100GBps"}, {"latency", "1us"}};
+  fails(doc, "/workload/parallelism/data: found 3; with pipeline parallelism each stage's data-parallel group is 3 "
+             "consecutive GPUs, which must fill whole nodes or divide one");
+
+  doc = chain_scenario(4, 0, 2, 2, 4, "1f1b");
+  doc["workload"]["architecture"] = {{"kind", "ps"}};
+  fails(doc, "/workload/architecture/kind: pipeline parallelism (pipeline 2) is modelled with architecture "
+             "'allreduce'; found 'ps'");
+
+  doc = chain_scenario(4, 0, 2, 2, 4, "1f1b");
+  doc["workload"]["scheduling"] = {{"policy", "priority"}};
+  fails(doc, "/workload/scheduling/policy: pipeline parallelism (pipeline 2) is modelled with policy 'none', 'wfbp' or "
+             "'fusion'; found 'priority'");
+
+  doc = chain_scenario(4, 0, 1, 5, 4, "1f1b");
+  fails(doc, "/workload/parallelism/pipeline: found 5 stages, but model 'chain' can be cut into at most 4");
+
+  doc = chain_scenario(4, 0, 1, 2, 4, "1f1b");
+  doc["model"] = "gpt2-124m-block";
+  fails(doc, "/workload/parallelism/pipeline: found 2 stages, but model 'gpt2-124m-block' can be cut into at most 1");
+
+  doc = chain_scenario(4, 0, 1, 2, 4, "1f1b");
+  doc["workload"]["compute"] = {{"stragglers", {{"ranks", {2}}, {"slowdown", 2}}}};
+  fails(doc, "/workload/compute/stragglers/ranks/0: found rank 2; the GPU ranks are 0 to 1");
+}
+
+TEST_CASE("a pipeline straggler slows the whole pipeline by its stage's extra compute")
+{
+  // GPipe, 2 stages, GPU 1 (stage 1) at half speed: f = 8 ms, b = 16 ms there. The path runs
+  // through stage 1's m forwards and m backwards: f0 + c + m (f1 + b1) + c + b0.
+  const int p = 2, m = 4;
+  json doc = chain_scenario(4, 0, 1, p, m, "gpipe");
+  doc["workload"]["compute"] = {{"stragglers", {{"ranks", {1}}, {"slowdown", 2}}}};
+  const json r = run(doc);
+  const double c = 2e-6;
+  const double expected = 4e-3 + c + m * (8e-3 + 16e-3) + c + 8e-3;
+  CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
+}
