@@ -512,9 +512,13 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
       par->fail(fmt::format("data {} x tensor {} x pipeline {} = {} GPUs, but the cluster has {} GPUs", t.data_parallel,
                             t.tensor_parallel, t.pipeline_parallel, product, gpus));
     if (t.pipeline_parallel == 1) {
-      for (const char* key : {"microbatches", "schedule"})
-        if (par->has(key))
-          par->child(key).fail(fmt::format("'{}' applies to pipeline parallelism; expected 'pipeline' above 1", key));
+      if (par->has("schedule"))
+        par->child("schedule").fail("'schedule' applies to pipeline parallelism; expected 'pipeline' above 1");
+      if (par->has("microbatches") && par->child("microbatches").as_integer(1) != 1)
+        par->child("microbatches")
+            .fail(fmt::format("found {}; without pipeline stages (pipeline 1) a replica runs its batch as one "
+                              "micro-batch (gradient accumulation is not modelled); expected 1",
+                              par->child("microbatches").as_integer(1)));
     } else {
       if (!par->has("microbatches"))
         par->fail(fmt::format("pipeline {} needs 'microbatches' (micro-batches of batch_per_gpu samples that each "

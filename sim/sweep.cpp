@@ -233,9 +233,18 @@ namespace {
 /// one at a time line up with the header.
 const std::vector<std::string>& metric_columns(const std::string& kind)
 {
-  static const std::vector<std::string> training{
-      "gpus",      "iteration_time_s",        "samples_per_s",      "tokens_per_s", "scaling_efficiency",
-      "compute_s", "exposed_communication_s", "bytes_sent_per_gpu", "algorithm",    "fidelity"};
+  static const std::vector<std::string> training{"gpus",
+                                                 "iteration_time_s",
+                                                 "samples_per_s",
+                                                 "tokens_per_s",
+                                                 "scaling_efficiency",
+                                                 "compute_s",
+                                                 "exposed_communication_s",
+                                                 "bytes_sent_per_gpu",
+                                                 "algorithm",
+                                                 "fidelity",
+                                                 "codec_s",
+                                                 "bubble_s"};
   static const std::vector<std::string> collective{"gpus",       "size_bytes", "time_us", "algbw_GBps",
                                                    "busbw_GBps", "algorithm",  "fidelity"};
   return kind == "collective" ? collective : training;
@@ -253,6 +262,8 @@ json headline_metrics(const json& report)
     m["scaling_efficiency"] = report.at("scaling_efficiency");
     m["compute_s"] = report.at("breakdown_s").at("compute");
     m["exposed_communication_s"] = report.at("breakdown_s").at("exposed_communication");
+    m["codec_s"] = report.at("breakdown_s").at("codec");
+    m["bubble_s"] = report.at("breakdown_s").at("pipeline_bubble");
     m["bytes_sent_per_gpu"] = report.at("traffic").at("bytes_sent_per_gpu_per_iteration");
     std::set<std::string> used;
     for (const auto& a : report.at("workload").at("algorithms_used"))

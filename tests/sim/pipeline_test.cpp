@@ -268,7 +268,12 @@ TEST_CASE("pipeline parallelism: bad input names the key and what was expected")
 
   doc = chain_scenario(4, 0, 2, 1, 4, "1f1b");
   doc["workload"]["parallelism"].erase("schedule");
-  fails(doc, "/workload/parallelism/microbatches: 'microbatches' applies to pipeline parallelism");
+  fails(doc, "/workload/parallelism/microbatches: found 4; without pipeline stages (pipeline 1) a replica runs its "
+             "batch as one micro-batch (gradient accumulation is not modelled); expected 1");
+  doc["workload"]["parallelism"]["microbatches"] = 1;  // plain data parallelism
+  CHECK(parse_scenario(doc, "pp.json").training.microbatches == 1);
+  doc["workload"]["parallelism"]["schedule"] = "gpipe";
+  fails(doc, "/workload/parallelism/schedule: 'schedule' applies to pipeline parallelism");
 
   doc = chain_scenario(4, 0, 1, 2, 4, "interleaved");
   fails(doc, "/workload/parallelism/schedule");
