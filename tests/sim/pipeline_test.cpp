@@ -1,8 +1,10 @@
 #include "models/zoo.hpp"
 #include "sim/child_process.hpp"
+#include "sim/collective_plan.hpp"
 #include "sim/error.hpp"
 #include "sim/pipeline.hpp"
 #include "sim/run.hpp"
+#include "topologies/cluster.hpp"
 
 #include <doctest/doctest.h>
 
@@ -318,4 +320,46 @@ TEST_CASE("a pipeline straggler slows the whole pipeline by its stage's extra co
   const double c = 2e-6;
   const double expected = 4e-3 + c + m * (8e-3 + 16e-3) + c + 8e-3;
   CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
+}
+
+TEST_CASE("a stage's data-parallel group is planned on its own GPUs and its own summing switches")
+{
+  // 4 nodes of 4 GPUs, a NIC per GPU, on a 2-tier fat-tree of radix 8 whose switches sum: node n
+  // under leaf n. Stage 2 of 4 with d = 4 is node 2 (GPUs 8-11); stage 1 of 2 with d = 8 is
+  // nodes 2 and 3, summed by leaves 2 and 3 and a spine.
+  json doc = chain_scenario(4, 0, 1, 1, 1, "1f1b");
+  doc["cluster"] = {{"nodes", 4},
+                    {"gpus_per_node", 4},
+                    {"nics_per_node", 4},
+                    {"intra_node", {{"fabric", "nvswitch"}, {"bandwidth", "100GBps"}, {"latency", "1us"}}},
+                    {"network",
+                     {{"topology", "fat_tree"},
+                      {"radix", 8},
+                      {"link", {{"bandwidth", "10GBps"}, {"latency", "2us"}}},
+                      {"switch_reduction", "1TB/s"}}}};
+  doc["workload"]["parallelism"] = {{"data", 16}};
+  const Scenario s = parse_scenario(doc, "pp.json");
+  const topo::Topology t = topo::make_cluster(cluster_params(s));
+  const coll::GroupShape node = group_shape(t, 4, 4, 8);
+  PlannedCollective ring = plan_collective(coll::Op::allreduce, coll::Algorithm::ring, Fidelity::step, node, 1e6);
+  offset_gpu_hosts(ring, 4, 8);
+  CHECK(ring.hosts == std::vector<std::uint32_t>{8, 9, 10, 11});
+
+  const coll::GroupShape two = group_shape(t, 8, 4, 8);
+  CHECK(two.alpha_inter_s == test::Rel(t.route_latency_seconds(8, 12)).epsilon(1e-15));
+  CHECK(two.alpha_inter_s == test::Rel(8e-6).epsilon(1e-12));  // NIC, leaf-spine, spine-leaf, NIC
+  PlannedCollective summed =
+      plan_collective(coll::Op::allreduce, coll::Algorithm::in_network, Fidelity::step, two, 1e6);
+  offset_gpu_hosts(summed, 8, 8);
+  const std::uint32_t leaf2 = t.aggregation_parent(8), leaf3 = t.aggregation_parent(12);
+  CHECK(leaf2 != leaf3);
+  CHECK(summed.hosts ==
+        std::vector<std::uint32_t>{8, 9, 10, 11, 12, 13, 14, 15, leaf2, leaf3, t.aggregation_parent(leaf2)});
+  // The group of nodes 0 and 1 is summed by other leaves.
+  const coll::GroupShape first = group_shape(t, 8, 4, 0);
+  CHECK(first.in_network.hosts[0] == t.aggregation_parent(0));
+  CHECK(first.in_network.hosts[0] != leaf2);
+  REQUIRE(two.collnet.size() == 4);
+  // Local GPU 1's tree sums GPUs 9 and 13 at the spine (each leaf would have one child).
+  CHECK(two.collnet[1].hosts == std::vector<std::uint32_t>{t.aggregation_parent(leaf2)});
 }
