@@ -184,8 +184,10 @@ public:
       plan.forward_seconds += st.forward_seconds;
       plan.compute_seconds += st.forward_seconds + st.backward_seconds;
       plan.gradient_bytes += st.gradient_bytes;
-      result_.busiest_compute_seconds =
-          std::max(result_.busiest_compute_seconds, m_ * (st.forward_seconds + st.backward_seconds));
+      if (m_ * (st.forward_seconds + st.backward_seconds) > result_.busiest_compute_seconds) {
+        result_.busiest_compute_seconds = m_ * (st.forward_seconds + st.backward_seconds);
+        result_.busiest_forward_seconds = m_ * st.forward_seconds;
+      }
       result_.stages.push_back(st);
     }
     result_.ideal_seconds = pipeline_compute_seconds(result_.stages, t_.pipeline_schedule, m_);

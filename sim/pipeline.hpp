@@ -54,8 +54,9 @@ double pipeline_compute_seconds(const std::vector<PipelineStage>& stages, Pipeli
 struct PipelineTraining {
   TrainingPlan plan;  ///< iteration_end per GPU; compute_seconds: the whole model on one GPU
   std::vector<PipelineStage> stages;
-  /// Per GPU and iteration, the busiest stage's compute: m (forward + backward).
+  /// Per GPU and iteration, the busiest stage's compute: m (forward + backward), and of it forward.
   double busiest_compute_seconds = 0;
+  double busiest_forward_seconds = 0;
   /// pipeline_compute_seconds of the stages: the busiest stage's compute plus its bubble.
   double ideal_seconds = 0;
 };

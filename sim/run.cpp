@@ -325,10 +325,11 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   workload.update(training_config_json(s, plan));
   // Per GPU and iteration: compute (the busiest stage's, under pipeline parallelism), the pipeline
   // bubble (what the schedule idles it with free communication), exposed communication (the rest).
-  double compute_s = plan.compute_seconds, bubble_s = 0;
+  double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0;
   if (pipeline) {
     workload["pipeline"] = pipeline_json(s, model, *pipeline);
     compute_s = pipeline->busiest_compute_seconds;
+    forward_s = pipeline->busiest_forward_seconds;
     bubble_s = pipeline->ideal_seconds - compute_s;
   }
   json report = {
@@ -358,8 +359,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       {"scaling_efficiency", samples_per_s / (p * single_gpu_samples_per_s)},
       {"breakdown_s",
        {{"compute", compute_s},
-        {"forward", compute_s * plan.forward_seconds / plan.compute_seconds},
-        {"backward", compute_s * (1 - plan.forward_seconds / plan.compute_seconds)},
+        {"forward", forward_s},
+        {"backward", compute_s - forward_s},
         {"codec", codec_seconds},
         {"pipeline_bubble", bubble_s},
         {"exposed_communication", mean - compute_s - bubble_s - exposed_codec}}},

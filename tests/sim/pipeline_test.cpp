@@ -165,6 +165,7 @@ TEST_CASE("GPipe iteration = (m + P - 1)(f + b) + 2 (P - 1) c on a contention-fr
   CHECK(pp["ideal_iteration_s"].get<double>() == test::Rel((m + p - 1) * (f + b)).epsilon(1e-12));
   CHECK(pp["bubble_fraction"].get<double>() == test::Rel((p - 1.0) / (m + p - 1)).epsilon(1e-12));
   CHECK(r["breakdown_s"]["compute"].get<double>() == test::Rel(m * (f + b)).epsilon(1e-12));
+  CHECK(r["breakdown_s"]["forward"].get<double>() == test::Rel(m * f).epsilon(1e-12));
   CHECK(r["breakdown_s"]["pipeline_bubble"].get<double>() == test::Rel((p - 1) * (f + b)).epsilon(1e-9));
   CHECK(r["breakdown_s"]["exposed_communication"].get<double>() == test::Rel(2 * (p - 1) * c).epsilon(1e-6));
   for (const json& st : pp["per_stage"]) {
