@@ -173,6 +173,7 @@ coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::
                              std::uint32_t first)
 {
   coll::GroupShape g{ranks, gpus_per_node, 0, 1, 0, 1};
+  g.first_gpu = first;
   if (t.switch_aggregator_count() > 0 && ranks > 1) {  // switches that sum
     std::vector<std::uint32_t> gpus(ranks);
     std::iota(gpus.begin(), gpus.end(), first);
@@ -194,12 +195,6 @@ coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::
   g.alpha_intra_s = inside ? t.route_latency_seconds(first, first + inside) : g.alpha_inter_s;
   g.bandwidth_intra = inside ? t.route_bandwidth_bytes_per_s(first, first + inside) : g.bandwidth_inter;
   return g;
-}
-
-void offset_gpu_hosts(PlannedCollective& planned, std::uint32_t ranks, std::uint32_t first)
-{
-  for (std::uint32_t r = 0; r < ranks; ++r)
-    planned.hosts[r] += first;
 }
 
 PlannedCollective plan_collective(coll::Op op, coll::Algorithm requested, Fidelity fidelity,

@@ -19,8 +19,8 @@ coll::AggregationTree aggregation_tree(const topo::Topology& topology, const std
 /// The group of GPUs first .. first + ranks - 1 (first a multiple of gpus_per_node, or the group
 /// inside one node): alpha and bandwidth of the routes from its first GPU to the next (inside a
 /// node) and to the first GPU of the next node (between nodes), what `auto` weighs algorithms
-/// with; and its aggregation trees where switches sum. A schedule over it has local ranks: add
-/// `first` to a GPU rank's host (offset_gpu_hosts).
+/// with; and its aggregation trees where switches sum. Its first_gpu is `first`, so plans over it
+/// run on those GPUs.
 coll::GroupShape group_shape(const topo::Topology& topology, std::uint32_t ranks, std::uint32_t gpus_per_node,
                              std::uint32_t first = 0);
 
@@ -33,10 +33,6 @@ struct PlannedCollective {
   coll::Algorithm algorithm;         ///< never auto
   coll::ScheduleFidelity fidelity;
 };
-
-/// Moves a planned collective's GPU hosts (its first `ranks` hosts) from GPUs 0.. to first..; the
-/// switches and servers after them are global hosts already.
-void offset_gpu_hosts(PlannedCollective& planned, std::uint32_t ranks, std::uint32_t first);
 
 PlannedCollective plan_collective(coll::Op op, coll::Algorithm requested, Fidelity fidelity,
                                   const coll::GroupShape& group, double bytes);

@@ -191,6 +191,17 @@ public:
       result_.stages.push_back(st);
     }
     result_.ideal_seconds = pipeline_compute_seconds(result_.stages, t_.pipeline_schedule, m_);
+    // Task labels, made once rather than per GPU and micro-batch (16,384 GPUs build millions of tasks).
+    for (int j = 0; j < m_; ++j) {
+      forward_labels_.push_back("forward micro-batch " + std::to_string(j));
+      backward_labels_.push_back("backward micro-batch " + std::to_string(j));
+    }
+    for (std::uint32_t s = 0; s < stages_; ++s) {
+      const std::string last = backward_labels_[std::size_t(orders_[s].back().microbatch)];
+      segment_labels_.emplace_back();
+      for (std::size_t b = 0; b < buckets_[s].size(); ++b)
+        segment_labels_.back().push_back(last + " bucket " + std::to_string(b));
+    }
   }
 
   PipelineTraining build()
@@ -217,8 +228,8 @@ public:
         for (std::uint32_t i = 0; i < d_; ++i)
           for (std::size_t j = 0; j < mb; ++j) {
             const std::uint32_t a = s * d_ + i, b = a + d_;
-            p2p(a, b, forward[a][j], forward[b][j], "activations to the next stage");
-            p2p(b, a, backward_out[b][j], backward_in[a][j], "activation gradients to the previous stage");
+            p2p(a, b, forward[a][j], forward[b][j], ACTIVATIONS_LABEL);
+            p2p(b, a, backward_out[b][j], backward_in[a][j], GRADIENTS_LABEL);
           }
       std::vector<std::vector<std::uint32_t>> ends(gpus);
       for (std::uint32_t gpu = 0; gpu < gpus; ++gpu)
@@ -232,6 +243,8 @@ public:
 
 private:
   static constexpr std::uint32_t NONE = UINT32_MAX;
+  inline static const std::string ACTIVATIONS_LABEL = "activations to the next stage";
+  inline static const std::string GRADIENTS_LABEL = "activation gradients to the previous stage";
 
   void after(std::uint32_t before, std::uint32_t task)
   {
@@ -259,21 +272,20 @@ private:
     for (std::size_t k = 0; k < order.size(); ++k) {
       const auto j = static_cast<std::size_t>(order[k].microbatch);
       if (order[k].forward) {
-        forward[j] = add(st.forward_seconds, "forward micro-batch " + std::to_string(j));
+        forward[j] = add(st.forward_seconds, forward_labels_[j]);
         if (k == 0) {
           for (std::uint32_t w : waits)
             g.add_dependency(w, forward[j]);
           waits.clear();
         }
       } else if (k + 1 < order.size()) {
-        backward_in[j] = backward_out[j] = add(st.backward_seconds, "backward micro-batch " + std::to_string(j));
+        backward_in[j] = backward_out[j] = add(st.backward_seconds, backward_labels_[j]);
       } else {
         // The last backward makes the gradients final: bucket by bucket, each released as it is done.
         const std::vector<Bucket>& buckets = buckets_[s];
         ready.assign(buckets.size(), NONE);
         for (std::size_t b = 0; b < buckets.size(); ++b) {
-          const std::uint32_t seg = add(buckets[b].backward_seconds,
-                                        "backward micro-batch " + std::to_string(j) + " bucket " + std::to_string(b));
+          const std::uint32_t seg = add(buckets[b].backward_seconds, segment_labels_[s][b]);
           if (b == 0)
             backward_in[j] = seg;
           backward_out[j] = ready[b] = seg;
@@ -320,7 +332,6 @@ private:
           continue;
         PlannedCollective planned =
             plan_collective(coll::Op::allreduce, t_.algorithm, t_.fidelity, groups_[s], buckets[b].gradient_bytes);
-        offset_gpu_hosts(planned, d_, s * d_);
         if (it == 0)
           plan.algorithms.push_back(planned.algorithm);
         if (planned.fidelity == coll::ScheduleFidelity::flow)
@@ -348,8 +359,10 @@ private:
   const std::vector<coll::GroupShape>& groups_;
   const std::uint32_t stages_, d_;
   const int m_;
-  std::vector<std::vector<PipelineStep>> orders_;  ///< per stage
-  std::vector<std::vector<Bucket>> buckets_;       ///< per stage, first_layer within the stage
+  std::vector<std::vector<PipelineStep>> orders_;              ///< per stage
+  std::vector<std::vector<Bucket>> buckets_;                   ///< per stage, first_layer within the stage
+  std::vector<std::string> forward_labels_, backward_labels_;  ///< per micro-batch
+  std::vector<std::vector<std::string>> segment_labels_;       ///< per stage and bucket: the last backward's
   PipelineTraining result_;
 };
 

@@ -154,22 +154,20 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                          bytes_text(c.at("wire_bytes_per_worker")), c.at("compression_ratio").get<double>(),
                          seconds_text(c.at("encode_s")), seconds_text(c.at("decode_s")),
                          c.at("profile").at("measured").get<bool>() ? "" : " (estimated codec costs)");
-      const double codec = b.at("codec").get<double>();
-      out += fmt::format("  breakdown           compute {} ({:.1f} %), codec {} ({:.1f} %, {}), exposed communication "
-                         "{} ({:.1f} %)\n",
-                         seconds_text(compute), 100 * compute / mean, seconds_text(codec), 100 * codec / mean,
-                         c.at("stream").get<std::string>() == "separate" ? "own stream" : "on the compute stream",
-                         seconds_text(exposed), 100 * exposed / mean);
-    } else if (w.contains("pipeline")) {
-      const double bubble = b.at("pipeline_bubble").get<double>();
-      out += fmt::format("  breakdown           compute {} ({:.1f} %, busiest stage), pipeline bubble {} ({:.1f} %), "
-                         "exposed communication {} ({:.1f} %)\n",
-                         seconds_text(compute), 100 * compute / mean, seconds_text(bubble), 100 * bubble / mean,
-                         seconds_text(exposed), 100 * exposed / mean);
-    } else {
-      out += fmt::format("  breakdown           compute {} ({:.1f} %), exposed communication {} ({:.1f} %)\n",
-                         seconds_text(compute), 100 * compute / mean, seconds_text(exposed), 100 * exposed / mean);
     }
+    // compute, then codec (with compression), pipeline bubble (with stages), exposed communication.
+    const auto part = [&](const char* name, double seconds, const std::string& note) {
+      return fmt::format("{} {} ({:.1f} %{})", name, seconds_text(seconds), 100 * seconds / mean, note);
+    };
+    std::string parts = part("compute", compute, w.contains("pipeline") ? ", busiest stage" : "");
+    if (w.contains("compression"))
+      parts +=
+          ", " + part("codec", b.at("codec").get<double>(),
+                      w.at("compression").at("stream").get<std::string>() == "separate" ? ", own stream"
+                                                                                        : ", on the compute stream");
+    if (w.contains("pipeline"))
+      parts += ", " + part("pipeline bubble", b.at("pipeline_bubble").get<double>(), "");
+    out += fmt::format("  breakdown           {}, {}\n", parts, part("exposed communication", exposed, ""));
     if (w.contains("pipeline")) {
       double most = 0;
       for (const auto& st : w.at("pipeline").at("per_stage"))

@@ -514,11 +514,11 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
     if (t.pipeline_parallel == 1) {
       if (par->has("schedule"))
         par->child("schedule").fail("'schedule' applies to pipeline parallelism; expected 'pipeline' above 1");
-      if (par->has("microbatches") && par->child("microbatches").as_integer(1) != 1)
+      if (const long long m = par->integer_or("microbatches", 1, 1); m != 1)
         par->child("microbatches")
             .fail(fmt::format("found {}; without pipeline stages (pipeline 1) a replica runs its batch as one "
                               "micro-batch (gradient accumulation is not modelled); expected 1",
-                              par->child("microbatches").as_integer(1)));
+                              m));
     } else {
       if (!par->has("microbatches"))
         par->fail(fmt::format("pipeline {} needs 'microbatches' (micro-batches of batch_per_gpu samples that each "

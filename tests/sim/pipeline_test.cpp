@@ -343,7 +343,6 @@ TEST_CASE("a stage's data-parallel group is planned on its own GPUs and its own 
   const topo::Topology t = topo::make_cluster(cluster_params(s));
   const coll::GroupShape node = group_shape(t, 4, 4, 8);
   PlannedCollective ring = plan_collective(coll::Op::allreduce, coll::Algorithm::ring, Fidelity::step, node, 1e6);
-  offset_gpu_hosts(ring, 4, 8);
   CHECK(ring.hosts == std::vector<std::uint32_t>{8, 9, 10, 11});
 
   const coll::GroupShape two = group_shape(t, 8, 4, 8);
@@ -351,7 +350,6 @@ TEST_CASE("a stage's data-parallel group is planned on its own GPUs and its own 
   CHECK(two.alpha_inter_s == test::Rel(8e-6).epsilon(1e-12));  // NIC, leaf-spine, spine-leaf, NIC
   PlannedCollective summed =
       plan_collective(coll::Op::allreduce, coll::Algorithm::in_network, Fidelity::step, two, 1e6);
-  offset_gpu_hosts(summed, 8, 8);
   const std::uint32_t leaf2 = t.aggregation_parent(8), leaf3 = t.aggregation_parent(12);
   CHECK(leaf2 != leaf3);
   CHECK(summed.hosts ==
