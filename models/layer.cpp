@@ -1,6 +1,10 @@
 #include "models/layer.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 namespace ddlsim::model {
 
@@ -30,6 +34,64 @@ void seal_block(std::vector<Layer>& layers, std::size_t first, double out_elemen
   for (std::size_t i = first; i + 1 < layers.size(); ++i)
     layers[i].cut_elements_per_sample = 0;
   layers.back().cut_elements_per_sample = out_elements_per_sample;
+}
+
+void set_split(Layer& layer, TensorSplit split, double allreduce_elements_per_sample)
+{
+  layer.split = split;
+  layer.split_allreduce_elements_per_sample = allreduce_elements_per_sample;
+}
+
+bool Model::tensor_parallel() const
+{
+  return std::any_of(layers.begin(), layers.end(), [](const Layer& l) { return l.split != TensorSplit::none; });
+}
+
+Model tensor_shard(const Model& model, int t)
+{
+  if (t < 1)
+    throw std::invalid_argument("tensor parallelism needs at least 1 GPU per group, found " + std::to_string(t));
+  if (t == 1)
+    return model;
+  if (!model.tensor_parallel())
+    throw std::invalid_argument("model '" + model.name +
+                                "' has no tensor-parallel layout (Megatron-LM splits transformer layers)");
+  const auto part = [t](std::int64_t n) {
+    return (n + t - 1) / t;
+  };
+  Model out{model.name, model.layers};
+  for (Layer& l : out.layers) {
+    if (l.split == TensorSplit::none)
+      continue;
+    l.forward_flops_per_sample /= t;
+    if (l.split == TensorSplit::column || l.split == TensorSplit::inner)
+      l.activation_elements_per_sample /= t;
+    for (Gemm& g : l.gemms) {
+      if (l.split == TensorSplit::column)
+        g.n /= t;
+      else if (l.split == TensorSplit::row)
+        g.k /= t;
+      else if (std::fmod(g.count, t) != 0)
+        throw std::invalid_argument("layer '" + l.name + "': its " + std::to_string(std::lround(g.count)) +
+                                    " attention heads do not split over " + std::to_string(t) + " GPUs");
+      else
+        g.count /= t;
+    }
+    std::vector<Tensor> tensors = l.parameter_tensors();
+    for (std::size_t k = 0; k < tensors.size(); ++k) {
+      Tensor& x = tensors[k];
+      if (l.split == TensorSplit::column || l.split == TensorSplit::vocabulary)
+        x.rows = part(x.rows);
+      else if (l.split == TensorSplit::row && k == 0)  // the weight; the bias stays whole
+        x.cols = part(x.cols);
+    }
+    l.params = 0;
+    for (const Tensor& x : tensors)
+      l.params += x.elements();
+    if (!l.tensors.empty())
+      l.tensors = std::move(tensors);
+  }
+  return out;
 }
 
 std::int64_t Model::total_params() const

@@ -14,6 +14,16 @@ enum class LayerKind { conv, batchnorm, relu, maxpool, avgpool, add, linear, emb
 const std::vector<std::string_view>& layer_kind_names();
 const char* to_string(LayerKind kind);
 
+/// How tensor parallelism (Megatron-LM: Shoeybi et al., 2019) splits a layer over the t GPUs of
+/// a tensor-parallel group.
+enum class TensorSplit : std::uint8_t {
+  none,    ///< every GPU runs all of it (layer norms, residual adds, position embeddings)
+  column,  ///< weight split by its outputs; its input goes to every GPU, so backward all-reduces the input's gradient
+  inner,   ///< runs on the 1/t of the features or heads its GPU holds (attention scores, GELU); no parameters split
+  row,     ///< weight split by its inputs; forward all-reduces the partial outputs; its bias is kept whole
+  vocabulary,  ///< embedding rows split; forward all-reduces the partial lookups
+};
+
 /// A parameter tensor as a matrix: a weight of shape (out, in, kh, kw) is (out, in*kh*kw), as
 /// PowerSGD reshapes it; a bias or a norm's scale is a vector (rows = elements, cols = 1).
 struct Tensor {
@@ -44,6 +54,11 @@ struct Layer {
   /// that the layers after it need); 0: no cut may follow it (inside a block whose skip connection
   /// or other branches are still open); negative: its own output (a plain chain of layers).
   double cut_elements_per_sample = -1;
+  /// Tensor parallelism: how the layer is split, and the elements per sample that its split
+  /// all-reduces over the group (row, vocabulary: its output after forward; column: its input's
+  /// gradient after backward; 0 otherwise).
+  TensorSplit split = TensorSplit::none;
+  double split_allreduce_elements_per_sample = 0;
 
   /// `tensors`, or one vector of params elements when none are given (none when params is 0).
   std::vector<Tensor> parameter_tensors() const;
@@ -53,6 +68,9 @@ struct Layer {
     return cut_elements_per_sample < 0 ? activation_elements_per_sample : cut_elements_per_sample;
   }
 };
+
+/// Marks how tensor parallelism splits `layer` and what its split all-reduces (for model builders).
+void set_split(Layer& layer, TensorSplit split, double allreduce_elements_per_sample = 0);
 
 /// Layers [first, end) form a block with one output: no pipeline cut inside it, and one after its
 /// last layer sends `out_elements_per_sample`.
@@ -67,6 +85,15 @@ struct Model {
   /// The first layer of each run of layers between the places where a pipeline may cut (after a
   /// layer whose cut_elements_per_sample is not 0).
   std::vector<std::size_t> block_starts() const;
+  /// Whether some layer has a tensor-parallel split (transformers do).
+  bool tensor_parallel() const;
 };
+
+/// What one GPU of a tensor-parallel group of t runs: each split layer with 1/t of its flops, of
+/// its split parameters (rounded up: Megatron-LM pads a vocabulary to a multiple of t) and, but
+/// for row and vocabulary layers, of its output. t = 1 gives the model back. Throws
+/// std::invalid_argument for t < 1, for t > 1 on a model without splits, and for attention
+/// heads (a Gemm's count) that t does not divide.
+Model tensor_shard(const Model& model, int t);
 
 }  // namespace ddlsim::model

@@ -28,7 +28,12 @@ void block(std::vector<Layer>& out, const std::string& p, const TransformerConfi
   const std::int64_t h = c.hidden, f = c.ffn;
   if (c.pre_layernorm)
     out.push_back(layernorm(p + ".ln_1", h, s));
+  // Megatron-LM's split: Q, K, V and the first FFN matrix by columns (each GPU its heads or its
+  // features), the projections back by rows, whose partial outputs forward all-reduces; the
+  // column layers' input gradients are all-reduced in backward. Norms and residuals are replicated.
+  const double stream = s * double(h);  // the residual stream's elements
   out.push_back(linear(p + ".attention.qkv", h, 3 * h, s));
+  set_split(out.back(), TensorSplit::column, stream);
   // Q K^T and the weighted sum of V: 2 s^2 h flops each; softmax about 5 flops per score.
   // Per head: scores (s x d)(d x s), then (s x s)(s x d) with d = h / heads.
   const double d = double(h) / c.heads;
@@ -39,12 +44,17 @@ void block(std::vector<Layer>& out, const std::string& p, const TransformerConfi
                  s * double(h),
                  {},
                  {{s, s, d, double(c.heads)}, {s, d, s, double(c.heads)}}});
+  set_split(out.back(), TensorSplit::inner);
   out.push_back(linear(p + ".attention.output", h, h, s));
+  set_split(out.back(), TensorSplit::row, stream);
   out.push_back({p + ".attention.residual", LayerKind::add, 0, s * double(h), s * double(h)});
   out.push_back(layernorm(p + (c.pre_layernorm ? ".ln_2" : ".attention.layernorm"), h, s));
   out.push_back(linear(p + ".ffn.intermediate", h, f, s));
+  set_split(out.back(), TensorSplit::column, stream);
   out.push_back({p + ".ffn.gelu", LayerKind::gelu, 0, 8.0 * s * double(f), s * double(f)});
+  set_split(out.back(), TensorSplit::inner);
   out.push_back(linear(p + ".ffn.output", f, h, s));
+  set_split(out.back(), TensorSplit::row, stream);
   out.push_back({p + ".ffn.residual", LayerKind::add, 0, s * double(h), s * double(h)});
   if (!c.pre_layernorm)
     out.push_back(layernorm(p + ".ffn.layernorm", h, s));
@@ -71,6 +81,7 @@ Model make_transformer(const TransformerConfig& c)
     layers.push_back({name, LayerKind::embedding, rows * h, flops, s * double(h), {{rows, h}}});
   };
   embedding("embeddings.token", c.vocabulary, 0);
+  set_split(layers.back(), TensorSplit::vocabulary, s * double(h));  // each GPU looks up its rows
   embedding("embeddings.position", c.max_positions, s * double(h));
   if (c.token_types > 0)
     embedding("embeddings.token_type", c.token_types, s * double(h));
@@ -93,6 +104,8 @@ Model make_transformer(const TransformerConfig& c)
                       double(c.vocabulary) * s,
                       {},
                       {{s, double(c.vocabulary), double(h)}}});
+  if (c.lm_head)  // its vocabulary split by columns (Megatron-LM's parallel cross-entropy reads the shards)
+    set_split(layers.back(), TensorSplit::column, s * double(h));
   return Model{c.name, std::move(layers)};
 }
 

@@ -109,10 +109,10 @@ coll::AggregationTree aggregation_tree(const topo::Topology& t, std::uint32_t ra
 }
 
 namespace {
-/// collnet's trees: node-local index l's over GPUs first + l, first + c + l, ..., in the
+/// collnet's trees: node-local index l's over the group's GPUs l, c + l, 2c + l, ..., in the
 /// topology's tree l mod its trees; and per level the most pieces a switch sums in a step from all
 /// of them.
-void collnet_trees(const topo::Topology& t, coll::GroupShape& g, std::uint32_t first)
+void collnet_trees(const topo::Topology& t, coll::GroupShape& g)
 {
   const std::uint32_t c = g.gpus_per_node, nodes = g.ranks / c;
   if (nodes < 2)
@@ -122,7 +122,7 @@ void collnet_trees(const topo::Topology& t, coll::GroupShape& g, std::uint32_t f
   for (std::uint32_t l = 0; l < c; ++l) {
     std::vector<std::uint32_t> gpus(nodes);
     for (std::uint32_t n = 0; n < nodes; ++n)
-      gpus[n] = first + n * c + l;
+      gpus[n] = g.gpu(n * c + l);
     coll::AggregationTree tree = aggregation_tree(t, gpus, l % trees);
     for (std::size_t r = 0; r + 1 < tree.parent.size(); ++r)
       ++load[tree.hosts[tree.parent[r] - nodes]];
@@ -134,7 +134,7 @@ void collnet_trees(const topo::Topology& t, coll::GroupShape& g, std::uint32_t f
   std::unordered_map<std::size_t, std::uint32_t> crossing;  // link direction -> child-parent routes
   std::vector<topo::Hop> route;
   const auto child_host = [&](std::uint32_t l, std::size_t r) {
-    return r < nodes ? static_cast<std::uint32_t>(first + r * c + l) : g.collnet[l].hosts[r - nodes];
+    return r < nodes ? g.gpu(static_cast<coll::Rank>(r * c + l)) : g.collnet[l].hosts[r - nodes];
   };
   const auto parent_host = [&](std::uint32_t l, std::size_t r) {
     return g.collnet[l].hosts[g.collnet[l].parent[r] - nodes];
@@ -170,17 +170,19 @@ void collnet_trees(const topo::Topology& t, coll::GroupShape& g, std::uint32_t f
 }  // namespace
 
 coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::uint32_t gpus_per_node,
-                             std::uint32_t first)
+                             std::uint32_t first, std::uint32_t stride)
 {
   coll::GroupShape g{ranks, gpus_per_node, 0, 1, 0, 1};
   g.first_gpu = first;
+  g.gpu_stride = stride;
   if (t.switch_aggregator_count() > 0 && ranks > 1) {  // switches that sum
     std::vector<std::uint32_t> gpus(ranks);
-    std::iota(gpus.begin(), gpus.end(), first);
+    for (std::uint32_t r = 0; r < ranks; ++r)
+      gpus[r] = g.gpu(r);
     g.in_network = aggregation_tree(t, gpus, 0);
     g.aggregator_reduce_bytes_per_s = t.aggregator_reduce_bytes_per_s(0);
     if (g.collnet_ready())
-      collnet_trees(t, g, first);
+      collnet_trees(t, g);
   }
   if (t.server_count() > 0) {  // parameter servers on CPU hosts of their own
     g.ps_servers = static_cast<coll::Rank>(t.server_count());
@@ -190,10 +192,10 @@ coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::
     return g;
   const std::uint32_t inside = gpus_per_node > 1 ? 1 : 0;
   const std::uint32_t outside = ranks > gpus_per_node ? gpus_per_node : 1;
-  g.alpha_inter_s = t.route_latency_seconds(first, first + outside);
-  g.bandwidth_inter = t.route_bandwidth_bytes_per_s(first, first + outside);
-  g.alpha_intra_s = inside ? t.route_latency_seconds(first, first + inside) : g.alpha_inter_s;
-  g.bandwidth_intra = inside ? t.route_bandwidth_bytes_per_s(first, first + inside) : g.bandwidth_inter;
+  g.alpha_inter_s = t.route_latency_seconds(first, g.gpu(outside));
+  g.bandwidth_inter = t.route_bandwidth_bytes_per_s(first, g.gpu(outside));
+  g.alpha_intra_s = inside ? t.route_latency_seconds(first, g.gpu(inside)) : g.alpha_inter_s;
+  g.bandwidth_intra = inside ? t.route_bandwidth_bytes_per_s(first, g.gpu(inside)) : g.bandwidth_inter;
   return g;
 }
 

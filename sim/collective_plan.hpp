@@ -16,13 +16,14 @@ coll::AggregationTree aggregation_tree(const topo::Topology& topology, std::uint
 coll::AggregationTree aggregation_tree(const topo::Topology& topology, const std::vector<std::uint32_t>& gpus,
                                        std::uint32_t tree);
 
-/// The group of GPUs first .. first + ranks - 1 (first a multiple of gpus_per_node, or the group
-/// inside one node): alpha and bandwidth of the routes from its first GPU to the next (inside a
-/// node) and to the first GPU of the next node (between nodes), what `auto` weighs algorithms
-/// with; and its aggregation trees where switches sum. Its first_gpu is `first`, so plans over it
-/// run on those GPUs.
+/// The group of `ranks` GPUs first, first + stride, first + 2 stride, ... of which
+/// gpus_per_node share a node (the group's first node starts at `first`; a group inside one node
+/// may start anywhere): alpha and bandwidth of the routes from its first GPU to the next (inside
+/// a node) and to its first GPU in the next node (between nodes), what `auto` weighs algorithms
+/// with; and its aggregation trees where switches sum. Plans over it run on those GPUs
+/// (GroupShape::gpu).
 coll::GroupShape group_shape(const topo::Topology& topology, std::uint32_t ranks, std::uint32_t gpus_per_node,
-                             std::uint32_t first = 0);
+                             std::uint32_t first = 0, std::uint32_t stride = 1);
 
 /// The chosen fidelity for a collective of `messages` step-level messages; auto -> flow above 65,536.
 coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages);

@@ -127,41 +127,74 @@ double pipeline_compute_seconds(const std::vector<PipelineStage>& stages, Pipeli
   return *std::max_element(free_at.begin(), free_at.end());
 }
 
+double tensor_allreduce_seconds(const coll::GroupShape& group, double bytes, double reduce_seconds_per_byte)
+{
+  const double t = group.ranks;
+  return coll::predicted_seconds(coll::Op::allreduce, coll::Algorithm::ring, group, bytes) +
+         (t - 1) * bytes / t * reduce_seconds_per_byte;
+}
+
 namespace {
+
+/// A run of one micro-batch's compute on a stage, then (bucket >= 0) the release of a gradient
+/// bucket, then (allreduce_bytes > 0) a tensor-parallel all-reduce that the next run waits for.
+struct Segment {
+  double seconds = 0;
+  double allreduce_bytes = 0;
+  int bucket = -1;
+};
 
 class PipelineBuilder {
 public:
-  PipelineBuilder(const Scenario& s, const model::Model& model, const std::vector<coll::GroupShape>& groups)
-      : s_(s), t_(s.training), groups_(groups), stages_(static_cast<std::uint32_t>(t_.pipeline_parallel)),
-        d_(static_cast<std::uint32_t>(t_.data_parallel)), m_(t_.microbatches)
+  PipelineBuilder(const Scenario& s, const model::Model& model, const std::vector<coll::GroupShape>& groups,
+                  const std::vector<coll::GroupShape>& tensor_groups)
+      : s_(s), t_(s.training), groups_(groups), tensor_groups_(tensor_groups),
+        stages_(static_cast<std::uint32_t>(t_.pipeline_parallel)), d_(static_cast<std::uint32_t>(t_.data_parallel)),
+        tp_(static_cast<std::uint32_t>(t_.tensor_parallel)), m_(t_.microbatches)
   {
-    if (groups_.size() != stages_)
-      throw std::invalid_argument("one data-parallel group per pipeline stage expected");
-    const std::vector<LayerCost> costs = layer_costs(model, t_, s.gpu, s.profile.get());
-    // Stages are cut between blocks (a residual block, a transformer block, an Inception module).
-    const std::vector<std::size_t> starts = model.block_starts();
-    std::vector<LayerCost> block_costs(starts.size(), {0, 0});
-    for (std::size_t k = 0; k < starts.size(); ++k)
-      for (std::size_t l = starts[k]; l < (k + 1 < starts.size() ? starts[k + 1] : costs.size()); ++l) {
-        block_costs[k].forward_seconds += costs[l].forward_seconds;
-        block_costs[k].backward_seconds += costs[l].backward_seconds;
+    if (groups_.size() != stages_ * tp_)
+      throw std::invalid_argument("one data-parallel group per pipeline stage and tensor rank expected");
+    if (tp_ > 1 && tensor_groups_.size() != stages_ * d_)
+      throw std::invalid_argument("one tensor-parallel group per pipeline stage and replica expected");
+    // What one GPU runs: its share of each split layer. A measured single-GPU iteration scales
+    // the shares by measured / modelled of the whole model.
+    const model::Model shard = model::tensor_shard(model, t_.tensor_parallel);
+    const std::vector<LayerCost> full = layer_costs(model, t_, s.gpu, s.profile.get());
+    std::vector<LayerCost> costs = full;
+    if (tp_ > 1) {
+      TrainingConfig unscaled = t_;
+      unscaled.compute.iteration_seconds = 0;
+      costs = layer_costs(shard, unscaled, s.gpu, s.profile.get());
+      if (t_.compute.iteration_seconds > 0) {
+        double modelled = 0;
+        for (const LayerCost& c : layer_costs(model, unscaled, s.gpu, s.profile.get()))
+          modelled += c.forward_seconds + c.backward_seconds;
+        for (LayerCost& c : costs) {
+          c.forward_seconds *= t_.compute.iteration_seconds / modelled;
+          c.backward_seconds *= t_.compute.iteration_seconds / modelled;
+        }
       }
-    std::vector<std::size_t> firsts = partition_layers(block_costs, t_.pipeline_parallel);
-    for (std::size_t& f : firsts)
-      f = starts[f];
-    const double e = bytes_per_element(t_.precision);
-    const double batch = t_.batch_per_gpu;
+    }
     TrainingPlan& plan = result_.plan;
     plan.forward_seconds = plan.compute_seconds = plan.gradient_bytes = 0;
+    for (const LayerCost& c : full) {
+      plan.forward_seconds += c.forward_seconds;
+      plan.compute_seconds += c.forward_seconds + c.backward_seconds;
+    }
     plan.fidelity = coll::ScheduleFidelity::step;
-    for (std::uint32_t s = 0; s < stages_; ++s) {
+    const std::vector<std::size_t> firsts = stage_firsts(model, costs);
+    const double e = bytes_per_element(t_.precision);
+    const double batch = t_.batch_per_gpu;
+    const double gamma = s.gpu.reduce_seconds_per_byte();
+    double busiest = -1;
+    for (std::uint32_t st_index = 0; st_index < stages_; ++st_index) {
       PipelineStage st;
-      st.first_layer = firsts[s];
-      st.layers = (s + 1 < stages_ ? firsts[s + 1] : model.layers.size()) - st.first_layer;
+      st.first_layer = firsts[st_index];
+      st.layers = (st_index + 1 < stages_ ? firsts[st_index + 1] : model.layers.size()) - st.first_layer;
       model::Model sub{model.name, {}};
       std::vector<LayerCost> sub_costs;
       for (std::size_t l = st.first_layer; l < st.first_layer + st.layers; ++l) {
-        const model::Layer& layer = model.layers[l];
+        const model::Layer& layer = shard.layers[l];
         sub.layers.push_back(layer);
         sub_costs.push_back(costs[l]);
         st.forward_seconds += costs[l].forward_seconds;
@@ -169,9 +202,9 @@ public:
         st.gradient_bytes += double(layer.params) * e;
         st.activation_bytes += layer.activation_elements_per_sample * batch * e;
       }
-      if (s + 1 < stages_)
-        st.send_bytes = sub.layers.back().elements_across_cut() * batch * e;
-      orders_.push_back(pipeline_order(t_.pipeline_schedule, t_.pipeline_parallel, m_, static_cast<int>(s)));
+      if (st_index + 1 < stages_)
+        st.send_bytes = model.layers[st.first_layer + st.layers - 1].elements_across_cut() * batch * e;
+      orders_.push_back(pipeline_order(t_.pipeline_schedule, t_.pipeline_parallel, m_, static_cast<int>(st_index)));
       st.in_flight = micro_batches_in_flight(orders_.back());
       buckets_.push_back(make_buckets(sub, sub_costs, t_));
       std::size_t synced = 0;
@@ -181,56 +214,87 @@ public:
         plan.buckets.push_back(b);
       }
       plan.slices = std::max(plan.slices, synced);
-      plan.forward_seconds += st.forward_seconds;
-      plan.compute_seconds += st.forward_seconds + st.backward_seconds;
       plan.gradient_bytes += st.gradient_bytes;
-      if (m_ * (st.forward_seconds + st.backward_seconds) > result_.busiest_compute_seconds) {
-        result_.busiest_compute_seconds = m_ * (st.forward_seconds + st.backward_seconds);
+      make_segments(sub, sub_costs, buckets_.back(), batch * e);
+      if (tp_ > 1) {
+        const coll::GroupShape& group = tensor_groups_[st_index * d_];
+        for (const Segment& seg : forward_segments_.back())
+          if (seg.allreduce_bytes > 0) {
+            ++st.tensor_allreduces_forward;
+            st.tensor_bytes_forward += seg.allreduce_bytes;
+            st.tensor_forward_seconds += tensor_allreduce_seconds(group, seg.allreduce_bytes, gamma);
+          }
+        for (const Segment& seg : backward_segments_.back())
+          if (seg.allreduce_bytes > 0) {
+            ++st.tensor_allreduces_backward;
+            st.tensor_bytes_backward += seg.allreduce_bytes;
+            st.tensor_backward_seconds += tensor_allreduce_seconds(group, seg.allreduce_bytes, gamma);
+          }
+      }
+      const double compute = m_ * (st.forward_seconds + st.backward_seconds);
+      const double tensor = m_ * (st.tensor_forward_seconds + st.tensor_backward_seconds);
+      if (compute + tensor > busiest) {
+        busiest = compute + tensor;
+        result_.busiest_stage = st_index;
+        result_.busiest_compute_seconds = compute;
         result_.busiest_forward_seconds = m_ * st.forward_seconds;
+        result_.busiest_tensor_seconds = tensor;
       }
       result_.stages.push_back(st);
     }
-    result_.ideal_seconds = pipeline_compute_seconds(result_.stages, t_.pipeline_schedule, m_);
+    std::vector<PipelineStage> with_tensor = result_.stages;
+    for (PipelineStage& st : with_tensor) {
+      st.forward_seconds += st.tensor_forward_seconds;
+      st.backward_seconds += st.tensor_backward_seconds;
+    }
+    result_.ideal_seconds = pipeline_compute_seconds(with_tensor, t_.pipeline_schedule, m_);
     // Task labels, made once rather than per GPU and micro-batch (16,384 GPUs build millions of tasks).
     for (int j = 0; j < m_; ++j) {
       forward_labels_.push_back("forward micro-batch " + std::to_string(j));
       backward_labels_.push_back("backward micro-batch " + std::to_string(j));
     }
-    for (std::uint32_t s = 0; s < stages_; ++s) {
-      const std::string last = backward_labels_[std::size_t(orders_[s].back().microbatch)];
+    for (std::uint32_t st_index = 0; st_index < stages_; ++st_index) {
+      const std::string last = backward_labels_[std::size_t(orders_[st_index].back().microbatch)];
       segment_labels_.emplace_back();
-      for (std::size_t b = 0; b < buckets_[s].size(); ++b)
+      allreduce_labels_.emplace_back();
+      for (std::size_t b = 0; b < buckets_[st_index].size(); ++b) {
         segment_labels_.back().push_back(last + " bucket " + std::to_string(b));
+        allreduce_labels_.back().push_back("allreduce stage " + std::to_string(st_index) + " bucket " +
+                                           std::to_string(b));
+      }
     }
   }
 
   PipelineTraining build()
   {
-    const std::uint32_t gpus = stages_ * d_;
+    const std::uint32_t gpus = stages_ * d_ * tp_;
     const auto mb = static_cast<std::size_t>(m_);
     std::vector<std::uint32_t> compute(gpus, NONE);
     std::vector<std::vector<std::uint32_t>> waits(gpus);
     for (int it = 0; it < t_.iterations; ++it) {
-      // Per GPU and micro-batch: its forward; the backward task that waits for the incoming gradient
-      // and the one after which the outgoing gradient is there (the same but for the last backward,
-      // cut into the buckets' segments). Per GPU and bucket: the task after which it may be sent.
-      std::vector<std::vector<std::uint32_t>> forward(gpus), backward_in(gpus), backward_out(gpus), ready(gpus);
+      // Per GPU and micro-batch: the first and the last task of its forward; the backward task that waits for the
+      // incoming gradient and the one after which the outgoing gradient is there. Per GPU and
+      // bucket: the task after which it may be sent.
+      std::vector<std::vector<std::uint32_t>> first_forward(gpus), forward(gpus), backward_in(gpus), backward_out(gpus),
+          ready(gpus);
+      for (std::uint32_t gpu = 0; gpu < gpus; ++gpu) {
+        first_forward[gpu].assign(mb, NONE);
+        forward[gpu].assign(mb, NONE);
+        backward_in[gpu].assign(mb, NONE);
+        backward_out[gpu].assign(mb, NONE);
+      }
+      Lanes lanes{compute, waits, first_forward, forward, backward_in, backward_out, ready};
       for (std::uint32_t s = 0; s < stages_; ++s)
-        for (std::uint32_t i = 0; i < d_; ++i) {
-          const std::uint32_t gpu = s * d_ + i;
-          forward[gpu].assign(mb, NONE);
-          backward_in[gpu].assign(mb, NONE);
-          backward_out[gpu].assign(mb, NONE);
-          add_stage_compute(gpu, s, it, compute[gpu], waits[gpu], forward[gpu], backward_in[gpu], backward_out[gpu],
-                            ready[gpu]);
-        }
+        for (std::uint32_t i = 0; i < d_; ++i)
+          add_stage_compute(s, i, it, lanes);
       for (std::uint32_t s = 0; s + 1 < stages_; ++s)
         for (std::uint32_t i = 0; i < d_; ++i)
-          for (std::size_t j = 0; j < mb; ++j) {
-            const std::uint32_t a = s * d_ + i, b = a + d_;
-            p2p(a, b, forward[a][j], forward[b][j], ACTIVATIONS_LABEL);
-            p2p(b, a, backward_out[b][j], backward_in[a][j], GRADIENTS_LABEL);
-          }
+          for (std::uint32_t k = 0; k < tp_; ++k)
+            for (std::size_t j = 0; j < mb; ++j) {
+              const std::uint32_t a = gpu_of(s, i, k), b = gpu_of(s + 1, i, k);
+              p2p(a, b, s, forward[a][j], first_forward[b][j], ACTIVATIONS_LABEL);
+              p2p(b, a, s, backward_out[b][j], backward_in[a][j], GRADIENTS_LABEL);
+            }
       std::vector<std::vector<std::uint32_t>> ends(gpus);
       for (std::uint32_t gpu = 0; gpu < gpus; ++gpu)
         ends[gpu].push_back(compute[gpu]);
@@ -245,6 +309,93 @@ private:
   static constexpr std::uint32_t NONE = UINT32_MAX;
   inline static const std::string ACTIVATIONS_LABEL = "activations to the next stage";
   inline static const std::string GRADIENTS_LABEL = "activation gradients to the previous stage";
+  inline static const std::string TENSOR_FORWARD_LABEL = "tensor-parallel all-reduce (forward)";
+  inline static const std::string TENSOR_BACKWARD_LABEL = "tensor-parallel all-reduce (backward)";
+
+  /// Per GPU: the last task of its compute stream, the tasks its next forward waits for, and per
+  /// micro-batch and bucket the tasks that transfers and all-reduces attach to.
+  struct Lanes {
+    std::vector<std::uint32_t>& last;
+    std::vector<std::vector<std::uint32_t>>& waits;
+    std::vector<std::vector<std::uint32_t>>& first_forward;
+    std::vector<std::vector<std::uint32_t>>& forward;
+    std::vector<std::vector<std::uint32_t>>& backward_in;
+    std::vector<std::vector<std::uint32_t>>& backward_out;
+    std::vector<std::vector<std::uint32_t>>& ready;
+  };
+
+  std::uint32_t gpu_of(std::uint32_t stage, std::uint32_t replica, std::uint32_t k) const
+  {
+    return (stage * d_ + replica) * tp_ + k;
+  }
+
+  /// Each stage's first layer: stages are cut between blocks (a residual block, a transformer
+  /// block, an Inception module), balancing forward + backward.
+  std::vector<std::size_t> stage_firsts(const model::Model& model, const std::vector<LayerCost>& costs) const
+  {
+    const std::vector<std::size_t> starts = model.block_starts();
+    std::vector<LayerCost> block_costs(starts.size(), {0, 0});
+    for (std::size_t k = 0; k < starts.size(); ++k)
+      for (std::size_t l = starts[k]; l < (k + 1 < starts.size() ? starts[k + 1] : costs.size()); ++l) {
+        block_costs[k].forward_seconds += costs[l].forward_seconds;
+        block_costs[k].backward_seconds += costs[l].backward_seconds;
+      }
+    std::vector<std::size_t> firsts = partition_layers(block_costs, t_.pipeline_parallel);
+    for (std::size_t& f : firsts)
+      f = starts[f];
+    return firsts;
+  }
+
+  /// A stage's forward, backward and last backward (cut at its buckets) as segments: runs of its
+  /// layers between the tensor-parallel all-reduces (none with t = 1).
+  void make_segments(const model::Model& sub, const std::vector<LayerCost>& costs, const std::vector<Bucket>& buckets,
+                     double bytes_per_sample_element)
+  {
+    const auto allreduce = [&](const model::Layer& l, bool forward) {
+      const bool splits = tp_ > 1 && l.split != model::TensorSplit::none && l.split_allreduce_elements_per_sample > 0 &&
+                          (l.split == model::TensorSplit::column) != forward;
+      return splits ? l.split_allreduce_elements_per_sample * bytes_per_sample_element : 0.0;
+    };
+    std::vector<Segment> fwd, bwd, last;
+    Segment run;
+    for (std::size_t l = 0; l < sub.layers.size(); ++l) {
+      run.seconds += costs[l].forward_seconds;
+      if (const double bytes = allreduce(sub.layers[l], true); bytes > 0) {
+        run.allreduce_bytes = bytes;
+        fwd.push_back(run);
+        run = {};
+      }
+    }
+    if (run.seconds > 0 || fwd.empty())
+      fwd.push_back(run);
+    std::vector<int> bucket_from(sub.layers.size(), -1);  // the bucket whose first layer it is
+    for (std::size_t b = 0; b < buckets.size(); ++b)
+      bucket_from[buckets[b].first_layer] = static_cast<int>(b);
+    Segment plain, cut;
+    for (std::size_t l = sub.layers.size(); l-- > 0;) {
+      plain.seconds += costs[l].backward_seconds;
+      cut.seconds += costs[l].backward_seconds;
+      const double bytes = allreduce(sub.layers[l], false);
+      if (bytes > 0) {
+        plain.allreduce_bytes = bytes;
+        bwd.push_back(plain);
+        plain = {};
+      }
+      if (bytes > 0 || bucket_from[l] >= 0) {
+        cut.allreduce_bytes = bytes;
+        cut.bucket = bucket_from[l];
+        last.push_back(cut);
+        cut = {};
+      }
+    }
+    if (plain.seconds > 0 || bwd.empty())
+      bwd.push_back(plain);
+    if (cut.seconds > 0 || last.empty())
+      last.push_back(cut);
+    forward_segments_.push_back(std::move(fwd));
+    backward_segments_.push_back(std::move(bwd));
+    last_segments_.push_back(std::move(last));
+  }
 
   void after(std::uint32_t before, std::uint32_t task)
   {
@@ -252,64 +403,123 @@ private:
       result_.plan.graph.add_dependency(before, task);
   }
 
-  /// GPU `gpu`'s steps of stage s in iteration `it`, on its compute lane after `last`; the first
-  /// waits for `waits` (the previous iteration's synchronisation), which it then clears.
-  void add_stage_compute(std::uint32_t gpu, std::uint32_t s, int it, std::uint32_t& last,
-                         std::vector<std::uint32_t>& waits, std::vector<std::uint32_t>& forward,
-                         std::vector<std::uint32_t>& backward_in, std::vector<std::uint32_t>& backward_out,
-                         std::vector<std::uint32_t>& ready)
+  /// The tasks of the tensor-parallel all-reduce of `bytes` after each GPU's `last` (one per GPU;
+  /// with alpha_beta one delay that all of them share).
+  std::vector<std::uint32_t> tensor_allreduce(std::uint32_t s, std::uint32_t i, double bytes, bool forward,
+                                              const std::vector<std::uint32_t>& last)
   {
     TaskGraph& g = result_.plan.graph;
-    const PipelineStage& st = result_.stages[s];
-    const double factor = compute_factor(s_, gpu, it);
-    const std::vector<PipelineStep>& order = orders_[s];
-    const auto add = [&](double seconds, const std::string& label) {
-      const std::uint32_t task = g.add_delay(gpu, Stream::compute, seconds * factor, label);
-      after(last, task);
-      last = task;
-      return task;
-    };
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      const auto j = static_cast<std::size_t>(order[k].microbatch);
-      if (order[k].forward) {
-        forward[j] = add(st.forward_seconds, forward_labels_[j]);
-        if (k == 0) {
-          for (std::uint32_t w : waits)
-            g.add_dependency(w, forward[j]);
-          waits.clear();
-        }
-      } else if (k + 1 < order.size()) {
-        backward_in[j] = backward_out[j] = add(st.backward_seconds, backward_labels_[j]);
-      } else {
-        // The last backward makes the gradients final: bucket by bucket, each released as it is done.
-        const std::vector<Bucket>& buckets = buckets_[s];
-        ready.assign(buckets.size(), NONE);
-        for (std::size_t b = 0; b < buckets.size(); ++b) {
-          const std::uint32_t seg = add(buckets[b].backward_seconds, segment_labels_[s][b]);
-          if (b == 0)
-            backward_in[j] = seg;
-          backward_out[j] = ready[b] = seg;
-          if (buckets[b].release_delay_seconds > 0 && d_ > 1) {
-            const std::uint32_t tick =
-                g.add_delay(gpu, Stream::none, buckets[b].release_delay_seconds, "fusion cycle wait");
-            g.add_dependency(seg, tick);
-            ready[b] = tick;
+    const coll::GroupShape& group = tensor_groups_[s * d_ + i];
+    const std::string& label = forward ? TENSOR_FORWARD_LABEL : TENSOR_BACKWARD_LABEL;
+    std::vector<std::uint32_t> tasks;
+    if (t_.tensor_comm == TensorComm::alpha_beta) {
+      const std::uint32_t delay =
+          g.add_delay(group.first_gpu, Stream::communication,
+                      tensor_allreduce_seconds(group, bytes, s_.gpu.reduce_seconds_per_byte()), label);
+      tasks.assign(tp_, delay);
+    } else {
+      PlannedCollective planned =
+          plan_collective(coll::Op::allreduce, coll::Algorithm::ring, t_.fidelity, group, bytes);
+      const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
+      tasks = g.collective(c).tasks;
+    }
+    for (std::uint32_t k = 0; k < tp_; ++k)
+      after(last[k], tasks[k]);
+    if (s == result_.busiest_stage && i == 0)
+      result_.tensor_tasks.push_back(tasks[0]);
+    return tasks;
+  }
+
+  /// Segments run by every GPU of the tensor-parallel group of stage s, replica i: each GPU's
+  /// compute, then the bucket release, then the group's all-reduce. Returns each GPU's first
+  /// task; `last` ends as each GPU's last; `bucket_ready[k][b]` is set for released buckets.
+  std::vector<std::uint32_t> run_segments(std::uint32_t s, std::uint32_t i, int it,
+                                          const std::vector<Segment>& segments, bool forward, const std::string& label,
+                                          const std::vector<std::string>* bucket_labels,
+                                          std::vector<std::uint32_t>& last,
+                                          std::vector<std::vector<std::uint32_t>>* bucket_ready)
+  {
+    TaskGraph& g = result_.plan.graph;
+    std::vector<std::uint32_t> first(tp_, NONE);
+    for (const Segment& seg : segments) {
+      for (std::uint32_t k = 0; k < tp_; ++k) {
+        const std::uint32_t gpu = gpu_of(s, i, k);
+        const std::string& name = seg.bucket >= 0 && bucket_labels ? (*bucket_labels)[std::size_t(seg.bucket)] : label;
+        const std::uint32_t task = g.add_delay(gpu, Stream::compute, seg.seconds * compute_factor(s_, gpu, it), name);
+        after(last[k], task);
+        last[k] = task;
+        if (first[k] == NONE)
+          first[k] = task;
+        if (seg.bucket >= 0 && bucket_ready) {
+          const Bucket& b = buckets_[s][std::size_t(seg.bucket)];
+          std::uint32_t ready = task;
+          if (b.release_delay_seconds > 0 && d_ > 1) {
+            ready = g.add_delay(gpu, Stream::none, b.release_delay_seconds, "fusion cycle wait");
+            g.add_dependency(task, ready);
           }
+          (*bucket_ready)[k][std::size_t(seg.bucket)] = ready;
+        }
+      }
+      if (seg.allreduce_bytes > 0)
+        last = tensor_allreduce(s, i, seg.allreduce_bytes, forward, last);
+    }
+    return first;
+  }
+
+  /// The steps of stage s of replica i in iteration `it`, on its GPUs' compute streams; each
+  /// GPU's first forward waits for its `waits` (the previous iteration's synchronisation), which
+  /// it then clears.
+  void add_stage_compute(std::uint32_t s, std::uint32_t i, int it, Lanes& lanes)
+  {
+    TaskGraph& g = result_.plan.graph;
+    const std::vector<PipelineStep>& order = orders_[s];
+    std::vector<std::uint32_t> last(tp_);
+    for (std::uint32_t k = 0; k < tp_; ++k)
+      last[k] = lanes.last[gpu_of(s, i, k)];
+    std::vector<std::vector<std::uint32_t>> bucket_ready(tp_, std::vector<std::uint32_t>(buckets_[s].size(), NONE));
+    for (std::size_t step = 0; step < order.size(); ++step) {
+      const auto j = static_cast<std::size_t>(order[step].microbatch);
+      std::vector<std::uint32_t> first;
+      if (order[step].forward) {
+        first = run_segments(s, i, it, forward_segments_[s], true, forward_labels_[j], nullptr, last, nullptr);
+        if (step == 0)
+          for (std::uint32_t k = 0; k < tp_; ++k) {
+            std::vector<std::uint32_t>& waits = lanes.waits[gpu_of(s, i, k)];
+            for (std::uint32_t w : waits)
+              g.add_dependency(w, first[k]);
+            waits.clear();
+          }
+        for (std::uint32_t k = 0; k < tp_; ++k) {
+          lanes.first_forward[gpu_of(s, i, k)][j] = first[k];
+          lanes.forward[gpu_of(s, i, k)][j] = last[k];
+        }
+      } else {
+        const bool final = step + 1 == order.size();
+        first = final
+                    ? run_segments(s, i, it, last_segments_[s], false, backward_labels_[j], &segment_labels_[s], last,
+                                   &bucket_ready)
+                    : run_segments(s, i, it, backward_segments_[s], false, backward_labels_[j], nullptr, last, nullptr);
+        for (std::uint32_t k = 0; k < tp_; ++k) {
+          lanes.backward_in[gpu_of(s, i, k)][j] = first[k];
+          lanes.backward_out[gpu_of(s, i, k)][j] = last[k];
         }
       }
     }
+    for (std::uint32_t k = 0; k < tp_; ++k) {
+      lanes.last[gpu_of(s, i, k)] = last[k];
+      lanes.ready[gpu_of(s, i, k)] = std::move(bucket_ready[k]);
+    }
   }
 
-  /// A micro-batch's activations (or their gradients) from GPU `from` to GPU `to`: sent once
-  /// `produced` ends, needed before `consumer` starts. The receive is posted ahead (it is not
-  /// the receiver's communication time, only its wait).
-  void p2p(std::uint32_t from, std::uint32_t to, std::uint32_t produced, std::uint32_t consumer,
+  /// A micro-batch's activations (or their gradients) from GPU `from` to GPU `to`, between
+  /// stages `stage` and `stage + 1`: sent once `produced` ends, needed before `consumer` starts.
+  /// The receive is posted ahead (it is not the receiver's communication time, only its wait).
+  void p2p(std::uint32_t from, std::uint32_t to, std::uint32_t stage, std::uint32_t produced, std::uint32_t consumer,
            const std::string& label)
   {
     TaskGraph& g = result_.plan.graph;
-    const double bytes = result_.stages[std::min(from, to) / d_].send_bytes;
     coll::Schedule sched(2);
-    sched.add_step({{0, 1, bytes, 1, 0}});
+    sched.add_step({{0, 1, result_.stages[stage].send_bytes, 1, 0}});
     const std::uint32_t c = g.add_collective(std::move(sched), {from, to}, label);
     const CollectiveInstance& inst = g.collective(c);
     g.add_dependency(produced, inst.tasks[0]);
@@ -317,61 +527,66 @@ private:
     g.set_stream(inst.tasks[1], Stream::none);
   }
 
-  /// Each stage's buckets all-reduced over its data-parallel group, one after another per GPU;
-  /// the next iteration's first forward waits for the last.
+  /// Each stage's buckets all-reduced over the data-parallel group of each of its tensor ranks,
+  /// one after another per GPU; the next iteration's first forward waits for the last.
   void synchronise_stages(int it, const std::vector<std::vector<std::uint32_t>>& ready,
                           std::vector<std::vector<std::uint32_t>>& waits, std::vector<std::vector<std::uint32_t>>& ends)
   {
     TaskGraph& g = result_.plan.graph;
     TrainingPlan& plan = result_.plan;
-    for (std::uint32_t s = 0; s < stages_; ++s) {
-      std::vector<std::uint32_t> last(d_, NONE);
-      const std::vector<Bucket>& buckets = buckets_[s];
-      for (std::size_t b = 0; b < buckets.size(); ++b) {
-        if (!(buckets[b].gradient_bytes > 0))
-          continue;
-        PlannedCollective planned =
-            plan_collective(coll::Op::allreduce, t_.algorithm, t_.fidelity, groups_[s], buckets[b].gradient_bytes);
-        if (it == 0)
-          plan.algorithms.push_back(planned.algorithm);
-        if (planned.fidelity == coll::ScheduleFidelity::flow)
-          plan.fidelity = planned.fidelity;
-        const std::uint32_t c =
-            g.add_collective(std::move(planned.schedule), std::move(planned.hosts),
-                             "allreduce stage " + std::to_string(s) + " bucket " + std::to_string(b));
-        for (std::uint32_t i = 0; i < d_; ++i) {
-          const std::uint32_t part = g.collective(c).tasks[i];
-          g.add_dependency(ready[s * d_ + i][b], part);
-          after(last[i], part);
-          last[i] = part;
+    for (std::uint32_t s = 0; s < stages_; ++s)
+      for (std::uint32_t k = 0; k < tp_; ++k) {
+        std::vector<std::uint32_t> last(d_, NONE);
+        const std::vector<Bucket>& buckets = buckets_[s];
+        for (std::size_t b = 0; b < buckets.size(); ++b) {
+          if (!(buckets[b].gradient_bytes > 0))
+            continue;
+          PlannedCollective planned = plan_collective(coll::Op::allreduce, t_.algorithm, t_.fidelity,
+                                                      groups_[s * tp_ + k], buckets[b].gradient_bytes);
+          if (it == 0 && k == 0)
+            plan.algorithms.push_back(planned.algorithm);
+          if (planned.fidelity == coll::ScheduleFidelity::flow)
+            plan.fidelity = planned.fidelity;
+          const std::uint32_t c =
+              g.add_collective(std::move(planned.schedule), std::move(planned.hosts), allreduce_labels_[s][b]);
+          for (std::uint32_t i = 0; i < d_; ++i) {
+            const std::uint32_t part = g.collective(c).tasks[i];
+            g.add_dependency(ready[gpu_of(s, i, k)][b], part);
+            after(last[i], part);
+            last[i] = part;
+          }
         }
+        for (std::uint32_t i = 0; i < d_; ++i)
+          if (last[i] != NONE) {
+            ends[gpu_of(s, i, k)].push_back(last[i]);
+            waits[gpu_of(s, i, k)].push_back(last[i]);
+          }
       }
-      for (std::uint32_t i = 0; i < d_; ++i)
-        if (last[i] != NONE) {
-          ends[s * d_ + i].push_back(last[i]);
-          waits[s * d_ + i].push_back(last[i]);
-        }
-    }
   }
 
   const Scenario& s_;
   const TrainingConfig& t_;
   const std::vector<coll::GroupShape>& groups_;
-  const std::uint32_t stages_, d_;
+  const std::vector<coll::GroupShape>& tensor_groups_;
+  const std::uint32_t stages_, d_, tp_;
   const int m_;
-  std::vector<std::vector<PipelineStep>> orders_;              ///< per stage
-  std::vector<std::vector<Bucket>> buckets_;                   ///< per stage, first_layer within the stage
+  std::vector<std::vector<PipelineStep>> orders_;  ///< per stage
+  std::vector<std::vector<Bucket>> buckets_;       ///< per stage, first_layer within the stage
+  /// Per stage: one micro-batch's forward, backward, and the last backward (cut at buckets too).
+  std::vector<std::vector<Segment>> forward_segments_, backward_segments_, last_segments_;
   std::vector<std::string> forward_labels_, backward_labels_;  ///< per micro-batch
   std::vector<std::vector<std::string>> segment_labels_;       ///< per stage and bucket: the last backward's
+  std::vector<std::vector<std::string>> allreduce_labels_;     ///< per stage and bucket
   PipelineTraining result_;
 };
 
 }  // namespace
 
 PipelineTraining build_pipeline_training(const Scenario& s, const model::Model& model,
-                                         const std::vector<coll::GroupShape>& stage_groups)
+                                         const std::vector<coll::GroupShape>& stage_groups,
+                                         const std::vector<coll::GroupShape>& tensor_groups)
 {
-  return PipelineBuilder(s, model, stage_groups).build();
+  return PipelineBuilder(s, model, stage_groups, tensor_groups).build();
 }
 
 }  // namespace ddlsim

@@ -1,13 +1,18 @@
 #pragma once
-// Pipeline parallelism with data parallelism (tensor 1). The model's layers are cut into P stages;
-// GPU s d + i runs stage s of data-parallel replica i (Megatron-LM's rank order: data, then
-// pipeline). Each iteration a replica runs `microbatches` micro-batches of batch_per_gpu samples
-// through its stages in the schedule's order (GPipe, or 1F1B as in PipeDream-Flush and
-// Megatron-LM), sending a micro-batch's activations to the next stage after its forward and their
-// gradients back after its backward; receives are posted ahead, so a transfer starts as soon as
-// its sender has the data. Each stage's gradients are all-reduced over its data-parallel group in
-// buckets (the scheduling policy's, over the stage's layers) released during the last
-// micro-batch's backward, when they are final; the next iteration's first forward waits for them.
+// Pipeline and tensor parallelism with data parallelism (Megatron-LM's 3D parallelism). The
+// model's layers are cut into P stages, and each layer of a stage is split over a tensor-parallel
+// group of t GPUs (model::tensor_shard); GPU (s d + i) t + k runs tensor rank k of stage s of
+// data-parallel replica i (Megatron-LM's rank order: tensor, data, then pipeline). Each iteration
+// a replica runs `microbatches` micro-batches of batch_per_gpu samples through its stages in the
+// schedule's order (GPipe, or 1F1B as in PipeDream-Flush and Megatron-LM), sending a
+// micro-batch's activations to the next stage after its forward and their gradients back after
+// its backward (tensor rank k to tensor rank k); receives are posted ahead, so a transfer starts
+// as soon as its sender has the data. Inside a stage, the tensor-parallel group all-reduces a
+// split layer's partial outputs (forward) or its input's gradient (backward) before the next
+// layer may run, on the compute stream, as Megatron-LM does. Each stage's gradients are
+// all-reduced over its data-parallel group (the GPUs of one tensor rank) in buckets (the
+// scheduling policy's, over the stage's layers) released during the last micro-batch's
+// backward, when they are final; the next iteration's first forward waits for them.
 #include "sim/training.hpp"
 
 #include <vector>
@@ -24,7 +29,18 @@ struct PipelineStage {
   double send_bytes = 0;
   double activation_bytes = 0;  ///< outputs of its layers that one micro-batch keeps for backward
   int in_flight = 0;            ///< most micro-batches whose activations it keeps at once
+  /// Tensor parallelism, per micro-batch: the tensor-parallel group's all-reduces in forward and
+  /// in backward, the bytes each GPU contributes to them, and their alpha-beta seconds
+  /// (tensor_allreduce_seconds); 0 with t = 1.
+  int tensor_allreduces_forward = 0, tensor_allreduces_backward = 0;
+  double tensor_bytes_forward = 0, tensor_bytes_backward = 0;
+  double tensor_forward_seconds = 0, tensor_backward_seconds = 0;
 };
+
+/// Alpha-beta seconds of a ring all-reduce of `bytes` over a tensor-parallel group inside a node:
+/// 2 (t - 1) (alpha + bytes / (t B)) on the group's route, plus the (t - 1) bytes / t that each
+/// GPU sums at `reduce_seconds_per_byte`, as the simulated ring charges them.
+double tensor_allreduce_seconds(const coll::GroupShape& group, double bytes, double reduce_seconds_per_byte);
 
 /// Cuts layers with these costs into `stages` runs of consecutive layers, none empty, so that the
 /// largest forward + backward of a run is least (ties: earlier runs take more layers). Returns
@@ -52,18 +68,29 @@ int micro_batches_in_flight(const std::vector<PipelineStep>& order);
 double pipeline_compute_seconds(const std::vector<PipelineStage>& stages, PipelineSchedule schedule, int microbatches);
 
 struct PipelineTraining {
-  TrainingPlan plan;  ///< iteration_end per GPU; compute_seconds: the whole model on one GPU
+  /// iteration_end per GPU; compute_seconds and forward_seconds: the whole model on one GPU
+  TrainingPlan plan;
   std::vector<PipelineStage> stages;
+  /// The stage of most compute and tensor-parallel communication per iteration.
+  std::size_t busiest_stage = 0;
   /// Per GPU and iteration, the busiest stage's compute: m (forward + backward), and of it forward.
   double busiest_compute_seconds = 0;
   double busiest_forward_seconds = 0;
-  /// pipeline_compute_seconds of the stages: the busiest stage's compute plus its bubble.
+  /// Per GPU and iteration, the busiest stage's tensor-parallel all-reduces at their alpha-beta time.
+  double busiest_tensor_seconds = 0;
+  /// pipeline_compute_seconds of the stages, tensor-parallel all-reduces at their alpha-beta time
+  /// included: the busiest stage's compute plus its all-reduces plus its bubble.
   double ideal_seconds = 0;
+  /// The tasks in which the busiest stage's first GPU takes part in tensor-parallel all-reduces.
+  std::vector<std::uint32_t> tensor_tasks;
 };
 
-/// The task graph of `scenario`'s pipeline-parallel training. `stage_groups[s]` is the
-/// data-parallel group of stage s (GPUs s d .. s d + d - 1, built at first GPU s d).
+/// The task graph of `scenario`'s pipeline- and tensor-parallel training. `stage_groups[s t + k]`
+/// is the data-parallel group of tensor rank k of stage s (GPUs s d t + k + i t, i < d);
+/// `tensor_groups[s d + i]` the tensor-parallel group of stage s of replica i (GPUs (s d + i) t ..
+/// (s d + i) t + t - 1; none needed with t = 1).
 PipelineTraining build_pipeline_training(const Scenario& scenario, const model::Model& model,
-                                         const std::vector<coll::GroupShape>& stage_groups);
+                                         const std::vector<coll::GroupShape>& stage_groups,
+                                         const std::vector<coll::GroupShape>& tensor_groups = {});
 
 }  // namespace ddlsim

@@ -109,6 +109,9 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     if (sync.contains("period"))
       scheme += fmt::format(" (period {})", sync.at("period").get<int>());
     std::string parallelism = fmt::format("data-parallel x{}", w.at("data_parallel").get<int>());
+    if (w.contains("tensor"))
+      parallelism += fmt::format(", tensor-parallel x{} (all-reduces: {})", w.at("tensor").at("size").get<int>(),
+                                 w.at("tensor").at("comm").get<std::string>());
     if (w.contains("pipeline")) {
       const auto& pp = w.at("pipeline");
       parallelism += fmt::format(", pipeline x{} ({}, {} micro-batches, {:.0f} samples per iteration)",
@@ -160,6 +163,8 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
       return fmt::format("{} {} ({:.1f} %{})", name, seconds_text(seconds), 100 * seconds / mean, note);
     };
     std::string parts = part("compute", compute, w.contains("pipeline") ? ", busiest stage" : "");
+    if (w.contains("tensor"))
+      parts += ", " + part("tensor-parallel all-reduces", b.at("tensor_parallel_communication").get<double>(), "");
     if (w.contains("compression"))
       parts +=
           ", " + part("codec", b.at("codec").get<double>(),

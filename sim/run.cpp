@@ -190,23 +190,49 @@ json pipeline_json(const Scenario& s, const model::Model& model, const PipelineT
           {"per_stage", stages}};
 }
 
+json tensor_json(const Scenario& s, const PipelineTraining& pt)
+{
+  const TrainingConfig& t = s.training;
+  json stages = json::array();
+  for (const PipelineStage& st : pt.stages)
+    stages.push_back({{"allreduces_forward", st.tensor_allreduces_forward},
+                      {"allreduces_backward", st.tensor_allreduces_backward},
+                      {"bytes_forward", st.tensor_bytes_forward},
+                      {"bytes_backward", st.tensor_bytes_backward},
+                      {"alpha_beta_forward_s", st.tensor_forward_seconds},
+                      {"alpha_beta_backward_s", st.tensor_backward_seconds}});
+  return {{"size", t.tensor_parallel},
+          {"comm", to_string(t.tensor_comm)},
+          {"algorithm", "ring"},
+          {"note", "per micro-batch and GPU: the tensor-parallel group's all-reduces (Megatron-LM's split: two "
+                   "per transformer block each way, the embedding's in forward, the LM head's input gradient in "
+                   "backward), on the compute stream"},
+          {"per_stage", stages}};
+}
+
 RunResult simulate_training(const Scenario& s, const topo::Topology& topology, const Platform& platform)
 {
   const model::Model model = scenario_model(s);
   const TrainingConfig& t = s.training;
   const auto d = static_cast<std::uint32_t>(t.data_parallel);
   const auto gpn = static_cast<std::uint32_t>(s.cluster.gpus_per_node);
-  // Every GPU is a rank: d data-parallel replicas, each over pipeline_parallel stages.
-  const auto p = static_cast<std::uint32_t>(t.data_parallel * t.pipeline_parallel);
+  // Every GPU is a rank: d data-parallel replicas, each over pipeline_parallel stages of
+  // tensor_parallel GPUs. GPU (s d + i) t + k runs tensor rank k of stage s of replica i.
+  const auto tp = static_cast<std::uint32_t>(t.tensor_parallel);
+  const auto p = static_cast<std::uint32_t>(t.data_parallel * t.model_parallel());
   std::optional<PipelineTraining> pipeline;
   TrainingPlan plan;
-  if (t.pipeline_parallel > 1) {
-    std::vector<coll::GroupShape> groups;
+  if (t.model_parallel() > 1) {
+    std::vector<coll::GroupShape> groups, tensor_groups;
     for (std::uint32_t stage = 0; stage < static_cast<std::uint32_t>(t.pipeline_parallel); ++stage) {
-      groups.push_back(group_shape(topology, d, std::min(gpn, d), stage * d));
-      groups.back().channels = static_cast<coll::Rank>(t.channels);
+      for (std::uint32_t k = 0; k < tp; ++k) {
+        groups.push_back(group_shape(topology, d, std::min(gpn / tp, d), stage * d * tp + k, tp));
+        groups.back().channels = static_cast<coll::Rank>(t.channels);
+      }
+      for (std::uint32_t i = 0; i < d && tp > 1; ++i)
+        tensor_groups.push_back(group_shape(topology, tp, tp, (stage * d + i) * tp));
     }
-    pipeline = build_pipeline_training(s, model, groups);
+    pipeline = build_pipeline_training(s, model, groups, tensor_groups);
     plan = std::move(pipeline->plan);
   } else {
     coll::GroupShape shape = group_shape(topology, p, gpn);
@@ -240,10 +266,10 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   const json stats = steady_stats(iteration_seconds);
   const double mean = stats["mean"].get<double>();
   // Per rank: its own steady-state iteration time; throughput is the sum of the ranks' rates, each
-  // GPU of a pipeline credited with 1/stages of its replica's micro-batches.
+  // GPU of a model replica credited with 1/(stages x tensor) of its replica's micro-batches.
   std::vector<double> rank_seconds(p);
   double samples_per_s = 0;
-  const double samples_per_rank = double(t.batch_per_gpu) * t.microbatches / t.pipeline_parallel;
+  const double samples_per_rank = double(t.batch_per_gpu) * t.microbatches / t.model_parallel();
   for (std::uint32_t r = 0; r < p; ++r) {
     rank_seconds[r] = n > 1 ? (end[n - 1][r] - end[0][r]) / double(n - 1) : end[0][r];
     samples_per_s += samples_per_rank / rank_seconds[r];
@@ -325,12 +351,20 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   workload.update(training_config_json(s, plan));
   // Per GPU and iteration: compute (the busiest stage's, under pipeline parallelism), the pipeline
   // bubble (what the schedule idles it with free communication), exposed communication (the rest).
-  double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0;
+  // Tensor-parallel all-reduces: the time the busiest stage's first GPU spends in them, waits for
+  // the rest of its group included.
+  double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0, tensor_s = 0;
   if (pipeline) {
-    workload["pipeline"] = pipeline_json(s, model, *pipeline);
+    if (t.pipeline_parallel > 1)
+      workload["pipeline"] = pipeline_json(s, model, *pipeline);
+    if (tp > 1)
+      workload["tensor"] = tensor_json(s, *pipeline);
     compute_s = pipeline->busiest_compute_seconds;
     forward_s = pipeline->busiest_forward_seconds;
-    bubble_s = pipeline->ideal_seconds - compute_s;
+    bubble_s = pipeline->ideal_seconds - compute_s - pipeline->busiest_tensor_seconds;
+    for (std::uint32_t task : pipeline->tensor_tasks)
+      tensor_s += tl.end_seconds[task] - tl.start_seconds[task];
+    tensor_s /= t.iterations;
   }
   json report = {
       {"schema", 1},
@@ -363,7 +397,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"backward", compute_s - forward_s},
         {"codec", codec_seconds},
         {"pipeline_bubble", bubble_s},
-        {"exposed_communication", mean - compute_s - bubble_s - exposed_codec}}},
+        {"tensor_parallel_communication", tensor_s},
+        {"exposed_communication", mean - compute_s - bubble_s - tensor_s - exposed_codec}}},
       {"per_rank", per_rank},
       {"statistics", statistics},
       {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},

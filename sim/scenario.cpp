@@ -76,6 +76,10 @@ const char* to_string(PipelineSchedule v)
 {
   return v == PipelineSchedule::one_f_one_b ? "1f1b" : "gpipe";
 }
+const char* to_string(TensorComm v)
+{
+  return v == TensorComm::simulate ? "simulate" : "alpha_beta";
+}
 const char* to_string(PsPlacement v)
 {
   return v == PsPlacement::colocated ? "colocated" : "dedicated";
@@ -460,11 +464,14 @@ compress::CodecConfig parse_compression(const JsonNode& w, const TrainingConfig&
   return c;
 }
 
-/// What pipeline parallelism is modelled with: all-reduce of each stage's gradients over its
-/// data-parallel group, every iteration, in buckets released during the last micro-batch's backward.
-void check_pipeline_support(const JsonNode& w, const TrainingConfig& t, int gpus_per_node)
+/// What pipeline and tensor parallelism are modelled with: all-reduce of each stage's gradients
+/// over its data-parallel group, every iteration, in buckets released during the last
+/// micro-batch's backward.
+void check_model_parallel_support(const JsonNode& w, const TrainingConfig& t, int gpus_per_node)
 {
-  const std::string what = fmt::format("pipeline parallelism (pipeline {})", t.pipeline_parallel);
+  const std::string what = t.pipeline_parallel > 1
+                               ? fmt::format("pipeline parallelism (pipeline {})", t.pipeline_parallel)
+                               : fmt::format("tensor parallelism (tensor {})", t.tensor_parallel);
   if (t.architecture != ArchitectureKind::allreduce)
     w.child("architecture")
         .child("kind")
@@ -482,12 +489,12 @@ void check_pipeline_support(const JsonNode& w, const TrainingConfig& t, int gpus
         .child("codec")
         .fail(fmt::format("{} is modelled without compression; found codec '{}'", what,
                           compress::to_string(t.compression.codec)));
-  const int group_per_node = std::min(gpus_per_node, t.data_parallel);
+  const int group_per_node = std::min(gpus_per_node / t.tensor_parallel, t.data_parallel);
   if (t.channels > group_per_node)
     w.child("architecture")
         .child("channels")
-        .fail(fmt::format("found {}; each stage's data-parallel group has {} GPUs in a node; expected at most {}",
-                          t.channels, group_per_node, group_per_node));
+        .fail(fmt::format("found {}; each data-parallel group has {} GPUs in a node; expected at most {}", t.channels,
+                          group_per_node, group_per_node));
 }
 
 TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
@@ -501,16 +508,23 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   t.data_parallel = gpus;
   t.tensor_parallel = t.pipeline_parallel = 1;
   if (auto par = w.optional_child("parallelism")) {
-    par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule"});
+    par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm"});
     t.data_parallel = static_cast<int>(par->integer_or("data", gpus, 1));
     t.tensor_parallel = static_cast<int>(par->integer_or("tensor", 1, 1));
     t.pipeline_parallel = static_cast<int>(par->integer_or("pipeline", 1, 1));
-    if (t.tensor_parallel != 1)
-      par->child("tensor").fail("tensor parallelism is not modelled yet; expected 1");
     const long long product = 1LL * t.data_parallel * t.tensor_parallel * t.pipeline_parallel;
     if (product != gpus)
       par->fail(fmt::format("data {} x tensor {} x pipeline {} = {} GPUs, but the cluster has {} GPUs", t.data_parallel,
                             t.tensor_parallel, t.pipeline_parallel, product, gpus));
+    if (t.tensor_parallel > 1 && gpus_per_node % t.tensor_parallel != 0)
+      par->child("tensor").fail(fmt::format(
+          "found {}; a tensor-parallel group runs inside one node (its all-reduces, several per layer, need the "
+          "node's links); expected a divisor of gpus_per_node ({})",
+          t.tensor_parallel, gpus_per_node));
+    if (t.tensor_parallel > 1)
+      t.tensor_comm = static_cast<TensorComm>(par->choice_or("tensor_comm", {"simulate", "alpha_beta"}, 0));
+    else if (par->has("tensor_comm"))
+      par->child("tensor_comm").fail("'tensor_comm' applies to tensor parallelism; expected 'tensor' above 1");
     if (t.pipeline_parallel == 1) {
       if (par->has("schedule"))
         par->child("schedule").fail("'schedule' applies to pipeline parallelism; expected 'pipeline' above 1");
@@ -527,17 +541,18 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
                               t.pipeline_parallel));
       t.microbatches = static_cast<int>(par->integer("microbatches", 1));
       t.pipeline_schedule = static_cast<PipelineSchedule>(par->choice_or("schedule", {"1f1b", "gpipe"}, 0));
-      // Stage s holds GPUs s d .. s d + d - 1 (Megatron-LM's order with tensor 1: data, then pipeline);
-      // each stage's data-parallel group must be whole nodes or part of one.
-      if (t.data_parallel % gpus_per_node != 0 && gpus_per_node % t.data_parallel != 0)
-        par->child("data").fail(fmt::format(
-            "found {}; with pipeline parallelism each stage's data-parallel group is {} consecutive GPUs, which must "
-            "fill whole nodes or divide one; expected a multiple or a divisor of gpus_per_node ({})",
-            t.data_parallel, t.data_parallel, gpus_per_node));
     }
+    // GPU (s d + i) t + k runs tensor rank k of stage s of replica i (Megatron-LM's order: tensor,
+    // data, then pipeline); each stage's d t GPUs must be whole nodes or part of one.
+    const int stage_gpus = t.data_parallel * t.tensor_parallel;
+    if (t.model_parallel() > 1 && stage_gpus % gpus_per_node != 0 && gpus_per_node % stage_gpus != 0)
+      par->child("data").fail(fmt::format(
+          "found {}; each pipeline stage runs on data x tensor = {} consecutive GPUs, which must fill whole nodes "
+          "or divide one; expected data x tensor to be a multiple or a divisor of gpus_per_node ({})",
+          t.data_parallel, stage_gpus, gpus_per_node));
   }
-  t.compute = parse_compute(w, t.batch_per_gpu, t.pipeline_parallel > 1 ? gpus : t.data_parallel,
-                            t.pipeline_parallel > 1 ? "GPU ranks" : "data-parallel ranks");
+  t.compute = parse_compute(w, t.batch_per_gpu, t.model_parallel() > 1 ? gpus : t.data_parallel,
+                            t.model_parallel() > 1 ? "GPU ranks" : "data-parallel ranks");
 
   t.architecture = ArchitectureKind::allreduce;
   t.algorithm = coll::Algorithm::ring;
@@ -640,8 +655,8 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
     t.bucket_bytes = 0;
   t.compression = parse_compression(w, t);
   t.fidelity = parse_fidelity(w);
-  if (t.pipeline_parallel > 1)
-    check_pipeline_support(w, t, gpus_per_node);
+  if (t.model_parallel() > 1)
+    check_model_parallel_support(w, t, gpus_per_node);
   return t;
 }
 
@@ -909,6 +924,13 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     s.training = parse_training(w, s.cluster.gpus(), s.cluster.gpus_per_node);
     const JsonNode model = root.child("model");
     parse_model(model, s);
+    if (s.training.tensor_parallel > 1) {
+      try {
+        model::tensor_shard(scenario_model(s), s.training.tensor_parallel);
+      } catch (const std::invalid_argument& e) {
+        w.child("parallelism").child("tensor").fail(fmt::format("{}; expected 1", e.what()));
+      }
+    }
     if (s.training.pipeline_parallel > 1) {
       const std::size_t blocks = scenario_model(s).block_starts().size();
       if (blocks < static_cast<std::size_t>(s.training.pipeline_parallel))
@@ -1177,6 +1199,8 @@ nlohmann::json to_json(const Scenario& s)
       architecture["graph"] = to_string(t.graph);
     }
     json parallelism = {{"data", t.data_parallel}, {"tensor", t.tensor_parallel}, {"pipeline", t.pipeline_parallel}};
+    if (t.tensor_parallel > 1)
+      parallelism["tensor_comm"] = to_string(t.tensor_comm);
     if (t.pipeline_parallel > 1) {
       parallelism["microbatches"] = t.microbatches;
       parallelism["schedule"] = to_string(t.pipeline_schedule);

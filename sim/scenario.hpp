@@ -30,6 +30,10 @@ enum class PsPlacement { colocated, dedicated };
 enum class GossipGraph { ring, torus, exponential };
 /// Pipeline parallelism: the order in which a stage runs its micro-batches' forward and backward.
 enum class PipelineSchedule { one_f_one_b, gpipe };
+/// Tensor parallelism: how a group's all-reduces are costed. simulate: as collectives on the
+/// network, contending with the rest; alpha_beta: as the ring's alpha-beta time on the group's
+/// route, a delay that joins the group (no contention; far fewer simulated transfers).
+enum class TensorComm { simulate, alpha_beta };
 
 const char* to_string(Sharing v);
 const char* to_string(Fidelity v);
@@ -40,6 +44,7 @@ const char* to_string(ArchitectureKind v);
 const char* to_string(PsPlacement v);
 const char* to_string(GossipGraph v);
 const char* to_string(PipelineSchedule v);
+const char* to_string(TensorComm v);
 
 double bytes_per_element(Precision p);
 
@@ -131,6 +136,10 @@ struct TrainingConfig {
   int data_parallel, tensor_parallel, pipeline_parallel;
   int microbatches = 1;  ///< pipeline: micro-batches of batch_per_gpu samples per iteration
   PipelineSchedule pipeline_schedule = PipelineSchedule::one_f_one_b;
+  TensorComm tensor_comm = TensorComm::simulate;
+
+  /// GPUs of one model replica (its stages, each over a tensor-parallel group).
+  int model_parallel() const { return tensor_parallel * pipeline_parallel; }
   ComputeConfig compute;
   SyncScheme sync;
   int staleness;  ///< ssp: a worker may run this many iterations ahead of the slowest

@@ -244,7 +244,8 @@ const std::vector<std::string>& metric_columns(const std::string& kind)
                                                  "algorithm",
                                                  "fidelity",
                                                  "codec_s",
-                                                 "bubble_s"};
+                                                 "bubble_s",
+                                                 "tensor_s"};
   static const std::vector<std::string> collective{"gpus",       "size_bytes", "time_us", "algbw_GBps",
                                                    "busbw_GBps", "algorithm",  "fidelity"};
   return kind == "collective" ? collective : training;
@@ -264,6 +265,7 @@ json headline_metrics(const json& report)
     m["exposed_communication_s"] = report.at("breakdown_s").at("exposed_communication");
     m["codec_s"] = report.at("breakdown_s").at("codec");
     m["bubble_s"] = report.at("breakdown_s").at("pipeline_bubble");
+    m["tensor_s"] = report.at("breakdown_s").at("tensor_parallel_communication");
     m["bytes_sent_per_gpu"] = report.at("traffic").at("bytes_sent_per_gpu_per_iteration");
     std::set<std::string> used;
     for (const auto& a : report.at("workload").at("algorithms_used"))

@@ -175,7 +175,7 @@ std::vector<std::uint32_t> schedule_hosts(Algorithm a, const GroupShape& g)
 {
   std::vector<std::uint32_t> hosts(g.ranks);
   for (Rank r = 0; r < g.ranks; ++r)
-    hosts[r] = g.first_gpu + r;
+    hosts[r] = g.gpu(r);
   if (a == Algorithm::in_network)
     hosts.insert(hosts.end(), g.in_network.hosts.begin(), g.in_network.hosts.end());
   if (a == Algorithm::collnet)

@@ -82,9 +82,12 @@ struct GroupShape {
   /// step from all of those trees (trees through one switch add up; a single tree's is its fanin)
   std::vector<AggregationTree> collnet{};
   std::vector<Rank> collnet_load{};
-  /// The global GPU of local rank 0: the group is GPUs first_gpu .. first_gpu + ranks - 1 (a
-  /// pipeline stage's data-parallel group starts past GPU 0), which schedule_hosts maps ranks to.
+  /// Where the group's GPUs are: local rank r is global GPU first_gpu + r gpu_stride, which
+  /// schedule_hosts maps ranks to (a pipeline stage's data-parallel group starts past GPU 0; with
+  /// tensor parallelism, a data-parallel group takes every t-th GPU).
   std::uint32_t first_gpu = 0;
+  std::uint32_t gpu_stride = 1;
+  std::uint32_t gpu(Rank r) const { return first_gpu + r * gpu_stride; }
   /// collnet can run: switches sum and the group fills whole nodes.
   bool collnet_ready() const { return !in_network.empty() && gpus_per_node > 0 && ranks % gpus_per_node == 0; }
 };
@@ -105,7 +108,7 @@ std::vector<double> alltoall_shares(Rank p, const std::vector<double>& weights);
 /// destinations, as the hot experts of a mixture-of-experts layer).
 std::vector<double> zipf_weights(Rank p, double exponent);
 
-/// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs (first_gpu on), in_network's ranks
+/// The global hosts of a schedule's ranks: ranks 0..p-1 are the group's GPUs (GroupShape::gpu), in_network's ranks
 /// p.. are its aggregation tree's switches (AggregationTree::hosts), collnet's are its trees'
 /// switches, tree after tree, and ps's ranks p.. are its dedicated servers, if any.
 std::vector<std::uint32_t> schedule_hosts(Algorithm algorithm, const GroupShape& group);

@@ -5,6 +5,7 @@
 
 #include "approx.hpp"
 
+#include <cmath>
 #include <set>
 #include <stdexcept>
 
@@ -84,4 +85,53 @@ TEST_CASE("the zoo resolves sequence lengths: defaults, explicit ones, none for 
         find_model("bert-large")->forward_flops_per_sample());
   CHECK_THROWS_AS(find_model("resnet50", 64), std::invalid_argument);
   CHECK_THROWS_AS(find_model("bert-base", 1000), std::invalid_argument);
+}
+
+TEST_CASE("tensor_shard splits GPT-2 as Megatron-LM does: per-GPU parameters, flops and all-reduces")
+{
+  const Model full = make_gpt2("124m", 1024);
+  const double h = 768, s = 1024, v = 50257, L = 12;
+  for (int t : {1, 2, 4}) {
+    CAPTURE(t);
+    const Model m = tensor_shard(full, t);
+    REQUIRE(m.layers.size() == full.layers.size());
+    // Per block: Q K V (3h^2 + 3h), out (h^2 + h), fc (4h^2 + 4h), proj (4h^2 + h), two norms (4h):
+    // weights and the column layers' biases split, the row layers' biases and the norms whole.
+    const double block = (12 * h * h + 7 * h) / t + 2 * h + 4 * h;
+    const double embeddings = std::ceil(v / t) * h + 1024 * h;
+    CHECK(double(m.total_params()) == L * block + embeddings + 2 * h);
+    double forward_allreduce = 0, backward_allreduce = 0, linear_flops = 0;
+    for (const Layer& l : m.layers) {
+      (l.split == TensorSplit::column ? backward_allreduce : forward_allreduce) +=
+          l.split_allreduce_elements_per_sample;
+      if (l.kind == LayerKind::linear && l.name != "lm_head")
+        linear_flops += l.forward_flops_per_sample;
+    }
+    // Two all-reduces of the residual stream per block each way, the embedding's, the head's input gradient.
+    CHECK(forward_allreduce == (2 * L + 1) * s * h);
+    CHECK(backward_allreduce == (2 * L + 1) * s * h);
+    CHECK(linear_flops == ddlsim::test::Rel(L * 24 * s * h * h / t).epsilon(1e-12));
+    for (std::size_t i = 0; i < m.layers.size(); ++i) {
+      const Layer &a = full.layers[i], &b = m.layers[i];
+      if (a.kind == LayerKind::attention) {
+        CHECK(b.forward_flops_per_sample == a.forward_flops_per_sample / t);
+        CHECK(b.gemms[0].count == 12.0 / t);
+      }
+      if (a.kind == LayerKind::layernorm || a.kind == LayerKind::add)
+        CHECK(b.forward_flops_per_sample == a.forward_flops_per_sample);
+    }
+    const Layer& head = m.layers.back();
+    CHECK(head.gemms.at(0).n == v / t);
+    CHECK(head.activation_elements_per_sample == v * s / t);
+  }
+}
+
+TEST_CASE("tensor_shard refuses models without a layout and heads that do not split")
+{
+  CHECK(tensor_shard(*find_model("resnet50"), 1).layers.size() > 0);
+  CHECK_THROWS_WITH_AS(tensor_shard(*find_model("resnet50"), 2), doctest::Contains("no tensor-parallel layout"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tensor_shard(make_gpt2("124m", 1024), 8), doctest::Contains("12 attention heads"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(tensor_shard(make_gpt2("124m", 1024), 0), std::invalid_argument);
 }

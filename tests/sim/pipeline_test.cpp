@@ -285,8 +285,8 @@ TEST_CASE("pipeline parallelism: bad input names the key and what was expected")
   doc["cluster"]["nodes"] = 3;
   doc["cluster"]["gpus_per_node"] = 2;
   doc["cluster"]["intra_node"] = {{"fabric", "nvswitch"}, {"bandwidth", "100GBps"}, {"latency", "1us"}};
-  fails(doc, "/workload/parallelism/data: found 3; with pipeline parallelism each stage's data-parallel group is 3 "
-             "consecutive GPUs, which must fill whole nodes or divide one");
+  fails(doc, "/workload/parallelism/data: found 3; each pipeline stage runs on data x tensor = 3 consecutive GPUs, "
+             "which must fill whole nodes or divide one");
 
   doc = chain_scenario(4, 0, 2, 2, 4, "1f1b");
   doc["workload"]["architecture"] = {{"kind", "ps"}};

@@ -175,8 +175,9 @@ TEST_CASE("choices list the valid names - features not modelled yet say so")
       ScenarioError);
   j = base_training();
   j["workload"]["parallelism"] = {{"data", 4}, {"tensor", 2}};
-  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/workload/parallelism/tensor: tensor parallelism is not modelled"),
-                       ScenarioError);
+  CHECK_THROWS_WITH_AS(
+      parse(j), doctest::Contains("/workload/parallelism/tensor: model 'resnet50' has no tensor-parallel layout"),
+      ScenarioError);
   j = base_training();
   j["gpu"] = "a100-pcie";
   CHECK_THROWS_WITH_AS(
