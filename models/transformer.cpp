@@ -153,6 +153,33 @@ Model make_gpt2(const std::string& size, int sequence)
   return make_transformer(c);
 }
 
+Model make_gpt3(const std::string& size, int sequence)
+{
+  TransformerConfig c;
+  c.name = "gpt3-" + size;
+  // Brown et al., "Language Models are Few-Shot Learners", 2020, Table 2.1 (n_layers, d_model, n_heads).
+  // (XL's 2,048 d_model with 24 heads of 128 does not add up, so it is left out; 13B's d_model is
+  // printed as 5,140 but is 40 heads of 128, 5,120.)
+  if (size == "2.7b")
+    c.layers = 32, c.hidden = 2560, c.heads = 32;
+  else if (size == "6.7b")
+    c.layers = 32, c.hidden = 4096, c.heads = 32;
+  else if (size == "13b")
+    c.layers = 40, c.hidden = 5120, c.heads = 40;
+  else if (size == "175b")
+    c.layers = 96, c.hidden = 12288, c.heads = 96;
+  else
+    throw std::invalid_argument("unknown GPT-3 size '" + size + "'; expected 2.7b, 6.7b, 13b or 175b");
+  c.ffn = 4 * c.hidden;
+  c.vocabulary = 50257;
+  c.max_positions = 2048;
+  c.token_types = 0;
+  c.sequence = sequence;
+  c.pre_layernorm = true;
+  c.lm_head = true;
+  return make_transformer(c);
+}
+
 Model make_gpt2_block(const std::string& size, int sequence)
 {
   Model full = make_gpt2(size, sequence);

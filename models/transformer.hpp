@@ -42,6 +42,13 @@ Model make_bert_large(int sequence);
 /// hidden / 64, tied LM head. Totals 124,439,808 / 354,823,168 / 774,030,080 / 1,557,611,200.
 Model make_gpt2(const std::string& size, int sequence);
 
+/// GPT-3 `size` ("2.7b", "6.7b", "13b" or "175b"; Brown et al., 2020, Table 2.1: layers,
+/// d_model, heads): GPT-2's pre-LN block with a 4 d_model FFN, its 50,257-token vocabulary, 2,048
+/// learned positions and a tied LM head. Dense attention throughout (GPT-3 alternates dense and
+/// locally banded sparse layers, which the flop count here does not model). Throws
+/// std::invalid_argument for another size.
+Model make_gpt3(const std::string& size, int sequence);
+
 /// One transformer block of GPT-2 `size` (its layers "layer.0.*"), as "gpt2-SIZE-block": the
 /// unit of a compute prediction without embeddings and output projection.
 Model make_gpt2_block(const std::string& size, int sequence);

@@ -30,6 +30,10 @@ const std::map<std::string, Entry, std::less<>>& registry()
       {"gpt2-355m", {[](int s) { return make_gpt2("355m", s); }, 1024}},
       {"gpt2-774m", {[](int s) { return make_gpt2("774m", s); }, 1024}},
       {"gpt2-1.5b", {[](int s) { return make_gpt2("1.5b", s); }, 1024}},
+      {"gpt3-2.7b", {[](int s) { return make_gpt3("2.7b", s); }, 2048}},
+      {"gpt3-6.7b", {[](int s) { return make_gpt3("6.7b", s); }, 2048}},
+      {"gpt3-13b", {[](int s) { return make_gpt3("13b", s); }, 2048}},
+      {"gpt3-175b", {[](int s) { return make_gpt3("175b", s); }, 2048}},
       {"gpt2-124m-block", {[](int s) { return make_gpt2_block("124m", s); }, 1024}},
   };
   return entries;

@@ -333,6 +333,13 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
     for (std::size_t g = 0; g < c.ranks.size(); ++g)
       if (c.ranks[g] == 0)
         sent_rank0 += c.schedule.bytes_sent_by(static_cast<coll::Rank>(g));
+  if (pipeline && tp > 1 && t.tensor_comm == TensorComm::alpha_beta) {
+    // What GPU 0 (stage 0) sends in the rings that alpha_beta charges without simulating them:
+    // 2 (t - 1) / t of each all-reduce's bytes.
+    const PipelineStage& first = pipeline->stages.front();
+    sent_rank0 += double(t.iterations) * t.microbatches * (first.tensor_bytes_forward + first.tensor_bytes_backward) *
+                  2 * (tp - 1) / tp;
+  }
 
   json workload = {
       {"data_parallel", d},
@@ -361,7 +368,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       workload["tensor"] = tensor_json(s, *pipeline);
     compute_s = pipeline->busiest_compute_seconds;
     forward_s = pipeline->busiest_forward_seconds;
-    bubble_s = pipeline->ideal_seconds - compute_s - pipeline->busiest_tensor_seconds;
+    // At least 0: the ideal pipeline holds its busiest stage's compute and all-reduces (rounding aside).
+    bubble_s = std::max(0.0, pipeline->ideal_seconds - compute_s - pipeline->busiest_tensor_seconds);
     for (std::uint32_t task : pipeline->tensor_tasks)
       tensor_s += tl.end_seconds[task] - tl.start_seconds[task];
     tensor_s /= t.iterations;

@@ -53,8 +53,9 @@ TEST_CASE("the zoo finds models by name and lists them")
   CHECK(find_model("resnet50").has_value());
   CHECK_FALSE(find_model("resnet-50").has_value());
   CHECK(model_names() == std::vector<std::string>{"bert-base", "bert-large", "gpt2-1.5b", "gpt2-124m",
-                                                  "gpt2-124m-block", "gpt2-355m", "gpt2-774m", "inception-v3",
-                                                  "resnet101", "resnet50", "vgg16"});
+                                                  "gpt2-124m-block", "gpt2-355m", "gpt2-774m", "gpt3-13b", "gpt3-175b",
+                                                  "gpt3-2.7b", "gpt3-6.7b", "inception-v3", "resnet101", "resnet50",
+                                                  "vgg16"});
 }
 
 TEST_CASE("ResNet-101, VGG-16 and Inception-v3 have torchvision's parameter counts")

@@ -135,3 +135,23 @@ TEST_CASE("tensor_shard refuses models without a layout and heads that do not sp
                        std::invalid_argument);
   CHECK_THROWS_AS(tensor_shard(make_gpt2("124m", 1024), 0), std::invalid_argument);
 }
+
+TEST_CASE("GPT-3's sizes: 12 L h^2 + 13 L h + (V + 2048) h + 2 h parameters, near the paper's names")
+{
+  struct Size {
+    const char* name;
+    double layers, hidden, nominal;
+  };
+  for (const Size& z : {Size{"2.7b", 32, 2560, 2.7e9}, Size{"6.7b", 32, 4096, 6.7e9}, Size{"13b", 40, 5120, 13e9},
+                        Size{"175b", 96, 12288, 175e9}}) {
+    CAPTURE(z.name);
+    const Model m = make_gpt3(z.name, 2048);
+    const double h = z.hidden;
+    const double params = 12 * z.layers * h * h + 13 * z.layers * h + (50257 + 2048) * h + 2 * h;
+    CHECK(double(m.total_params()) == params);
+    CHECK(std::abs(params / z.nominal - 1) < 0.03);
+    CHECK(find_model(std::string("gpt3-") + z.name)->total_params() == m.total_params());
+  }
+  CHECK_THROWS_AS(make_gpt3("1.3b", 2048), std::invalid_argument);
+  CHECK(default_sequence("gpt3-175b") == 2048);
+}

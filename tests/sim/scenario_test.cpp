@@ -136,10 +136,11 @@ TEST_CASE("an unknown model lists the available ones")
   j["model"] = "resnet5O";
   CHECK_THROWS_WITH_AS(
       parse(j),
-      doctest::Contains(
-          "/model: unknown model 'resnet5O'; expected one of: bert-base, bert-large, gpt2-1.5b, "
-          "gpt2-124m, gpt2-124m-block, gpt2-355m, gpt2-774m, inception-v3, resnet101, resnet50, vgg16 (or a custom "
-          "model with 'layers')"),
+      doctest::Contains("/model: unknown model 'resnet5O'; expected one of: bert-base, bert-large, gpt2-1.5b, "
+                        "gpt2-124m, gpt2-124m-block, gpt2-355m, gpt2-774m, gpt3-13b, gpt3-175b, gpt3-2.7b, gpt3-6.7b, "
+                        "inception-v3, resnet101, resnet50, "
+                        "vgg16 (or a custom "
+                        "model with 'layers')"),
       ScenarioError);
 }
 

@@ -111,6 +111,10 @@ TEST_CASE("tensor parallelism alone: shard compute plus 2 (2L + 1) ring all-redu
       CHECK(w["per_stage"][0]["alpha_beta_forward_s"].get<double>() ==
             test::Rel(ALLREDUCES * ring(t, STREAM_BYTES, gamma)).epsilon(1e-12));
       CHECK(!r["workload"].contains("pipeline"));
+      // GPU 0 sends 2 (t - 1) / t of every all-reduce, whether simulated or charged.
+      if (t == 4)
+        CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() ==
+              test::Rel(2 * ALLREDUCES * 1.5 * STREAM_BYTES).epsilon(1e-12));
       // 4 GPUs, each credited with 1/t of its replica's samples.
       CHECK(r["throughput"]["samples_per_s"].get<double>() ==
             test::Rel(4.0 / t * 2 / r["iteration_time_s"]["mean"].get<double>()).epsilon(1e-6));
