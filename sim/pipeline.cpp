@@ -257,10 +257,12 @@ public:
       const std::string last = backward_labels_[std::size_t(orders_[st_index].back().microbatch)];
       segment_labels_.emplace_back();
       allreduce_labels_.emplace_back();
+      allgather_labels_.emplace_back();
       for (std::size_t b = 0; b < buckets_[st_index].size(); ++b) {
         segment_labels_.back().push_back(last + " bucket " + std::to_string(b));
-        allreduce_labels_.back().push_back("allreduce stage " + std::to_string(st_index) + " bucket " +
-                                           std::to_string(b));
+        const std::string where = "stage " + std::to_string(st_index) + " bucket " + std::to_string(b);
+        allreduce_labels_.back().push_back((t_.zero_stage > 0 ? "reduce-scatter " : "allreduce ") + where);
+        allgather_labels_.back().push_back("allgather parameters " + where);
       }
     }
   }
@@ -528,7 +530,9 @@ private:
   }
 
   /// Each stage's buckets all-reduced over the data-parallel group of each of its tensor ranks,
-  /// one after another per GPU; the next iteration's first forward waits for the last.
+  /// one after another per GPU; the next iteration's first forward waits for the last. With ZeRO
+  /// stage 1 or 2 each bucket is reduce-scattered instead (each GPU keeps the sum of its 1/d);
+  /// once all are, each GPU updates its shard and the buckets' parameters are all-gathered.
   void synchronise_stages(int it, const std::vector<std::vector<std::uint32_t>>& ready,
                           std::vector<std::vector<std::uint32_t>>& waits, std::vector<std::vector<std::uint32_t>>& ends)
   {
@@ -538,24 +542,29 @@ private:
       for (std::uint32_t k = 0; k < tp_; ++k) {
         std::vector<std::uint32_t> last(d_, NONE);
         const std::vector<Bucket>& buckets = buckets_[s];
-        for (std::size_t b = 0; b < buckets.size(); ++b) {
-          if (!(buckets[b].gradient_bytes > 0))
-            continue;
-          PlannedCollective planned = plan_collective(coll::Op::allreduce, t_.algorithm, t_.fidelity,
-                                                      groups_[s * tp_ + k], buckets[b].gradient_bytes);
-          if (it == 0 && k == 0)
+        const auto add = [&](coll::Op op, std::size_t b, const std::string& label, bool released) {
+          PlannedCollective planned =
+              plan_collective(op, t_.algorithm, t_.fidelity, groups_[s * tp_ + k], buckets[b].gradient_bytes);
+          if (it == 0 && k == 0 && op != coll::Op::allgather)
             plan.algorithms.push_back(planned.algorithm);
           if (planned.fidelity == coll::ScheduleFidelity::flow)
             plan.fidelity = planned.fidelity;
-          const std::uint32_t c =
-              g.add_collective(std::move(planned.schedule), std::move(planned.hosts), allreduce_labels_[s][b]);
+          const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
           for (std::uint32_t i = 0; i < d_; ++i) {
             const std::uint32_t part = g.collective(c).tasks[i];
-            g.add_dependency(ready[gpu_of(s, i, k)][b], part);
+            if (released)
+              g.add_dependency(ready[gpu_of(s, i, k)][b], part);
             after(last[i], part);
             last[i] = part;
           }
-        }
+        };
+        const bool zero = t_.zero_stage > 0;
+        for (std::size_t b = 0; b < buckets.size(); ++b)
+          if (buckets[b].gradient_bytes > 0)
+            add(zero ? coll::Op::reduce_scatter : coll::Op::allreduce, b, allreduce_labels_[s][b], true);
+        for (std::size_t b = 0; zero && b < buckets.size(); ++b)
+          if (buckets[b].gradient_bytes > 0)
+            add(coll::Op::allgather, b, allgather_labels_[s][b], false);
         for (std::uint32_t i = 0; i < d_; ++i)
           if (last[i] != NONE) {
             ends[gpu_of(s, i, k)].push_back(last[i]);
@@ -576,7 +585,8 @@ private:
   std::vector<std::vector<Segment>> forward_segments_, backward_segments_, last_segments_;
   std::vector<std::string> forward_labels_, backward_labels_;  ///< per micro-batch
   std::vector<std::vector<std::string>> segment_labels_;       ///< per stage and bucket: the last backward's
-  std::vector<std::vector<std::string>> allreduce_labels_;     ///< per stage and bucket
+  std::vector<std::vector<std::string>> allreduce_labels_;     ///< per stage and bucket (reduce-scatter with ZeRO)
+  std::vector<std::vector<std::string>> allgather_labels_;     ///< per stage and bucket (ZeRO)
   PipelineTraining result_;
 };
 

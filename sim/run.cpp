@@ -222,7 +222,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   const auto p = static_cast<std::uint32_t>(t.data_parallel * t.model_parallel());
   std::optional<PipelineTraining> pipeline;
   TrainingPlan plan;
-  if (t.model_parallel() > 1) {
+  if (t.staged()) {
     std::vector<coll::GroupShape> groups, tensor_groups;
     for (std::uint32_t stage = 0; stage < static_cast<std::uint32_t>(t.pipeline_parallel); ++stage) {
       for (std::uint32_t k = 0; k < tp; ++k) {
@@ -366,6 +366,21 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       workload["pipeline"] = pipeline_json(s, model, *pipeline);
     if (tp > 1)
       workload["tensor"] = tensor_json(s, *pipeline);
+    if (t.zero_stage > 0) {
+      // Mixed-precision Adam keeps 12 bytes of optimizer state per parameter (fp32 master copy,
+      // momentum, variance; Rajbhandari et al., 2020, K = 12), sharded over the d replicas.
+      const PipelineStage& st = pipeline->stages[pipeline->busiest_stage];
+      const double e = bytes_per_element(t.precision), params = st.gradient_bytes / e;
+      workload["zero"] = {
+          {"stage", t.zero_stage},
+          {"note", "each bucket is reduce-scattered over the data-parallel group as backward releases it; once all "
+                   "are, each GPU updates its 1/d shard and the buckets' parameters are all-gathered before the "
+                   "next forward"},
+          {"bytes_per_gpu",
+           {{"parameters", st.gradient_bytes},
+            {"gradients", t.zero_stage >= 2 ? st.gradient_bytes / d : st.gradient_bytes},
+            {"optimizer_states", 12 * params / d}}}};
+    }
     compute_s = pipeline->busiest_compute_seconds;
     forward_s = pipeline->busiest_forward_seconds;
     // At least 0: the ideal pipeline holds its busiest stage's compute and all-reduces (rounding aside).

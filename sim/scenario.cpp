@@ -471,7 +471,8 @@ void check_model_parallel_support(const JsonNode& w, const TrainingConfig& t, in
 {
   const std::string what = t.pipeline_parallel > 1
                                ? fmt::format("pipeline parallelism (pipeline {})", t.pipeline_parallel)
-                               : fmt::format("tensor parallelism (tensor {})", t.tensor_parallel);
+                           : t.tensor_parallel > 1 ? fmt::format("tensor parallelism (tensor {})", t.tensor_parallel)
+                                                   : fmt::format("ZeRO stage {}", t.zero_stage);
   if (t.architecture != ArchitectureKind::allreduce)
     w.child("architecture")
         .child("kind")
@@ -489,6 +490,12 @@ void check_model_parallel_support(const JsonNode& w, const TrainingConfig& t, in
         .child("codec")
         .fail(fmt::format("{} is modelled without compression; found codec '{}'", what,
                           compress::to_string(t.compression.codec)));
+  if (t.zero_stage > 0 && t.algorithm != coll::Algorithm::ring && t.algorithm != coll::Algorithm::auto_)
+    w.child("architecture")
+        .child("algorithm")
+        .fail(fmt::format("ZeRO stage {} reduce-scatters and all-gathers with rings; found '{}'; expected 'ring' or "
+                          "'auto'",
+                          t.zero_stage, coll::to_string(t.algorithm)));
   const int group_per_node = std::min(gpus_per_node / t.tensor_parallel, t.data_parallel);
   if (t.channels > group_per_node)
     w.child("architecture")
@@ -508,7 +515,7 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   t.data_parallel = gpus;
   t.tensor_parallel = t.pipeline_parallel = 1;
   if (auto par = w.optional_child("parallelism")) {
-    par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm"});
+    par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "zero"});
     t.data_parallel = static_cast<int>(par->integer_or("data", gpus, 1));
     t.tensor_parallel = static_cast<int>(par->integer_or("tensor", 1, 1));
     t.pipeline_parallel = static_cast<int>(par->integer_or("pipeline", 1, 1));
@@ -521,6 +528,12 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
           "found {}; a tensor-parallel group runs inside one node (its all-reduces, several per layer, need the "
           "node's links); expected a divisor of gpus_per_node ({})",
           t.tensor_parallel, gpus_per_node));
+    t.zero_stage = static_cast<int>(par->integer_or("zero", 0, 0));
+    if (t.zero_stage > 2)
+      par->child("zero").fail(fmt::format(
+          "found {}; ZeRO stage 3 (parameters sharded and gathered layer by layer, FSDP) is not modelled; expected 0, "
+          "1 or 2",
+          t.zero_stage));
     if (t.tensor_parallel > 1)
       t.tensor_comm = static_cast<TensorComm>(par->choice_or("tensor_comm", {"simulate", "alpha_beta"}, 0));
     else if (par->has("tensor_comm"))
@@ -655,7 +668,7 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
     t.bucket_bytes = 0;
   t.compression = parse_compression(w, t);
   t.fidelity = parse_fidelity(w);
-  if (t.model_parallel() > 1)
+  if (t.staged())
     check_model_parallel_support(w, t, gpus_per_node);
   return t;
 }
@@ -1201,6 +1214,8 @@ nlohmann::json to_json(const Scenario& s)
     json parallelism = {{"data", t.data_parallel}, {"tensor", t.tensor_parallel}, {"pipeline", t.pipeline_parallel}};
     if (t.tensor_parallel > 1)
       parallelism["tensor_comm"] = to_string(t.tensor_comm);
+    if (t.zero_stage > 0)
+      parallelism["zero"] = t.zero_stage;
     if (t.pipeline_parallel > 1) {
       parallelism["microbatches"] = t.microbatches;
       parallelism["schedule"] = to_string(t.pipeline_schedule);

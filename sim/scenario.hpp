@@ -137,9 +137,15 @@ struct TrainingConfig {
   int microbatches = 1;  ///< pipeline: micro-batches of batch_per_gpu samples per iteration
   PipelineSchedule pipeline_schedule = PipelineSchedule::one_f_one_b;
   TensorComm tensor_comm = TensorComm::simulate;
+  /// ZeRO stage (Rajbhandari et al., 2020): 0 none; 1 optimizer states and 2 also gradients
+  /// sharded over the data-parallel group, so each bucket is reduce-scattered instead of
+  /// all-reduced and the updated parameters are all-gathered before the next forward.
+  int zero_stage = 0;
 
   /// GPUs of one model replica (its stages, each over a tensor-parallel group).
   int model_parallel() const { return tensor_parallel * pipeline_parallel; }
+  /// Whether the stage-wise builder (sim/pipeline.hpp) runs it: stages, tensor groups or ZeRO.
+  bool staged() const { return model_parallel() > 1 || zero_stage > 0; }
   ComputeConfig compute;
   SyncScheme sync;
   int staleness;  ///< ssp: a worker may run this many iterations ahead of the slowest

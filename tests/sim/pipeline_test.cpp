@@ -362,3 +362,56 @@ TEST_CASE("a stage's data-parallel group is planned on its own GPUs and its own 
   // Local GPU 1's tree sums GPUs 9 and 13 at the spine (each leaf would have one child).
   CHECK(two.collnet[1].hosts == std::vector<std::uint32_t>{t.aggregation_parent(leaf2)});
 }
+
+TEST_CASE("ZeRO stages 1 and 2: reduce-scatter as backward releases buckets, then all-gather the parameters")
+{
+  // 4 replicas of the 4-layer chain: f = 2 ms, b = 4 ms a layer, 100 MB of fp32 gradients a layer.
+  // A ring reduce-scatter or all-gather of S over 4 GPUs: 3 (2 us + S / 4 / 10 GB/s).
+  const auto pass = [](double bytes) {
+    return 3 * (2e-6 + bytes / 4 / 10e9);
+  };
+  for (int stage : {1, 2}) {
+    CAPTURE(stage);
+    json doc = chain_scenario(4, 0, 4, 1, 1, "1f1b");
+    doc["workload"]["parallelism"].erase("schedule");
+    doc["workload"]["parallelism"]["zero"] = stage;
+    // policy none: one 400 MB bucket after backward.
+    json r = run(doc);
+    CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(8e-3 + 16e-3 + 2 * pass(400e6)).epsilon(1e-9));
+    const json& z = r["workload"]["zero"];
+    CHECK(z["stage"] == stage);
+    CHECK(z["bytes_per_gpu"]["gradients"].get<double>() == (stage == 2 ? 100e6 : 400e6));
+    CHECK(z["bytes_per_gpu"]["optimizer_states"].get<double>() == 12 * 100e6 / 4);
+    // GPU 0 sends 3/4 of the buffer in each pass, as in a ring all-reduce.
+    CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(2 * 0.75 * 400e6).epsilon(1e-12));
+    // wfbp: a 100 MB reduce-scatter per layer, each longer than a layer's backward, so they queue
+    // from the first layer's release (F + b); the all-gathers follow them.
+    doc["workload"]["scheduling"] = {{"policy", "wfbp"}};
+    r = run(doc);
+    CHECK(r["iteration_time_s"]["mean"].get<double>() ==
+          test::Rel(8e-3 + 4e-3 + 4 * pass(100e6) + 4 * pass(100e6)).epsilon(1e-9));
+    CHECK(r["workload"]["algorithms_used"] == json::array({"ring", "ring", "ring", "ring"}));
+  }
+}
+
+TEST_CASE("ZeRO: bad input names the key and what was expected")
+{
+  json doc = chain_scenario(4, 0, 4, 1, 1, "1f1b");
+  doc["workload"]["parallelism"].erase("schedule");
+  doc["workload"]["parallelism"]["zero"] = 3;
+  CHECK_THROWS_WITH_AS(parse_scenario(doc, "pp.json"),
+                       doctest::Contains("/workload/parallelism/zero: found 3; ZeRO stage 3 (parameters sharded and "
+                                         "gathered layer by layer, FSDP) is not modelled; expected 0, 1 or 2"),
+                       ScenarioError);
+  doc["workload"]["parallelism"]["zero"] = 2;
+  doc["workload"]["architecture"] = {{"kind", "allreduce"}, {"algorithm", "halving_doubling"}};
+  CHECK_THROWS_WITH_AS(parse_scenario(doc, "pp.json"),
+                       doctest::Contains("/workload/architecture/algorithm: ZeRO stage 2 reduce-scatters and "
+                                         "all-gathers with rings; found 'halving_doubling'"),
+                       ScenarioError);
+  doc["workload"]["architecture"] = {{"kind", "ps"}};
+  CHECK_THROWS_WITH_AS(parse_scenario(doc, "pp.json"),
+                       doctest::Contains("/workload/architecture/kind: ZeRO stage 2 is modelled with architecture "
+                                         "'allreduce'"),
+                       ScenarioError);
+}
