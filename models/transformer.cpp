@@ -128,56 +128,58 @@ Model make_bert_large(int sequence)
   return make_transformer(c);
 }
 
-Model make_gpt2(const std::string& size, int sequence)
+namespace {
+/// GPT-2's layout, which GPT-3 keeps: pre-LN blocks with a 4h FFN, its 50,257-token vocabulary,
+/// learned positions and an LM head tied to the token embedding.
+Model make_gpt(const std::string& name, int layers, int hidden, int heads, int positions, int sequence)
 {
   TransformerConfig c;
-  c.name = "gpt2-" + size;
-  if (size == "124m")
-    c.layers = 12, c.hidden = 768;
-  else if (size == "355m")
-    c.layers = 24, c.hidden = 1024;
-  else if (size == "774m")
-    c.layers = 36, c.hidden = 1280;
-  else if (size == "1.5b")
-    c.layers = 48, c.hidden = 1600;
-  else
-    throw std::invalid_argument("unknown GPT-2 size '" + size + "'; expected 124m, 355m, 774m or 1.5b");
-  c.heads = c.hidden / 64;
-  c.ffn = 4 * c.hidden;
+  c.name = name;
+  c.layers = layers, c.hidden = hidden, c.heads = heads;
+  c.ffn = 4 * hidden;
   c.vocabulary = 50257;
-  c.max_positions = 1024;
+  c.max_positions = positions;
   c.token_types = 0;
   c.sequence = sequence;
   c.pre_layernorm = true;
   c.lm_head = true;
   return make_transformer(c);
 }
+}  // namespace
+
+Model make_gpt2(const std::string& size, int sequence)
+{
+  int layers = 0, hidden = 0;
+  if (size == "124m")
+    layers = 12, hidden = 768;
+  else if (size == "355m")
+    layers = 24, hidden = 1024;
+  else if (size == "774m")
+    layers = 36, hidden = 1280;
+  else if (size == "1.5b")
+    layers = 48, hidden = 1600;
+  else
+    throw std::invalid_argument("unknown GPT-2 size '" + size + "'; expected 124m, 355m, 774m or 1.5b");
+  return make_gpt("gpt2-" + size, layers, hidden, hidden / 64, 1024, sequence);
+}
 
 Model make_gpt3(const std::string& size, int sequence)
 {
-  TransformerConfig c;
-  c.name = "gpt3-" + size;
   // Brown et al., "Language Models are Few-Shot Learners", 2020, Table 2.1 (n_layers, d_model, n_heads).
   // (XL's 2,048 d_model with 24 heads of 128 does not add up, so it is left out; 13B's d_model is
   // printed as 5,140 but is 40 heads of 128, 5,120.)
+  int layers = 0, hidden = 0, heads = 0;
   if (size == "2.7b")
-    c.layers = 32, c.hidden = 2560, c.heads = 32;
+    layers = 32, hidden = 2560, heads = 32;
   else if (size == "6.7b")
-    c.layers = 32, c.hidden = 4096, c.heads = 32;
+    layers = 32, hidden = 4096, heads = 32;
   else if (size == "13b")
-    c.layers = 40, c.hidden = 5120, c.heads = 40;
+    layers = 40, hidden = 5120, heads = 40;
   else if (size == "175b")
-    c.layers = 96, c.hidden = 12288, c.heads = 96;
+    layers = 96, hidden = 12288, heads = 96;
   else
     throw std::invalid_argument("unknown GPT-3 size '" + size + "'; expected 2.7b, 6.7b, 13b or 175b");
-  c.ffn = 4 * c.hidden;
-  c.vocabulary = 50257;
-  c.max_positions = 2048;
-  c.token_types = 0;
-  c.sequence = sequence;
-  c.pre_layernorm = true;
-  c.lm_head = true;
-  return make_transformer(c);
+  return make_gpt("gpt3-" + size, layers, hidden, heads, 2048, sequence);
 }
 
 Model make_gpt2_block(const std::string& size, int sequence)
