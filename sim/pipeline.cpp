@@ -351,12 +351,12 @@ private:
   /// A stage's forward, backward and last backward (cut at its buckets) as segments: runs of its
   /// layers between the tensor-parallel all-reduces (none with t = 1).
   void make_segments(const model::Model& sub, const std::vector<LayerCost>& costs, const std::vector<Bucket>& buckets,
-                     double bytes_per_sample_element)
+                     double bytes_per_element_per_sample)
   {
     const auto allreduce = [&](const model::Layer& l, bool forward) {
       const bool splits = tp_ > 1 && l.split != model::TensorSplit::none && l.split_allreduce_elements_per_sample > 0 &&
                           (l.split == model::TensorSplit::column) != forward;
-      return splits ? l.split_allreduce_elements_per_sample * bytes_per_sample_element : 0.0;
+      return splits ? l.split_allreduce_elements_per_sample * bytes_per_element_per_sample : 0.0;
     };
     std::vector<Segment> fwd, bwd, last;
     Segment run;
@@ -433,21 +433,21 @@ private:
   }
 
   /// Segments run by every GPU of the tensor-parallel group of stage s, replica i: each GPU's
-  /// compute, then the bucket release, then the group's all-reduce. Returns each GPU's first
-  /// task; `last` ends as each GPU's last; `bucket_ready[k][b]` is set for released buckets.
-  std::vector<std::uint32_t> run_segments(std::uint32_t s, std::uint32_t i, int it,
-                                          const std::vector<Segment>& segments, bool forward, const std::string& label,
-                                          const std::vector<std::string>* bucket_labels,
+  /// compute (times its factor), then the bucket release, then the group's all-reduce. Returns
+  /// each GPU's first task; `last` ends as each GPU's last. With `bucket_ready` (the last
+  /// backward), `bucket_ready[k][b]` is set for released buckets, whose segments take their labels.
+  std::vector<std::uint32_t> run_segments(std::uint32_t s, std::uint32_t i, const std::vector<Segment>& segments,
+                                          bool forward, const std::string& label, const std::vector<double>& factors,
                                           std::vector<std::uint32_t>& last,
-                                          std::vector<std::vector<std::uint32_t>>* bucket_ready)
+                                          std::vector<std::vector<std::uint32_t>>* bucket_ready = nullptr)
   {
     TaskGraph& g = result_.plan.graph;
     std::vector<std::uint32_t> first(tp_, NONE);
     for (const Segment& seg : segments) {
       for (std::uint32_t k = 0; k < tp_; ++k) {
         const std::uint32_t gpu = gpu_of(s, i, k);
-        const std::string& name = seg.bucket >= 0 && bucket_labels ? (*bucket_labels)[std::size_t(seg.bucket)] : label;
-        const std::uint32_t task = g.add_delay(gpu, Stream::compute, seg.seconds * compute_factor(s_, gpu, it), name);
+        const std::string& name = seg.bucket >= 0 && bucket_ready ? segment_labels_[s][std::size_t(seg.bucket)] : label;
+        const std::uint32_t task = g.add_delay(gpu, Stream::compute, seg.seconds * factors[k], name);
         after(last[k], task);
         last[k] = task;
         if (first[k] == NONE)
@@ -479,11 +479,14 @@ private:
     for (std::uint32_t k = 0; k < tp_; ++k)
       last[k] = lanes.last[gpu_of(s, i, k)];
     std::vector<std::vector<std::uint32_t>> bucket_ready(tp_, std::vector<std::uint32_t>(buckets_[s].size(), NONE));
+    std::vector<double> factors(tp_);  // per GPU, once per iteration: its straggler slowdown and jitter
+    for (std::uint32_t k = 0; k < tp_; ++k)
+      factors[k] = compute_factor(s_, gpu_of(s, i, k), it);
     for (std::size_t step = 0; step < order.size(); ++step) {
       const auto j = static_cast<std::size_t>(order[step].microbatch);
       std::vector<std::uint32_t> first;
       if (order[step].forward) {
-        first = run_segments(s, i, it, forward_segments_[s], true, forward_labels_[j], nullptr, last, nullptr);
+        first = run_segments(s, i, forward_segments_[s], true, forward_labels_[j], factors, last);
         if (step == 0)
           for (std::uint32_t k = 0; k < tp_; ++k) {
             std::vector<std::uint32_t>& waits = lanes.waits[gpu_of(s, i, k)];
@@ -497,10 +500,8 @@ private:
         }
       } else {
         const bool final = step + 1 == order.size();
-        first = final
-                    ? run_segments(s, i, it, last_segments_[s], false, backward_labels_[j], &segment_labels_[s], last,
-                                   &bucket_ready)
-                    : run_segments(s, i, it, backward_segments_[s], false, backward_labels_[j], nullptr, last, nullptr);
+        first = final ? run_segments(s, i, last_segments_[s], false, backward_labels_[j], factors, last, &bucket_ready)
+                      : run_segments(s, i, backward_segments_[s], false, backward_labels_[j], factors, last);
         for (std::uint32_t k = 0; k < tp_; ++k) {
           lanes.backward_in[gpu_of(s, i, k)][j] = first[k];
           lanes.backward_out[gpu_of(s, i, k)][j] = last[k];
