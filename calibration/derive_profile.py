@@ -75,7 +75,7 @@ def main():
                    f"curves by the HBM ratio ({1 / hbm_ratio:.3g}x), host links by {1 / host_ratio:.3g}x, launch "
                    "overheads kept; peaks and bandwidth from the target's datasheet"),
         "date": src["date"],
-        "command": f"python3 calibration/derive_profile.py {os.path.basename(sys.argv[1])} {name}",
+        "command": f"python3 calibration/derive_profile.py {sys.argv[1]} {name}",
         "driver": src["driver"], "cuda": src["cuda"],
         "peak": t["peak"],
         "memory_bandwidth": f"{t['memory_bandwidth_gbps']:g}GB/s",

@@ -77,16 +77,16 @@ std::string predict_text(const nlohmann::json& p)
     return fmt::format("{:10.3f} ms", s * 1e3);
   };
   const nlohmann::json& prof = p["profile"];
+  const std::string from = prof["derived_from"].get<std::string>();
   const std::string kind = prof["measured"].get<bool>() ? "measured"
-                           : !prof["derived_from"].get<std::string>().empty()
-                               ? "derived from " + prof["derived_from"].get<std::string>()
-                               : "estimated";
+                           : from.empty()               ? "estimated"
+                                                        : "derived from the measured " + from;
   const double it = p["iteration_s"].get<double>();
   std::string s =
-      fmt::format("{} batch {} {}{} on {} ({} profile {})\n", p["model"].get<std::string>(), p["batch"].get<int>(),
+      fmt::format("{} batch {} {}{} on {} (profile {}, {})\n", p["model"].get<std::string>(), p["batch"].get<int>(),
                   p["precision"].get<std::string>(),
                   p["sequence"].get<int>() > 0 ? fmt::format(", sequence {}", p["sequence"].get<int>()) : "",
-                  prof["gpu"].get<std::string>(), kind, prof["name"].get<std::string>());
+                  prof["gpu"].get<std::string>(), prof["name"].get<std::string>(), kind);
   s += fmt::format("  predicted iteration {}  ({:.1f} samples/s; forward {}, backward {})\n", ms(it),
                    p["samples_per_s"].get<double>(), ms(p["forward_s"].get<double>()),
                    ms(p["backward_s"].get<double>()));

@@ -11,6 +11,17 @@ namespace ddlsim {
 
 namespace {
 
+/// How a report's codec costs were obtained, when not measured on the GPU itself.
+std::string codec_cost_note(const nlohmann::json& profile)
+{
+  if (profile.at("measured").get<bool>())
+    return "";
+  const auto from = profile.find("derived_from");
+  return from == profile.end() || from->is_null()
+             ? " (estimated codec costs)"
+             : " (codec costs scaled from the measured " + from->get<std::string>() + ")";
+}
+
 std::string seconds_text(double s)
 {
   if (s >= 1)
@@ -154,12 +165,12 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                                                                  one.at("scaled_to_measured").get<std::string>() + ")");
     if (w.contains("compression")) {
       const auto& c = w.at("compression");
-      out += fmt::format("  compression         {} ({}), {} on the wire per GPU per iteration ({:.1f}x smaller), "
-                         "encode {} + decode {} per iteration{}\n",
-                         c.at("codec").get<std::string>(), c.at("exchange").get<std::string>(),
-                         bytes_text(c.at("wire_bytes_per_worker")), c.at("compression_ratio").get<double>(),
-                         seconds_text(c.at("encode_s")), seconds_text(c.at("decode_s")),
-                         c.at("profile").at("measured").get<bool>() ? "" : " (estimated codec costs)");
+      out +=
+          fmt::format("  compression         {} ({}), {} on the wire per GPU per iteration ({:.1f}x smaller), "
+                      "encode {} + decode {} per iteration{}\n",
+                      c.at("codec").get<std::string>(), c.at("exchange").get<std::string>(),
+                      bytes_text(c.at("wire_bytes_per_worker")), c.at("compression_ratio").get<double>(),
+                      seconds_text(c.at("encode_s")), seconds_text(c.at("decode_s")), codec_cost_note(c.at("profile")));
     }
     // compute, then codec (with compression), pipeline bubble (with stages), exposed communication.
     const auto part = [&](const char* name, double seconds, const std::string& note) {

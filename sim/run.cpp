@@ -66,6 +66,17 @@ RunResult finish(const Scenario& s, const topo::Topology& topology, const Timeli
 }
 
 /// Samples per second, and tokens per second for sequence models.
+/// Where the report's codec costs come from.
+std::string codec_source(compress::Codec codec, const GpuProfile& profile)
+{
+  if (const char* entry = compress::profile_entry(codec))
+    return profile.codec(entry)->source;
+  const std::string roofline = "roofline of each matrix's GEMMs at the profile's fp32 GEMM rate and copy bandwidth";
+  if (const CodecCost* measured = profile.codec("powersgd"))
+    return roofline + ", scaled to the profile's rank-4 PowerSGD at as many elements (" + measured->source + ")";
+  return roofline;
+}
+
 /// Where layer times come from, as the report says it.
 std::string compute_model_name(const Scenario& s)
 {
@@ -156,12 +167,12 @@ json training_config_json(const Scenario& s, const TrainingPlan& plan)
     codec["encode_s"] = stats.encode_seconds;
     codec["decode_s"] = stats.decode_seconds;
     codec["extra_memory_bytes"] = stats.extra_memory_bytes;
-    const char* entry = compress::profile_entry(c.codec);
-    codec["profile"] = {{"name", s.profile->name},
-                        {"file", s.profile->file},
-                        {"measured", s.profile->measured},
-                        {"codec_source", entry ? s.profile->codec(entry)->source
-                                               : "roofline of the profile's fp32 GEMM rate and copy bandwidth"}};
+    codec["profile"] = {
+        {"name", s.profile->name},
+        {"file", s.profile->file},
+        {"measured", s.profile->measured},
+        {"derived_from", s.profile->derived_from.empty() ? json(nullptr) : json(s.profile->derived_from)},
+        {"codec_source", codec_source(c.codec, *s.profile)}};
     result["compression"] = codec;
   }
   return result;

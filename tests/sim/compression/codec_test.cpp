@@ -181,19 +181,57 @@ TEST_CASE("codec seconds come from the profile's curves, per tensor, with error 
                        doctest::Contains("has no cost for codec 'qsgd'"), std::invalid_argument);
 }
 
-TEST_CASE("the shipped V100 profile loads and says its codec numbers are estimates")
+TEST_CASE("PowerSGD's roofline is scaled to the profile's measured rank-4 PowerSGD at as many elements")
+{
+  // 1 TFLOP/s, 1 us launches, free memory traffic. The microbenchmark's matrix of 1e6 elements is
+  // 1024 x 976.5625: its roofline encodes in (8 + 1) + (0.032768 + 1 + 3) + (8 + 1) us and decodes
+  // in 8 + 1 us, and the profile says it measured twice and three times that.
+  const std::string file = test::temp_file("powersgd-profile.json", R"({"schema": 1, "name": "test", "gpu": "Test GPU",
+    "sm_count": 1, "memory": "1GiB", "measured": false, "source": "made up for a test", "date": "2026-11-22",
+    "command": "none", "driver": "none", "cuda": "none", "peak": {"fp32": "1TFLOPS"}, "memory_bandwidth": "1TBps",
+    "copy_bandwidth": "1e21Bps", "launch_overhead": "1us", "gemm_efficiency": 1,
+    "codecs": {"powersgd": {"source": "test", "encode": [{"elements": 1e6, "time": "44.065536us"}],
+                            "decode": [{"elements": 1e6, "time": "27us"}]}}})");
+  const GpuProfile p = load_profile(file);
+  CodecConfig c = codec(Codec::powersgd);
+  c.rank = 4;
+  c.error_feedback = false;
+  // A 1000 x 1000 matrix: P = M Q in 9 us, orthogonalisation in 4.032 us, Q = M^T P in 9 us, decode 9 us.
+  const compress::CodecSeconds s = compress::codec_seconds(c, std::vector<model::Tensor>{{1000, 1000}}, 4, p);
+  CHECK(s.encode == test::Rel(2 * 9e-6).epsilon(1e-12));
+  CHECK(s.second_encode == test::Rel(2 * 13.032e-6).epsilon(1e-12));
+  CHECK(s.decode == test::Rel(3 * 9e-6).epsilon(1e-12));
+  // Without the measured entry, the roofline alone.
+  const GpuProfile plain = load_profile(test::test_profile());
+  const compress::CodecSeconds r = compress::codec_seconds(c, std::vector<model::Tensor>{{1000, 1000}}, 4, plain);
+  CHECK(r.encode == test::Rel(9e-6).epsilon(1e-12));
+  CHECK(r.second_encode == test::Rel(13.032e-6).epsilon(1e-12));
+  CHECK(r.decode == test::Rel(9e-6).epsilon(1e-12));
+}
+
+TEST_CASE("the shipped V100 profile loads and says its codec numbers are scaled from the measured H100")
 {
   const GpuProfile p = load_profile(resolve_profile("v100-sxm2", "x.json"));
+  const GpuProfile h100 = load_profile(resolve_profile("h100-sxm", "x.json"));
   CHECK(p.name == "v100-sxm2");
   CHECK_FALSE(p.measured);
+  CHECK(p.derived_from == "h100-sxm");
+  CHECK(h100.measured);
   CHECK(p.peak("fp32") == 15.7e12);
   CHECK(p.memory_bandwidth_bytes_per_s == 900e9);
   for (std::string_view name : compress::codec_names()) {
     if (name == "none" || name == "powersgd")
       continue;
+    CAPTURE(name);
     const CodecCost* cost = p.codec(name);
+    const CodecCost* measured = h100.codec(name);
     REQUIRE(cost != nullptr);
-    CHECK(cost->source.find("estimate, not measured") == 0);
+    REQUIRE(measured != nullptr);
+    CHECK(cost->source.find("derived from h100-sxm (measured on NVIDIA H100") == 0);
+    // Memory-bound beyond the launch-bound first point: the V100 is slower by at most HBM's 3350 / 900.
+    const double n = 64.0 * 1024 * 1024;
+    CHECK(cost->encode.at(n) > measured->encode.at(n));
+    CHECK(cost->encode.at(n) <= measured->encode.at(n) * 3350 / 900 * (1 + 1e-9));
   }
   REQUIRE(p.codec("error_feedback") != nullptr);
 }
