@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -39,9 +40,14 @@ inline Result run_ddlsim(const std::string& args)
   return run_command(std::string(DDLSIM_BINARY) + " " + args);
 }
 
+/// A folder of this test process, emptied the first time the process asks for it: process ids
+/// come back, and an earlier process's results would make a sweep refuse the folder.
 inline fs::path temp_dir(const std::string& name)
 {
+  static std::set<std::string> fresh;
   const fs::path dir = fs::temp_directory_path() / ("ddlsim-test-" + std::to_string(::getpid())) / name;
+  if (fresh.insert(dir.string()).second)
+    fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
 }
