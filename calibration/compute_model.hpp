@@ -41,8 +41,11 @@ struct LayerRoofline {
 /// `input_elements` elements per sample. Matrix products are the layer's `gemms`, or for a conv
 /// or linear layer the product with its weight (out x in*kh*kw): m = forward flops / (2 out in),
 /// n = out, k = in. Backward runs the gradients of both operands: (m, k, n), and (n, k, m) for the
-/// weight (or, in attention, the second activation). A matrix layer's pass takes the longer of its products and its
-/// bytes at the copy bandwidth; attention adds its scores (s x s per head) written and read twice. Other layers are
+/// weight (or, in attention, the second activation). A 3x3, stride-1 convolution runs as Winograd
+/// F(4x4, 3x3) instead when that takes less time over its three passes (transforms as memory passes,
+/// 36 products of (tiles x in)(in x out) per pass; compute_model.cpp), as cuDNN's autotuner
+/// would pick it; its flops are then the products' it runs. A matrix layer's pass takes the longer of its products and
+/// its bytes at the copy bandwidth; attention adds its scores (s x s per head) written and read twice. Other layers are
 /// memory-bound: forward reads the input and writes the output (an add reads two inputs), backward reads the output's
 /// gradient and the input and writes the input's gradient; normalisations make two passes each way. A pass takes the
 /// longer of its bytes at the profile's copy bandwidth for that size and its flops at the fp32 peak, plus one launch

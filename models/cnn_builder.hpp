@@ -30,6 +30,7 @@ public:
       tensors.push_back({out_channels, 1});
     s_.channels = out_channels;
     layers_.push_back({name, LayerKind::conv, params, 2.0 * double(weights) * positions, elements(), tensors});
+    layers_.back().conv = {kh, kw, stride, s_.height, s_.width};
   }
   /// Square kernel, equal padding, no bias.
   void conv(const std::string& name, int out_channels, int kernel, int stride, int padding)

@@ -32,6 +32,13 @@ struct Tensor {
   bool is_matrix() const { return rows > 1 && cols > 1; }
 };
 
+/// A convolution's window: kernel height and width, stride, and its output's height and width (all
+/// 0 for other layers). The compute model needs it to cost algorithms other than the direct GEMM.
+struct ConvShape {
+  int kernel_h = 0, kernel_w = 0, stride = 0;
+  int out_h = 0, out_w = 0;
+};
+
 /// `count` matrix products (m x k)(k x n) of one sample's forward pass (a multiply-add is 2 flops).
 struct Gemm {
   double m, n, k;
@@ -59,6 +66,8 @@ struct Layer {
   /// gradient after backward; 0 otherwise).
   TensorSplit split = TensorSplit::none;
   double split_allreduce_elements_per_sample = 0;
+  /// Convolutions: their window (the weight tensor gives the channels).
+  ConvShape conv = {};
 
   /// `tensors`, or one vector of params elements when none are given (none when params is 0).
   std::vector<Tensor> parameter_tensors() const;

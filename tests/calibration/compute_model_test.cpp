@@ -96,6 +96,51 @@ TEST_CASE("roofline: attention runs its per-head products batched, and its score
   CHECK(r.kernels == 8);
 }
 
+TEST_CASE("roofline: a 3x3 stride-1 convolution runs as Winograd F(4x4, 3x3) when that is faster")
+{
+  // 64 -> 64 channels on an 8 x 8 map: per sample 64 output positions x 64 x 576 multiply-adds
+  // directly, or 2 x 2 tiles x 36 products of 64 x 64 with Winograd. Memory is free, GEMMs run at
+  // 5 TFLOP/s, a launch takes 1 us; Winograd launches 3 transforms a pass.
+  model::Layer c{"c", model::LayerKind::conv, 64 * 576, 2.0 * 64 * 64 * 576, 64 * 64, {{64, 576}}};
+  c.conv = {3, 3, 1, 8, 8};
+  const GpuProfile g = roofline_profile("1e21Bps");
+  const double rate = 5e12, launch = 1e-6;
+  SUBCASE("32 samples: Winograd's 2.25 multiply-adds an output element beat the direct 9, launches included")
+  {
+    const auto r = calib::layer_roofline(c, 64 * 64, 32, g, "fp32");
+    const double products = 2.0 * 36 * (32 * 4) * 64 * 64 / rate;
+    // (Transforms at 1e21 B/s add 1e-15 s.)
+    CHECK(r.forward_seconds == test::Rel(products + 3 * launch).epsilon(1e-9));
+    CHECK(r.backward_seconds == test::Rel(2 * products + 6 * launch).epsilon(1e-9));
+    CHECK(r.gemm_seconds == test::Rel(3 * products).epsilon(1e-12));
+    CHECK(r.flops == test::Rel(3 * products * rate).epsilon(1e-12));
+    CHECK(r.kernels == 12);
+  }
+  SUBCASE("one sample: the transforms' launches cost more than the multiply-adds saved")
+  {
+    // The direct GEMM's 0.94 us is held at a launch, as every GEMM is; Winograd's take 1 us + 3 launches.
+    const auto r = calib::layer_roofline(c, 64 * 64, 1, g, "fp32");
+    CHECK(2.0 * 64 * 64 * 576 / rate < launch);
+    CHECK(r.forward_seconds == test::Rel(launch).epsilon(1e-12));
+    CHECK(r.backward_seconds == test::Rel(2 * launch).epsilon(1e-12));
+    CHECK(r.kernels == 3);
+  }
+  SUBCASE("stride 2 and 1x1 kernels: always the direct GEMM")
+  {
+    model::Layer strided = c;
+    strided.conv.stride = 2;
+    model::Layer pointwise{"p", model::LayerKind::conv, 64 * 64, 2.0 * 64 * 64 * 64, 64 * 64, {{64, 64}}};
+    pointwise.conv = {1, 1, 1, 8, 8};
+    CHECK(calib::layer_roofline(strided, 64 * 64, 32, g, "fp32").kernels == 3);
+    CHECK(calib::layer_roofline(pointwise, 64 * 64, 32, g, "fp32").kernels == 3);
+  }
+  SUBCASE("slow memory: the transforms' planes make Winograd lose")
+  {
+    const GpuProfile slow = roofline_profile("1GBps");
+    CHECK(calib::layer_roofline(c, 64 * 64, 32, slow, "fp32").kernels == 3);
+  }
+}
+
 TEST_CASE("predicted iteration: the sum of its layers, above both of its bounds")
 {
   const GpuProfile g = load_profile(profile_dir() + "/v100-sxm2.json");
@@ -120,19 +165,18 @@ TEST_CASE("predicted iteration: the sum of its layers, above both of its bounds"
   }
 }
 
-TEST_CASE("ResNet-50 on the V100 profile: slower than NVIDIA's published fp32 speed, by less than 40%")
+TEST_CASE("ResNet-50 on the V100 profile: slower than NVIDIA's published fp32 speed, by less than 30%")
 {
   // NVIDIA DeepLearningExamples' ResNet-50 training figure for V100 32GB in fp32, 356 img/s, as
-  // scenarios/grace uses it (batch 64). The profile is scaled from the H100's measured SGEMM grid,
-  // and the roofline costs every convolution as its direct GEMM and every batch norm, ReLU and add
-  // as its own pass over memory; cuDNN runs 3x3 convolutions (half of ResNet-50's flops) with
-  // Winograd's fewer multiplications, and NVIDIA's containers fuse batch norm with ReLU and add. So
-  // the prediction must be slower than the measured speed, and land near it, not merely be positive
-  // (it gave 238 img/s, 33% below, when the profile was derived; bench/README.md).
+  // scenarios/grace uses it (batch 64). The profile is scaled from the H100's measured SGEMM grid.
+  // The roofline runs the 3x3 stride-1 convolutions as Winograd, the rest as direct GEMMs, and
+  // every batch norm, ReLU and add as its own pass over memory, which NVIDIA's containers fuse.
+  // So the prediction must be slower than the measured speed, and land near it, not merely be
+  // positive (274 img/s, 23% below, when Winograd was added; bench/README.md).
   const GpuProfile g = load_profile(profile_dir() + "/v100-sxm2.json");
   const auto p = calib::predict_iteration(*model::find_model("resnet50", 0), 64, g, "fp32");
   const double samples_per_s = 64 / p.seconds;
   CAPTURE(samples_per_s);
   CHECK(samples_per_s < 356);
-  CHECK(samples_per_s > 356 * 0.6);
+  CHECK(samples_per_s > 356 * 0.7);
 }
