@@ -56,7 +56,7 @@ bool normalisation(model::LayerKind kind)
 /// swapped) and the weight gradient (36 products (in x tiles)(tiles x out), then the weight's
 /// inverse transform) each run their transforms as memory passes and their products at the
 /// profile's GEMM throughput. Nothing for other layers.
-std::optional<LayerRoofline> winograd(const model::Layer& l, double batch, const GpuProfile& gpu,
+std::optional<LayerRoofline> winograd(const model::Layer& l, double input_elements, double batch, const GpuProfile& gpu,
                                       const std::string& dtype)
 {
   const model::ConvShape& c = l.conv;
@@ -65,7 +65,7 @@ std::optional<LayerRoofline> winograd(const model::Layer& l, double batch, const
   const model::Tensor w = l.parameter_tensors().front();
   const double out = double(w.rows), in = double(w.cols) / 9, e = element_bytes(dtype);
   const double tiles = batch * std::ceil(c.out_h / 4.0) * std::ceil(c.out_w / 4.0);
-  const double x = batch * c.out_h * c.out_w * in, y = batch * c.out_h * c.out_w * out;  // padded to keep size
+  const double x = batch * input_elements, y = batch * c.out_h * c.out_w * out;
   const double x_planes = 36 * tiles * in, y_planes = 36 * tiles * out, w_planes = 36 * in * out;
   const auto memory = [&](double elements) {
     return elements * e / gpu.memory_bandwidth("copy", elements * e);
@@ -122,7 +122,7 @@ LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, i
     r.gemm_seconds = forward_gemm + backward_gemm;
     r.bytes = 3 * bytes;
     // cuDNN's autotuner keeps the faster algorithm; one for the layer's three passes here.
-    if (const std::optional<LayerRoofline> w = winograd(layer, b, gpu, dtype);
+    if (const std::optional<LayerRoofline> w = winograd(layer, input_elements, b, gpu, dtype);
         w && w->forward_seconds + w->backward_seconds < r.forward_seconds + r.backward_seconds)
       return *w;
     if (layer.kind == model::LayerKind::attention) {
