@@ -48,6 +48,12 @@ bool normalisation(model::LayerKind kind)
   return kind == model::LayerKind::batchnorm || kind == model::LayerKind::layernorm;
 }
 
+/// Seconds of a pass over `bytes` of device memory at the profile's copy bandwidth for that size.
+double memory_seconds(const GpuProfile& gpu, double bytes)
+{
+  return bytes > 0 ? bytes / gpu.memory_bandwidth("copy", bytes) : 0.0;
+}
+
 /// A 3x3, stride-1 convolution as cuDNN's non-fused Winograd runs it, F(4x4, 3x3) (Lavin and Gray,
 /// 2016): every 4x4 tile of the output comes from a 6x6 tile of the input, so transforms turn the
 /// input (or the output's gradient) and the weight into 36 planes, 36 products of (tiles x in)(in x
@@ -68,7 +74,7 @@ std::optional<LayerRoofline> winograd(const model::Layer& l, double input_elemen
   const double x = batch * input_elements, y = batch * c.out_h * c.out_w * out;
   const double x_planes = 36 * tiles * in, y_planes = 36 * tiles * out, w_planes = 36 * in * out;
   const auto memory = [&](double elements) {
-    return elements * e / gpu.memory_bandwidth("copy", elements * e);
+    return memory_seconds(gpu, elements * e);
   };
   const auto products = [&](double gemm_seconds, double elements) {
     return std::max(gemm_seconds, memory(elements));
@@ -101,9 +107,6 @@ LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, i
 {
   const double e = element_bytes(dtype);
   const double b = batch;
-  const auto memory_seconds = [&](double bytes) {
-    return bytes > 0 ? bytes / gpu.memory_bandwidth("copy", bytes) : 0.0;
-  };
   LayerRoofline r;
   const std::vector<model::Gemm> gemms = products(layer);
   if (!gemms.empty()) {
@@ -117,8 +120,8 @@ LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, i
       r.flops += 3 * 2 * m * g.n * g.k;
       r.kernels += 3;
     }
-    r.forward_seconds = std::max(forward_gemm, memory_seconds(bytes));
-    r.backward_seconds = std::max(backward_gemm, memory_seconds(2 * bytes));
+    r.forward_seconds = std::max(forward_gemm, memory_seconds(gpu, bytes));
+    r.backward_seconds = std::max(backward_gemm, memory_seconds(gpu, 2 * bytes));
     r.gemm_seconds = forward_gemm + backward_gemm;
     r.bytes = 3 * bytes;
     // cuDNN's autotuner keeps the faster algorithm; one for the layer's three passes here.
@@ -129,8 +132,8 @@ LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, i
       // Softmax between the products: scores written, read, probabilities written, read; again backward.
       const model::Gemm& s = gemms.front();
       const double scores = 4 * s.m * s.n * s.count * b * e;
-      r.forward_seconds += memory_seconds(scores) + gpu.launch_seconds;
-      r.backward_seconds += memory_seconds(scores) + gpu.launch_seconds;
+      r.forward_seconds += memory_seconds(gpu, scores) + gpu.launch_seconds;
+      r.backward_seconds += memory_seconds(gpu, scores) + gpu.launch_seconds;
       r.bytes += 2 * scores;
       r.kernels += 2;
     }
@@ -143,8 +146,8 @@ LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, i
   const double backward_bytes = passes * (out + 2 * in) * e;
   const double flops = layer.forward_flops_per_sample * b;
   const double fp32 = gpu.peak("fp32");
-  r.forward_seconds = std::max(memory_seconds(forward_bytes), flops / fp32) + passes * gpu.launch_seconds;
-  r.backward_seconds = std::max(memory_seconds(backward_bytes), flops / fp32) + passes * gpu.launch_seconds;
+  r.forward_seconds = std::max(memory_seconds(gpu, forward_bytes), flops / fp32) + passes * gpu.launch_seconds;
+  r.backward_seconds = std::max(memory_seconds(gpu, backward_bytes), flops / fp32) + passes * gpu.launch_seconds;
   r.flops = 2 * flops;
   r.bytes = forward_bytes + backward_bytes;
   r.kernels = 2 * passes;

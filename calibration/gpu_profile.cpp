@@ -81,6 +81,13 @@ double BandwidthCurve::at(double size) const
   return bytes_per_s[i] + f * (bytes_per_s[i + 1] - bytes_per_s[i]);
 }
 
+std::string GpuProfile::provenance() const
+{
+  if (measured)
+    return "measured";
+  return derived_from.empty() ? "estimated" : "derived from the measured " + derived_from;
+}
+
 double GpuProfile::gemm_seconds(std::string_view dtype, double m, double n, double k) const
 {
   const double flops = 2 * m * n * k;

@@ -75,6 +75,9 @@ struct GpuProfile {
 
   /// Peak of `dtype`, 0 when the GPU has none.
   double peak(std::string_view dtype) const;
+  /// Where its numbers come from, as reports say it: "measured", "derived from the measured NAME"
+  /// or "estimated".
+  std::string provenance() const;
   /// Seconds of one GEMM of this shape: the measured grid's throughput when there is one for
   /// `dtype`, else gemm_efficiency x the dtype's peak; never below one launch. Throws
   /// std::invalid_argument when the GPU has no peak for `dtype`.

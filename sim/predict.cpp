@@ -52,6 +52,7 @@ nlohmann::json predict(const PredictRequest& r)
                           {"file", std::filesystem::absolute(path).lexically_normal().string()},
                           {"measured", gpu.measured},
                           {"derived_from", gpu.derived_from},
+                          {"provenance", gpu.provenance()},
                           {"measured_gemm", gpu.gemm.count(r.precision) > 0},
                           {"gemm_efficiency", gpu.gemm_efficiency}}},
                         {"iteration_s", p.seconds},
@@ -77,16 +78,12 @@ std::string predict_text(const nlohmann::json& p)
     return fmt::format("{:10.3f} ms", s * 1e3);
   };
   const nlohmann::json& prof = p["profile"];
-  const std::string from = prof["derived_from"].get<std::string>();
-  const std::string kind = prof["measured"].get<bool>() ? "measured"
-                           : from.empty()               ? "estimated"
-                                                        : "derived from the measured " + from;
   const double it = p["iteration_s"].get<double>();
-  std::string s =
-      fmt::format("{} batch {} {}{} on {} (profile {}, {})\n", p["model"].get<std::string>(), p["batch"].get<int>(),
-                  p["precision"].get<std::string>(),
-                  p["sequence"].get<int>() > 0 ? fmt::format(", sequence {}", p["sequence"].get<int>()) : "",
-                  prof["gpu"].get<std::string>(), prof["name"].get<std::string>(), kind);
+  std::string s = fmt::format(
+      "{} batch {} {}{} on {} (profile {}, {})\n", p["model"].get<std::string>(), p["batch"].get<int>(),
+      p["precision"].get<std::string>(),
+      p["sequence"].get<int>() > 0 ? fmt::format(", sequence {}", p["sequence"].get<int>()) : "",
+      prof["gpu"].get<std::string>(), prof["name"].get<std::string>(), prof["provenance"].get<std::string>());
   s += fmt::format("  predicted iteration {}  ({:.1f} samples/s; forward {}, backward {})\n", ms(it),
                    p["samples_per_s"].get<double>(), ms(p["forward_s"].get<double>()),
                    ms(p["backward_s"].get<double>()));

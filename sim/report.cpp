@@ -14,12 +14,7 @@ namespace {
 /// How a report's codec costs were obtained, when not measured on the GPU itself.
 std::string codec_cost_note(const nlohmann::json& profile)
 {
-  if (profile.at("measured").get<bool>())
-    return "";
-  const auto from = profile.find("derived_from");
-  return from == profile.end() || from->is_null()
-             ? " (estimated codec costs)"
-             : " (codec costs scaled from the measured " + from->get<std::string>() + ")";
+  return profile.at("measured").get<bool>() ? "" : " (codec costs " + profile.at("provenance").get<std::string>() + ")";
 }
 
 std::string seconds_text(double s)

@@ -65,7 +65,6 @@ RunResult finish(const Scenario& s, const topo::Topology& topology, const Timeli
   return result;
 }
 
-/// Samples per second, and tokens per second for sequence models.
 /// Where the report's codec costs come from.
 std::string codec_source(compress::Codec codec, const GpuProfile& profile)
 {
@@ -81,14 +80,12 @@ std::string codec_source(compress::Codec codec, const GpuProfile& profile)
 std::string compute_model_name(const Scenario& s)
 {
   if (s.gpu.roofline)
-    return fmt::format("roofline of GPU profile {} ({})", s.profile->name,
-                       s.profile->measured               ? "measured"
-                       : s.profile->derived_from.empty() ? "estimated"
-                                                         : "derived from " + s.profile->derived_from);
+    return fmt::format("roofline of GPU profile {} ({})", s.profile->name, s.profile->provenance());
   return fmt::format("placeholder: {:g} of a {:.4g} TFLOP/s peak for every layer", s.gpu.efficiency,
                      s.gpu.peak_flops_per_s / 1e12);
 }
 
+/// Samples per second, and tokens per second for sequence models.
 json throughput_json(double samples_per_s, int sequence)
 {
   json t = {{"samples_per_s", samples_per_s}};
@@ -167,12 +164,11 @@ json training_config_json(const Scenario& s, const TrainingPlan& plan)
     codec["encode_s"] = stats.encode_seconds;
     codec["decode_s"] = stats.decode_seconds;
     codec["extra_memory_bytes"] = stats.extra_memory_bytes;
-    codec["profile"] = {
-        {"name", s.profile->name},
-        {"file", s.profile->file},
-        {"measured", s.profile->measured},
-        {"derived_from", s.profile->derived_from.empty() ? json(nullptr) : json(s.profile->derived_from)},
-        {"codec_source", codec_source(c.codec, *s.profile)}};
+    codec["profile"] = {{"name", s.profile->name},
+                        {"file", s.profile->file},
+                        {"measured", s.profile->measured},
+                        {"provenance", s.profile->provenance()},
+                        {"codec_source", codec_source(c.codec, *s.profile)}};
     result["compression"] = codec;
   }
   return result;

@@ -217,6 +217,9 @@ TEST_CASE("the shipped V100 profile loads and says its codec numbers are scaled 
   CHECK_FALSE(p.measured);
   CHECK(p.derived_from == "h100-sxm");
   CHECK(h100.measured);
+  CHECK(p.provenance() == "derived from the measured h100-sxm");
+  CHECK(h100.provenance() == "measured");
+  CHECK(load_profile(test::test_profile()).provenance() == "estimated");
   CHECK(p.peak("fp32") == 15.7e12);
   CHECK(p.memory_bandwidth_bytes_per_s == 900e9);
   for (std::string_view name : compress::codec_names()) {
