@@ -154,14 +154,49 @@ LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, i
   return r;
 }
 
+const std::vector<std::string_view>& fusion_names()
+{
+  static const std::vector<std::string_view> names{"none", "elementwise"};
+  return names;
+}
+
+const char* to_string(Fusion fusion)
+{
+  return fusion_names()[static_cast<std::size_t>(fusion)].data();  // views of literals: terminated
+}
+
+bool fusable(const model::Layer& layer, double input_elements)
+{
+  const bool elementwise = layer.kind == model::LayerKind::relu || layer.kind == model::LayerKind::gelu ||
+                           layer.kind == model::LayerKind::add;
+  return elementwise && layer.params == 0 && input_elements == layer.activation_elements_per_sample;
+}
+
+LayerRoofline fused_roofline(const model::Layer& layer, int batch, const GpuProfile& gpu, const std::string& dtype)
+{
+  const double out = layer.activation_elements_per_sample * batch * element_bytes(dtype);
+  // Bytes the fused kernels move for this layer, forward and backward.
+  const double forward_bytes = layer.kind == model::LayerKind::relu ? 0 : out;
+  const double backward_bytes = out;
+  const double flops = layer.forward_flops_per_sample * batch;
+  const double fp32 = gpu.peak("fp32");
+  LayerRoofline r;
+  r.forward_seconds = std::max(memory_seconds(gpu, forward_bytes), flops / fp32);
+  r.backward_seconds = std::max(memory_seconds(gpu, backward_bytes), flops / fp32);
+  r.flops = 2 * flops;
+  r.bytes = forward_bytes + backward_bytes;
+  return r;
+}
+
 IterationPrediction predict_iteration(const model::Model& model, int batch, const GpuProfile& gpu,
-                                      const std::string& dtype)
+                                      const std::string& dtype, Fusion fusion)
 {
   IterationPrediction p;
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
     const model::Layer& l = model.layers[i];
     const double input = i == 0 ? l.activation_elements_per_sample : model.layers[i - 1].activation_elements_per_sample;
-    p.layers.push_back(layer_roofline(l, input, batch, gpu, dtype));
+    const bool fused = fusion == Fusion::elementwise && i > 0 && fusable(l, input);
+    p.layers.push_back(fused ? fused_roofline(l, batch, gpu, dtype) : layer_roofline(l, input, batch, gpu, dtype));
     const LayerRoofline& r = p.layers.back();
     p.forward_seconds += r.forward_seconds;
     p.backward_seconds += r.backward_seconds;

@@ -9,6 +9,7 @@
 #include "models/layer.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ddlsim::calib {
@@ -53,6 +54,29 @@ struct LayerRoofline {
 LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, int batch, const GpuProfile& gpu,
                              const std::string& dtype);
 
+/// How the framework runs the elementwise layers (ReLU, GELU, residual add).
+enum class Fusion {
+  none,         ///< each as its own kernels, a pass over memory each way (eager PyTorch)
+  elementwise,  ///< in the epilogue of the layer before it (cuDNN's fused batch norm + add +
+                ///< ReLU, cuBLASLt's bias + GELU epilogues, XLA and torch.compile)
+};
+
+/// Fusion names as scenarios spell them, in enum order.
+const std::vector<std::string_view>& fusion_names();
+const char* to_string(Fusion fusion);
+
+/// An elementwise layer (ReLU, GELU, add) run in the epilogue of the layer before it, for `batch`
+/// samples in `dtype`: no launch and no pass of its own; only what the fused kernels move in
+/// addition, each way at the copy bandwidth for that size (flops at the fp32 peak when longer). ReLU
+/// writes nothing extra forward, and backward reads its output for the mask. GELU writes its input
+/// as well forward (backward needs it) and reads it back. An add reads its second operand forward and
+/// writes that branch's gradient backward.
+LayerRoofline fused_roofline(const model::Layer& layer, int batch, const GpuProfile& gpu, const std::string& dtype);
+
+/// Whether `layer`, whose input has `input_elements` elements per sample, can run in the epilogue
+/// of the layer before it: a ReLU, GELU or add of as many elements as that layer's output.
+bool fusable(const model::Layer& layer, double input_elements);
+
 /// A single-GPU iteration predicted from a profile, with the bounds it sits above.
 struct IterationPrediction {
   std::vector<LayerRoofline> layers;  ///< in forward order
@@ -65,9 +89,10 @@ struct IterationPrediction {
   int kernels = 0;
 };
 
-/// Every layer of `model` in forward order, the first taking its own output size as input.
+/// Every layer of `model` in forward order, the first taking its own output size as input. With
+/// elementwise fusion, each fusable layer after the first costs fused_roofline.
 IterationPrediction predict_iteration(const model::Model& model, int batch, const GpuProfile& gpu,
-                                      const std::string& dtype);
+                                      const std::string& dtype, Fusion fusion = Fusion::none);
 
 /// Bytes of one element of `dtype`.
 double element_bytes(const std::string& dtype);

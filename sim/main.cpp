@@ -33,7 +33,7 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
        ddlsim calibrate [--output PROFILE.json] [--quick]
        ddlsim calibrate --from-nccl-tests LOG... --output NET.json [--op OP] [--ranks N] [--scope S] [--in-place]
        ddlsim calibrate --from-iteration --gpu PROFILE --model M --batch N --time T [--precision P] [--source TEXT]
-       ddlsim predict MODEL --gpu PROFILE [--batch N] [--precision P] [--sequence S] [--json]
+       ddlsim predict MODEL --gpu PROFILE [--batch N] [--precision P] [--sequence S] [--fusion F] [--json]
 
   run               simulate the scenario; write report.json, summary.txt (and results.csv for
                     collective workloads, trace.json when output.trace is true) into the
@@ -84,6 +84,8 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
   --gpu PROFILE     a shipped profile name or a profile file (.json)
   --batch N         samples (default 32); --precision fp32|fp16|bf16 (default fp32)
   --sequence S      tokens per sample for transformers (default: the model's)
+  --fusion F        none (default): every ReLU, GELU and add its own pass over memory;
+                    elementwise: each in the epilogue of the layer before it
   --json            print the prediction as JSON
 
 exit status: 0 success, 2 bad input, 1 simulation failure (sweep: some point failed),
@@ -352,6 +354,8 @@ int predict_command(const std::vector<std::string>& args)
       r.sequence = int_option(a, value(), 1, 1 << 20);
     else if (a == "--precision")
       r.precision = value();
+    else if (a == "--fusion")
+      r.fusion = value();
     else if (a == "--json")
       json = true;
     else if (!a.empty() && a[0] == '-')

@@ -7,7 +7,9 @@
 #include "sim/json_reader.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <stdexcept>
@@ -31,7 +33,12 @@ nlohmann::json predict(const PredictRequest& r)
     throw ScenarioError(fmt::format("--precision: found '{}'; expected fp32, fp16 or bf16", r.precision));
   if (gpu.peak(r.precision) <= 0)
     throw ScenarioError(fmt::format("GPU profile {} has no {} peak", gpu.file, r.precision));
-  const calib::IterationPrediction p = calib::predict_iteration(*m, r.batch, gpu, r.precision);
+  const auto& fusions = calib::fusion_names();
+  const auto f = std::find(fusions.begin(), fusions.end(), r.fusion);
+  if (f == fusions.end())
+    throw ScenarioError(fmt::format("--fusion: found '{}'; expected one of: {}", r.fusion, fmt::join(fusions, ", ")));
+  const auto fusion = static_cast<calib::Fusion>(f - fusions.begin());
+  const calib::IterationPrediction p = calib::predict_iteration(*m, r.batch, gpu, r.precision, fusion);
   std::map<std::string, std::pair<double, int>> kinds;  // seconds, layers
   for (std::size_t i = 0; i < m->layers.size(); ++i) {
     auto& k = kinds[model::to_string(m->layers[i].kind)];
@@ -46,6 +53,7 @@ nlohmann::json predict(const PredictRequest& r)
                         {"sequence", sequence},
                         {"batch", r.batch},
                         {"precision", r.precision},
+                        {"fusion", r.fusion},
                         {"profile",
                          {{"name", gpu.name},
                           {"gpu", gpu.gpu},
@@ -79,11 +87,12 @@ std::string predict_text(const nlohmann::json& p)
   };
   const nlohmann::json& prof = p["profile"];
   const double it = p["iteration_s"].get<double>();
-  std::string s = fmt::format(
-      "{} batch {} {}{} on {} (profile {}, {})\n", p["model"].get<std::string>(), p["batch"].get<int>(),
-      p["precision"].get<std::string>(),
-      p["sequence"].get<int>() > 0 ? fmt::format(", sequence {}", p["sequence"].get<int>()) : "",
-      prof["gpu"].get<std::string>(), prof["name"].get<std::string>(), prof["provenance"].get<std::string>());
+  std::string s =
+      fmt::format("{} batch {} {}{}{} on {} (profile {}, {})\n", p["model"].get<std::string>(), p["batch"].get<int>(),
+                  p["precision"].get<std::string>(),
+                  p["sequence"].get<int>() > 0 ? fmt::format(", sequence {}", p["sequence"].get<int>()) : "",
+                  p["fusion"] == "elementwise" ? ", elementwise layers fused" : "", prof["gpu"].get<std::string>(),
+                  prof["name"].get<std::string>(), prof["provenance"].get<std::string>());
   s += fmt::format("  predicted iteration {}  ({:.1f} samples/s; forward {}, backward {})\n", ms(it),
                    p["samples_per_s"].get<double>(), ms(p["forward_s"].get<double>()),
                    ms(p["backward_s"].get<double>()));

@@ -12,7 +12,8 @@ struct PredictRequest {
   int sequence = 0;  ///< 0: the model's default
   int batch = 32;
   std::string precision = "fp32";
-  std::string profile;  ///< a shipped name or a path ending in .json
+  std::string profile;          ///< a shipped name or a path ending in .json
+  std::string fusion = "none";  ///< calib::Fusion by name
 };
 
 /// The prediction as JSON (seconds; per layer kind; the profile's measured iteration when it has

@@ -80,7 +80,8 @@ std::string codec_source(compress::Codec codec, const GpuProfile& profile)
 std::string compute_model_name(const Scenario& s)
 {
   if (s.gpu.roofline)
-    return fmt::format("roofline of GPU profile {} ({})", s.profile->name, s.profile->provenance());
+    return fmt::format("roofline of GPU profile {} ({}){}", s.profile->name, s.profile->provenance(),
+                       s.gpu.fusion == calib::Fusion::elementwise ? ", elementwise layers fused" : "");
   return fmt::format("placeholder: {:g} of a {:.4g} TFLOP/s peak for every layer", s.gpu.efficiency,
                      s.gpu.peak_flops_per_s / 1e12);
 }

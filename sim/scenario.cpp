@@ -850,7 +850,7 @@ void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
   if (gpu.is_string()) {
     reference = gpu;
   } else if (gpu.is_object()) {
-    gpu.allow_keys({"peak", "efficiency", "memory_bandwidth", "profile"});
+    gpu.allow_keys({"peak", "efficiency", "memory_bandwidth", "profile", "fusion"});
     reference = gpu.optional_child("profile");
   } else {
     gpu.fail(fmt::format("found {}; expected a GPU profile name, or an object such as {{\"profile\": \"v100-sxm2\"}} "
@@ -874,6 +874,12 @@ void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
   };
   const char* dtype = to_string(s.training.precision);
   s.gpu.roofline = p && !has("peak") && !has("efficiency");
+  if (has("fusion")) {
+    const JsonNode node = gpu.child("fusion");
+    s.gpu.fusion = static_cast<calib::Fusion>(node.as_choice(calib::fusion_names()));
+    if (!s.gpu.roofline)
+      node.fail("fusion shapes the roofline of a GPU profile; expected 'profile' without 'peak' or 'efficiency'");
+  }
   if (p && !measured)
     if (const MeasuredIteration* it = p->iteration(s.model, s.training.batch_per_gpu, dtype)) {
       s.training.compute.iteration_seconds = it->seconds;
@@ -1178,6 +1184,8 @@ nlohmann::json to_json(const Scenario& s)
     }
     if (s.profile)
       doc["gpu"]["profile"] = std::filesystem::absolute(s.profile->file).lexically_normal().string();
+    if (s.gpu.roofline)
+      doc["gpu"]["fusion"] = calib::to_string(s.gpu.fusion);
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)
       doc["gpu"]["memory_bandwidth"] = format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s);
     json scheduling = {{"policy", to_string(t.policy)}};

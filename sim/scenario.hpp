@@ -1,6 +1,7 @@
 #pragma once
 // A scenario (schema 1) after parsing: typed, units resolved to base units, defaults filled.
 // Enumerators are spelled as in the JSON (where C++ allows: "max-min" is max_min, "auto" is auto_).
+#include "calibration/compute_model.hpp"
 #include "calibration/gpu_profile.hpp"
 #include "models/layer.hpp"
 #include "models/transformer.hpp"
@@ -105,10 +106,11 @@ struct ClusterConfig {
 /// The GPU of a training scenario: layer times either from the roofline of its profile
 /// (`roofline`, calib::layer_roofline), or from a peak rate and the fraction of it reached.
 struct GpuConfig {
-  double peak_flops_per_s;              ///< training only
-  double efficiency;                    ///< training only
-  bool roofline = false;                ///< a profile and neither peak nor efficiency given
-  double memory_bandwidth_bytes_per_s;  ///< 0: reductions in collectives are not charged
+  double peak_flops_per_s;                     ///< training only
+  double efficiency;                           ///< training only
+  bool roofline = false;                       ///< a profile and neither peak nor efficiency given
+  calib::Fusion fusion = calib::Fusion::none;  ///< roofline: how ReLU, GELU and add layers run
+  double memory_bandwidth_bytes_per_s;         ///< 0: reductions in collectives are not charged
 
   /// Seconds to sum one received byte into a buffer: read two operands, write one (3 bytes of
   /// memory traffic per byte), at the memory bandwidth. 0 when it is not given.

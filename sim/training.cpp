@@ -22,7 +22,7 @@ std::vector<LayerCost> layer_costs(const model::Model& model, const TrainingConf
     if (!profile)
       throw std::invalid_argument("the roofline compute model needs the scenario's GPU profile");
     const calib::IterationPrediction p =
-        calib::predict_iteration(model, t.batch_per_gpu, *profile, to_string(t.precision));
+        calib::predict_iteration(model, t.batch_per_gpu, *profile, to_string(t.precision), gpu.fusion);
     for (const calib::LayerRoofline& l : p.layers)
       costs.push_back({l.forward_seconds, l.backward_seconds});
     total = p.seconds;

@@ -28,6 +28,17 @@ TEST_CASE("predict prints the iteration next to its bounds, then the measured on
   CHECK(after.output.find("measured iteration     180.000 ms") != std::string::npos);
   CHECK(after.output.find("GEMM-only bound") != std::string::npos);
 
+  // Elementwise fusion removes the ReLUs' and adds' own passes and launches: the same bounds'
+  // GEMM part, fewer kernels, a shorter iteration, and the header says so.
+  const Result fused_text = run_ddlsim("predict resnet50 --gpu " + profile + " --batch 64 --fusion elementwise");
+  CHECK(fused_text.output.find("resnet50 batch 64 fp32, elementwise layers fused on") != std::string::npos);
+  const auto fused = nlohmann::json::parse(
+      run_ddlsim("predict resnet50 --gpu " + profile + " --batch 64 --fusion elementwise --json").output);
+  CHECK(fused["fusion"] == "elementwise");
+  CHECK(fused["kernels"].get<int>() == p["kernels"].get<int>() - 2 * (49 + 16));
+  CHECK(fused["gemm_bound_s"].get<double>() == Rel(p["gemm_bound_s"].get<double>()).epsilon(1e-12));
+  CHECK(fused["iteration_s"].get<double>() < p["iteration_s"].get<double>());
+
   // Recording again replaces the measurement rather than adding a second one.
   REQUIRE(run_ddlsim("calibrate --from-iteration --gpu " + profile + " --model resnet50 --batch 64 --time 170ms")
               .exit_code == 0);
@@ -44,6 +55,8 @@ TEST_CASE("predict and calibrate refuse bad input with one message and exit stat
       {"predict resnet50 --gpu nope", "--gpu: found 'nope'; expected a shipped GPU profile"},
       {"predict resnet50 --gpu " + profile + " --precision bf16", "has no bf16 peak"},
       {"predict resnet50", "predict needs --gpu PROFILE"},
+      {"predict resnet50 --gpu " + profile + " --fusion xla",
+       "--fusion: found 'xla'; expected one of: none, elementwise"},
       {"calibrate --from-iteration --gpu " + profile + " --model resnet50 --batch 8 --time fast",
        "--time expects a positive duration such as '182ms', found 'fast'"},
       {"calibrate --from-nccl-tests /nonexistent.log --output /tmp/x.json", "/nonexistent.log: cannot open the file"},

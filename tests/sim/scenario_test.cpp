@@ -319,3 +319,24 @@ TEST_CASE("a GPU profile alone selects the roofline, and its measured iteration 
   // The resolved scenario says the same when read back.
   CHECK(parse(to_json(s)).gpu.roofline);
 }
+
+TEST_CASE("gpu.fusion: none by default, elementwise on request, and only for a profile's roofline")
+{
+  const std::string file = test::write_profile("scenario-fusion", test::profile_json());
+  auto j = base_training();
+  j["gpu"] = {{"profile", file}};
+  CHECK(parse(j).gpu.fusion == calib::Fusion::none);
+  j["gpu"]["fusion"] = "elementwise";
+  const Scenario s = parse(j);
+  CHECK(s.gpu.fusion == calib::Fusion::elementwise);
+  CHECK(to_json(s)["gpu"]["fusion"] == "elementwise");
+  CHECK(parse(to_json(s)).gpu.fusion == calib::Fusion::elementwise);
+  j["gpu"]["fusion"] = "xla";
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/gpu/fusion: found 'xla'; expected one of: none, elementwise"),
+                       ScenarioError);
+  j["gpu"] = {{"peak", "15.7TFLOPS"}, {"efficiency", 0.5}, {"fusion", "elementwise"}};
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/gpu/fusion: fusion shapes the roofline of a GPU profile; expected "
+                                         "'profile' without 'peak' or 'efficiency'"),
+                       ScenarioError);
+}
