@@ -141,16 +141,31 @@ LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, i
   }
   const double out = layer.activation_elements_per_sample * b;
   const double in = layer.kind == model::LayerKind::add ? 2 * out : input_elements * b;
-  const int passes = normalisation(layer.kind) ? 2 : 1;
-  const double forward_bytes = passes * (in + out) * e;
-  const double backward_bytes = passes * (out + 2 * in) * e;
+  // One kernel each way: forward reads the input and writes the output; backward reads the output's
+  // gradient and the input and writes the input's gradient.
+  int forward_kernels = 1, backward_kernels = 1;
+  double forward_elements = in + out, backward_elements = out + 2 * in;
+  if (normalisation(layer.kind)) {
+    // Backward first reduces over the output's gradient and the input (batch norm: the two sums its
+    // data gradient needs; layer norm: the scale and shift gradients, summed across rows).
+    backward_kernels = 2;
+    backward_elements += out + in;
+  }
+  if (layer.kind == model::LayerKind::batchnorm) {
+    // A batch's statistics span the whole tensor: a pass reads the input for them before the pass
+    // that normalises it. A layer norm's row stays on chip, so one kernel does both.
+    forward_kernels = 2;
+    forward_elements += in;
+  }
+  const double forward_bytes = forward_elements * e, backward_bytes = backward_elements * e;
   const double flops = layer.forward_flops_per_sample * b;
   const double fp32 = gpu.peak("fp32");
-  r.forward_seconds = std::max(memory_seconds(gpu, forward_bytes), flops / fp32) + passes * gpu.launch_seconds;
-  r.backward_seconds = std::max(memory_seconds(gpu, backward_bytes), flops / fp32) + passes * gpu.launch_seconds;
+  r.forward_seconds = std::max(memory_seconds(gpu, forward_bytes), flops / fp32) + forward_kernels * gpu.launch_seconds;
+  r.backward_seconds =
+      std::max(memory_seconds(gpu, backward_bytes), flops / fp32) + backward_kernels * gpu.launch_seconds;
   r.flops = 2 * flops;
   r.bytes = forward_bytes + backward_bytes;
-  r.kernels = 2 * passes;
+  r.kernels = forward_kernels + backward_kernels;
   return r;
 }
 

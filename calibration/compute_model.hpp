@@ -48,9 +48,10 @@ struct LayerRoofline {
 /// would pick it; its flops are then the products' it runs. A matrix layer's pass takes the longer of its products and
 /// its bytes at the copy bandwidth; attention adds its scores (s x s per head) written and read twice. Other layers are
 /// memory-bound: forward reads the input and writes the output (an add reads two inputs), backward reads the output's
-/// gradient and the input and writes the input's gradient; normalisations make two passes each way. A pass takes the
-/// longer of its bytes at the profile's copy bandwidth for that size and its flops at the fp32 peak, plus one launch
-/// per kernel.
+/// gradient and the input and writes the input's gradient. A normalisation's backward adds a kernel that reads the
+/// output's gradient and the input for its reductions; a batch norm's forward adds one that reads the input for the
+/// batch's statistics (a layer norm's rows stay on chip). Each way takes the longer of its bytes at the profile's copy
+/// bandwidth for that size and its flops at the fp32 peak, plus one launch per kernel.
 LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, int batch, const GpuProfile& gpu,
                              const std::string& dtype);
 

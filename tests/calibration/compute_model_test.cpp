@@ -68,8 +68,17 @@ TEST_CASE("roofline: elementwise and normalisation layers move their bytes at th
   CHECK(r.backward_seconds == test::Rel((2e6 + 4e6) * 2 / 1e9 + 1e-6).epsilon(1e-12));  // read dy, x; write dx
   const model::Layer ln{"ln", model::LayerKind::layernorm, 2048, 8e6, 1e6, {{1024, 1}, {1024, 1}}};
   const auto n = calib::layer_roofline(ln, 1e6, 2, g, "fp16");
-  CHECK(n.forward_seconds == test::Rel(2 * (2e6 + 2e6) * 2 / 1e9 + 2e-6).epsilon(1e-12));  // two passes
-  CHECK(n.kernels == 4);
+  CHECK(n.forward_seconds == test::Rel((2e6 + 2e6) * 2 / 1e9 + 1e-6).epsilon(1e-12));  // rows on chip: one pass
+  // Backward: dx from dy and x, and a second kernel reading dy and x for the scale and shift gradients.
+  CHECK(n.backward_seconds == test::Rel((2e6 + 4e6 + 2e6 + 2e6) * 2 / 1e9 + 2e-6).epsilon(1e-12));
+  CHECK(n.kernels == 3);
+  const model::Layer bn{"bn", model::LayerKind::batchnorm, 2048, 8e6, 1e6, {{1024, 1}, {1024, 1}}};
+  const auto nb = calib::layer_roofline(bn, 1e6, 2, g, "fp16");
+  // Forward: a statistics pass reads x, then x is read again and y written.
+  CHECK(nb.forward_seconds == test::Rel((2e6 + 2e6 + 2e6) * 2 / 1e9 + 2e-6).epsilon(1e-12));
+  CHECK(nb.backward_seconds == test::Rel((2e6 + 4e6 + 2e6 + 2e6) * 2 / 1e9 + 2e-6).epsilon(1e-12));
+  CHECK(nb.bytes == test::Rel((6e6 + 10e6) * 2).epsilon(1e-15));
+  CHECK(nb.kernels == 4);
   const model::Layer add{"a", model::LayerKind::add, 0, 1e6, 1e6};
   CHECK(calib::layer_roofline(add, 5, 2, g, "fp32").forward_seconds ==
         test::Rel((4e6 + 2e6) * 4 / 1e9 + 1e-6).epsilon(1e-12));  // two inputs, whatever came before
