@@ -205,6 +205,15 @@ long long JsonNode::as_integer(long long min) const
   return static_cast<long long>(v);
 }
 
+int JsonNode::as_int(int min) const
+{
+  const long long v = as_integer(min);
+  if (v > std::numeric_limits<int>::max())
+    fail(fmt::format("found {}; expected a whole number from {} to {}", describe_json(*value_), min,
+                     std::numeric_limits<int>::max()));
+  return static_cast<int>(v);
+}
+
 double JsonNode::as_number(Bound bound) const
 {
   if (!value_->is_number())

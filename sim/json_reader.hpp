@@ -58,6 +58,8 @@ public:
   // Values of this node.
   std::string as_string() const;
   long long as_integer(long long min) const;
+  /// A whole number from `min` up to the largest int (counts, shapes, ranks); larger ones fail.
+  int as_int(int min) const;
   double as_number(Bound bound) const;
   bool as_bool() const;
   double as_quantity(Dimension dim, Bound bound) const;
@@ -68,6 +70,8 @@ public:
   std::string string(std::string_view key) const { return child(key).as_string(); }
   long long integer(std::string_view key, long long min) const { return child(key).as_integer(min); }
   long long integer_or(std::string_view key, long long fallback, long long min) const;
+  int int_value(std::string_view key, int min) const { return child(key).as_int(min); }
+  int int_or(std::string_view key, int fallback, int min) const { return has(key) ? child(key).as_int(min) : fallback; }
   double number_or(std::string_view key, double fallback, Bound bound) const;
   bool boolean_or(std::string_view key, bool fallback) const;
   double quantity(std::string_view key, Dimension dim, Bound bound) const { return child(key).as_quantity(dim, bound); }

@@ -161,20 +161,20 @@ NetworkConfig parse_network(const JsonNode& net)
   case topo::NetworkKind::rail_optimized:
     net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing", "planes",
                     "switch_reduction", "aggregation_trees"});
-    n.tiers = static_cast<int>(net.integer_or("tiers", 2, 2));
+    n.tiers = net.int_or("tiers", 2, 2);
     if (n.tiers > 3)
       net.child("tiers").fail(fmt::format("found {}; expected 2 or 3", n.tiers));
-    n.radix = static_cast<int>(net.integer("radix", 2));
+    n.radix = net.int_value("radix", 2);
     n.oversubscription = net.number_or("oversubscription", 1.0, Bound::positive);
     n.routing = static_cast<topo::ClosRouting>(net.choice_or("routing", {"d-mod-k", "ecmp"}, 0));
-    n.planes = static_cast<int>(net.integer_or("planes", 1, 1));
+    n.planes = net.int_or("planes", 1, 1);
     n.switch_reduce_bytes_per_s = net.quantity_or("switch_reduction", Dimension::bytes_per_s, 0, Bound::positive);
     if (n.switch_reduce_bytes_per_s > 0 && n.planes > 1)
       net.child("switch_reduction")
           .fail(fmt::format("summing switches on a Clos of {} planes are not modelled (one aggregation tree); use "
                             "planes = 1",
                             n.planes));
-    n.aggregation_trees = static_cast<int>(net.integer_or("aggregation_trees", 1, 1));
+    n.aggregation_trees = net.int_or("aggregation_trees", 1, 1);
     if (net.has("aggregation_trees") && !(n.switch_reduce_bytes_per_s > 0))
       net.child("aggregation_trees")
           .fail("aggregation_trees counts trees of switches that sum; expected 'switch_reduction' (their summing rate) "
@@ -184,7 +184,7 @@ NetworkConfig parse_network(const JsonNode& net)
     net.allow_keys({"topology", "link", "sharing", "dims"});
     const JsonNode dims = net.child("dims");
     for (std::size_t i = 0; i < dims.array_size(); ++i)
-      n.dims.push_back(static_cast<int>(dims.element(i).as_integer(1)));
+      n.dims.push_back(dims.element(i).as_int(1));
     if (n.dims.empty())
       dims.fail("found an empty list; expected the size of each dimension, e.g. [4, 4, 4]");
     break;
@@ -192,10 +192,10 @@ NetworkConfig parse_network(const JsonNode& net)
   case topo::NetworkKind::dragonfly:
     net.allow_keys(
         {"topology", "link", "sharing", "groups", "routers_per_group", "hosts_per_router", "global_links_per_router"});
-    n.groups = static_cast<int>(net.integer("groups", 1));
-    n.routers_per_group = static_cast<int>(net.integer("routers_per_group", 1));
-    n.hosts_per_router = static_cast<int>(net.integer("hosts_per_router", 1));
-    n.global_links_per_router = static_cast<int>(net.integer("global_links_per_router", 0));
+    n.groups = net.int_value("groups", 1);
+    n.routers_per_group = net.int_value("routers_per_group", 1);
+    n.hosts_per_router = net.int_value("hosts_per_router", 1);
+    n.global_links_per_router = net.int_value("global_links_per_router", 0);
     break;
   case topo::NetworkKind::custom: {
     net.allow_keys({"topology", "link", "sharing", "switches", "links"});
@@ -225,8 +225,8 @@ ClusterConfig parse_cluster(const JsonNode& node)
 {
   node.allow_keys({"nodes", "gpus_per_node", "intra_node", "nics_per_node", "network"});
   ClusterConfig c{};
-  c.nodes = static_cast<int>(node.integer("nodes", 1));
-  c.gpus_per_node = static_cast<int>(node.integer_or("gpus_per_node", 1, 1));
+  c.nodes = node.int_value("nodes", 1);
+  c.gpus_per_node = node.int_or("gpus_per_node", 1, 1);
   if (double(c.nodes) * c.gpus_per_node > 1048576)
     node.fail(
         fmt::format("{} nodes x {} GPUs is more than the 1,048,576 GPUs ddlsim supports", c.nodes, c.gpus_per_node));
@@ -234,7 +234,7 @@ ClusterConfig parse_cluster(const JsonNode& node)
   c.intra = {"", 0, 0};
   c.gpus_per_pcie_switch = c.gpus_per_node;
   c.uplink = {"", 0, 0};
-  c.nics_per_node = static_cast<int>(node.integer_or("nics_per_node", 1, 1));
+  c.nics_per_node = node.int_or("nics_per_node", 1, 1);
   if (auto intra = node.optional_child("intra_node")) {
     intra->allow_keys({"fabric", "link", "bandwidth", "latency", "gpus_per_pcie_switch", "uplink"});
     c.fabric = static_cast<topo::IntraFabric>(
@@ -249,7 +249,7 @@ ClusterConfig parse_cluster(const JsonNode& node)
     }
     if (c.fabric != topo::IntraFabric::pcie && (intra->has("gpus_per_pcie_switch") || intra->has("uplink")))
       intra->fail("'gpus_per_pcie_switch' and 'uplink' describe the pcie fabric only");
-    c.gpus_per_pcie_switch = static_cast<int>(intra->integer_or("gpus_per_pcie_switch", c.gpus_per_node, 1));
+    c.gpus_per_pcie_switch = intra->int_or("gpus_per_pcie_switch", c.gpus_per_node, 1);
     if (c.gpus_per_node % c.gpus_per_pcie_switch != 0)
       intra->child("gpus_per_pcie_switch")
           .fail(fmt::format("found {}; expected a divisor of gpus_per_node ({})", c.gpus_per_pcie_switch,
@@ -323,7 +323,7 @@ int parse_channels(const JsonNode& node, int gpus_per_node, coll::Algorithm algo
   if (!node.has("channels"))
     return 1;
   const JsonNode c = node.child("channels");
-  const auto channels = static_cast<int>(c.as_integer(1));
+  const auto channels = c.as_int(1);
   const bool ring = algorithm == coll::Algorithm::ring || algorithm == coll::Algorithm::auto_;
   if (channels > 1 && (op != coll::Op::allreduce || !ring))
     c.fail("channels apply to the ring all-reduce only");
@@ -509,16 +509,16 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "compute", "sync", "architecture",
                 "scheduling", "compression", "fidelity"});
   TrainingConfig t{};
-  t.batch_per_gpu = static_cast<int>(w.integer("batch_per_gpu", 1));
+  t.batch_per_gpu = w.int_value("batch_per_gpu", 1);
   t.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
-  t.iterations = static_cast<int>(w.integer_or("iterations", 3, 1));
+  t.iterations = w.int_or("iterations", 3, 1);
   t.data_parallel = gpus;
   t.tensor_parallel = t.pipeline_parallel = 1;
   if (auto par = w.optional_child("parallelism")) {
     par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "zero"});
-    t.data_parallel = static_cast<int>(par->integer_or("data", gpus, 1));
-    t.tensor_parallel = static_cast<int>(par->integer_or("tensor", 1, 1));
-    t.pipeline_parallel = static_cast<int>(par->integer_or("pipeline", 1, 1));
+    t.data_parallel = par->int_or("data", gpus, 1);
+    t.tensor_parallel = par->int_or("tensor", 1, 1);
+    t.pipeline_parallel = par->int_or("pipeline", 1, 1);
     const long long product = 1LL * t.data_parallel * t.tensor_parallel * t.pipeline_parallel;
     if (product != gpus)
       par->fail(fmt::format("data {} x tensor {} x pipeline {} = {} GPUs, but the cluster has {} GPUs", t.data_parallel,
@@ -528,7 +528,7 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
           "found {}; a tensor-parallel group runs inside one node (its all-reduces, several per layer, need the "
           "node's links); expected a divisor of gpus_per_node ({})",
           t.tensor_parallel, gpus_per_node));
-    t.zero_stage = static_cast<int>(par->integer_or("zero", 0, 0));
+    t.zero_stage = par->int_or("zero", 0, 0);
     if (t.zero_stage > 2)
       par->child("zero").fail(fmt::format(
           "found {}; ZeRO stage 3 (parameters sharded and gathered layer by layer, FSDP) is not modelled; expected 0, "
@@ -552,7 +552,7 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
                               "data-parallel replica runs through its stages per iteration; expected a whole number, "
                               "typically a few times the stages)",
                               t.pipeline_parallel));
-      t.microbatches = static_cast<int>(par->integer("microbatches", 1));
+      t.microbatches = par->int_value("microbatches", 1);
       t.pipeline_schedule = static_cast<PipelineSchedule>(par->choice_or("schedule", {"1f1b", "gpipe"}, 0));
     }
     // GPU (s d + i) t + k runs tensor rank k of stage s of replica i (Megatron-LM's order: tensor,
@@ -593,7 +593,7 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
     if (t.architecture == ArchitectureKind::ps) {
       t.placement = static_cast<PsPlacement>(arch->choice_or("placement", {"colocated", "dedicated"}, 0));
       const int nodes = gpus / gpus_per_node;
-      t.servers = static_cast<int>(arch->integer_or("servers", nodes, 1));  // BytePS: one server per machine
+      t.servers = arch->int_or("servers", nodes, 1);  // BytePS: one server per machine
       if (t.placement == PsPlacement::colocated && t.servers > nodes)
         arch->child("servers").fail(
             fmt::format("found {} servers; expected at most {} (co-located servers: one per node of the cluster); use "
@@ -618,9 +618,9 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
       sync->child("period").fail(
           fmt::format("'period' applies to scheme 'local_sgd'; this one is '{}'", to_string(t.sync)));
     if (t.sync == SyncScheme::ssp)
-      t.staleness = static_cast<int>(sync->integer("staleness", 0));
+      t.staleness = sync->int_value("staleness", 0);
     if (t.sync == SyncScheme::local_sgd)
-      t.period = static_cast<int>(sync->integer("period", 1));
+      t.period = sync->int_value("period", 1);
     if ((t.sync == SyncScheme::ssp || t.sync == SyncScheme::asp) && t.architecture != ArchitectureKind::ps)
       sync->child("scheme").fail(
           fmt::format("scheme '{}' needs a parameter server (architecture kind 'ps'); '{}' synchronises every step",
@@ -732,7 +732,7 @@ CollectiveConfig parse_collective(const JsonNode& w, int gpus, int gpus_per_node
   c.placement = static_cast<PsPlacement>(w.choice_or("placement", {"colocated", "dedicated"}, 0));
   if (c.placement == PsPlacement::colocated) {
     // Co-located servers sit with ranks j p / servers; by default every rank is one.
-    c.servers = static_cast<int>(w.integer_or("servers", gpus, 1));
+    c.servers = w.int_or("servers", gpus, 1);
     if (c.servers > gpus)
       w.child("servers").fail(fmt::format("found {} servers; expected at most {} (co-located servers: one per GPU "
                                           "at most); use \"placement\": \"dedicated\" for CPU hosts of their own",
@@ -741,7 +741,7 @@ CollectiveConfig parse_collective(const JsonNode& w, int gpus, int gpus_per_node
       w.child("server_reduce")
           .fail("'server_reduce' applies to dedicated servers; co-located ones sum at the GPU's memory bandwidth");
   } else {
-    c.servers = static_cast<int>(w.integer_or("servers", gpus / gpus_per_node, 1));  // BytePS: one per machine
+    c.servers = w.int_or("servers", gpus / gpus_per_node, 1);  // BytePS: one per machine
     c.server_reduce_bytes_per_s = w.quantity_or("server_reduce", Dimension::bytes_per_s, 0, Bound::positive);
   }
   return c;
@@ -759,14 +759,17 @@ void parse_model(const JsonNode& model, Scenario& s)
                   "pre_layernorm", "pooler", "lm_head"});
     model::TransformerConfig c;
     c.name = s.model = model.string("name");
-    c.layers = static_cast<int>(t.integer("layers", 1));
-    c.hidden = static_cast<int>(t.integer("hidden", 1));
-    c.heads = static_cast<int>(t.integer("heads", 1));
-    c.ffn = static_cast<int>(t.integer_or("ffn", 4LL * c.hidden, 1));
-    c.vocabulary = static_cast<int>(t.integer("vocabulary", 1));
-    c.sequence = static_cast<int>(t.integer("sequence", 1));
-    c.max_positions = static_cast<int>(t.integer_or("max_positions", c.sequence, 1));
-    c.token_types = static_cast<int>(t.integer_or("token_types", 0, 0));
+    c.layers = t.int_value("layers", 1);
+    c.hidden = t.int_value("hidden", 1);
+    c.heads = t.int_value("heads", 1);
+    if (!t.has("ffn") && 4LL * c.hidden > std::numeric_limits<int>::max())
+      t.child("hidden").fail(fmt::format("found {}; expected at most {} without 'ffn' (whose default is 4 x hidden)",
+                                         c.hidden, std::numeric_limits<int>::max() / 4));
+    c.ffn = t.int_or("ffn", 4 * c.hidden, 1);
+    c.vocabulary = t.int_value("vocabulary", 1);
+    c.sequence = t.int_value("sequence", 1);
+    c.max_positions = t.int_or("max_positions", c.sequence, 1);
+    c.token_types = t.int_or("token_types", 0, 0);
     c.pre_layernorm = t.boolean_or("pre_layernorm", true);
     c.pooler = t.boolean_or("pooler", false);
     c.lm_head = t.boolean_or("lm_head", true);
@@ -833,7 +836,7 @@ void parse_model(const JsonNode& model, Scenario& s)
   if (model.is_object() && model.has("sequence")) {
     if (s.sequence == 0)
       model.child("sequence").fail(fmt::format("model '{}' has no sequence length; remove 'sequence'", s.model));
-    s.sequence = static_cast<int>(model.integer("sequence", 1));
+    s.sequence = model.int_value("sequence", 1);
     try {
       model::find_model(s.model, s.sequence);
     } catch (const std::invalid_argument& e) {
@@ -919,7 +922,7 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   root.allow_keys({"schema", "name", "seed", "model", "gpu", "cluster", "workload", "output"});
   Scenario s{};
   s.file = file;
-  s.schema = static_cast<int>(root.integer("schema", 1));
+  s.schema = root.int_value("schema", 1);
   if (s.schema != 1)
     root.child("schema").fail(fmt::format("found {}; expected 1 (the only schema this ddlsim reads)", s.schema));
   s.name = root.has("name") ? root.string("name") : std::filesystem::path(file).stem().string();

@@ -285,6 +285,22 @@ TEST_CASE("model: a name, or an object with a sequence length for sequence model
                        ScenarioError);
 }
 
+TEST_CASE("a count too large for an int is refused, not wrapped")
+{
+  nlohmann::json j = base_training();
+  j["workload"]["iterations"] = 1099511627776LL;  // 2^40: would wrap to 0 iterations as an int
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/workload/iterations: found 1099511627776; expected a whole number from 1 "
+                                         "to 2147483647"),
+                       ScenarioError);
+  j["workload"]["iterations"] = 2147483648LL;
+  CHECK_THROWS_AS(parse(j), ScenarioError);
+  j["workload"]["iterations"] = 4;
+  j["cluster"]["nodes"] = 4294967298LL;  // 2^32 + 2: would wrap to 2 nodes
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/nodes: found 4294967298; expected a whole number from 1"),
+                       ScenarioError);
+}
+
 TEST_CASE("scheduling: bucket applies to fusion only")
 {
   nlohmann::json j = base_training();
