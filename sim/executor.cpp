@@ -50,33 +50,11 @@ public:
     lanes_.resize(lanes);
     collectives_.reserve(graph.collectives().size());
     for (const CollectiveInstance& c : graph.collectives()) {
-      CollectiveState st;
-      const std::size_t p = c.ranks.size();
-      std::size_t widest = 0;
-      for (std::size_t k = 0; k < c.schedule.steps(); ++k)
-        widest = std::max(widest, c.schedule.step(k).size());
-      // One step as wide as 16 times the threshold (a direct all-to-all: p(p-1) flows) also goes
-      // through couriers; the flow-form rings of training (p flows a collective) do not.
-      st.couriers = options.courier_min_flows == 0 ||
-                    (widest >= options.courier_min_flows &&
-                     (c.schedule.steps() > 1 || widest >= std::size_t{16} * options.courier_min_flows));
-      st.step.assign(p, -1);
-      st.pending.assign(c.schedule.steps() * p, 0);
-      st.by_dst_begin.push_back(0);
-      for (std::size_t k = 0; k < c.schedule.steps(); ++k) {
-        const auto transfers = c.schedule.step(k);
-        for (const coll::Transfer& t : transfers) {
-          ++st.pending[k * p + t.src];
-          ++st.pending[k * p + t.dst];
-        }
-        const std::size_t begin = st.by_dst.size();
-        for (std::uint32_t i = 0; i < transfers.size(); ++i)
-          st.by_dst.push_back(i);
-        std::stable_sort(st.by_dst.begin() + static_cast<std::ptrdiff_t>(begin), st.by_dst.end(),
-                         [&](std::uint32_t a, std::uint32_t b) { return transfers[a].dst < transfers[b].dst; });
-        st.by_dst_begin.push_back(st.by_dst.size());
-      }
-      collectives_.push_back(std::move(st));
+      // Collectives of the same schedule (a bucket's, every iteration) share its index.
+      auto [it, inserted] = indexes_.try_emplace(c.schedule.get());
+      if (inserted)
+        it->second = index_schedule(*c.schedule, options);
+      collectives_.push_back({&it->second, {}, {}, 0});
     }
   }
 
@@ -120,13 +98,51 @@ public:
   }
 
 private:
-  struct CollectiveState {
-    bool couriers = false;               ///< its transfers go through courier actors
-    std::vector<std::int64_t> step;      ///< per group rank: step it is in, -1 before entering
-    std::vector<std::uint32_t> pending;  ///< [step * p + rank]: transfers not yet done
-    std::vector<std::uint32_t> by_dst;   ///< per step, indices of its transfers sorted by receiver
+  /// What the executor derives from a schedule, once per distinct schedule.
+  struct ScheduleIndex {
+    bool couriers = false;                ///< its transfers go through courier actors
+    std::vector<std::uint32_t> pending0;  ///< [step * p + rank]: transfers of the rank in the step
+    std::vector<std::uint32_t> by_dst;    ///< per step, indices of its transfers sorted by receiver
     std::vector<std::size_t> by_dst_begin;
   };
+  /// A collective's progress: allocated when its first rank enters, freed when its last finishes,
+  /// so a long run holds only the collectives in flight.
+  struct CollectiveState {
+    const ScheduleIndex* index;
+    std::vector<std::int64_t> step;      ///< per group rank: step it is in, -1 before entering
+    std::vector<std::uint32_t> pending;  ///< [step * p + rank]: transfers not yet done
+    std::size_t finished;                ///< ranks that have left the last step
+  };
+
+  static ScheduleIndex index_schedule(const coll::Schedule& schedule, const ExecOptions& options)
+  {
+    ScheduleIndex x;
+    const std::size_t p = schedule.ranks();
+    std::size_t widest = 0;
+    for (std::size_t k = 0; k < schedule.steps(); ++k)
+      widest = std::max(widest, schedule.step(k).size());
+    // One step as wide as 16 times the threshold (a direct all-to-all: p(p-1) flows) also goes
+    // through couriers; the flow-form rings of training (p flows a collective) do not.
+    x.couriers = options.courier_min_flows == 0 ||
+                 (widest >= options.courier_min_flows &&
+                  (schedule.steps() > 1 || widest >= std::size_t{16} * options.courier_min_flows));
+    x.pending0.assign(schedule.steps() * p, 0);
+    x.by_dst_begin.push_back(0);
+    for (std::size_t k = 0; k < schedule.steps(); ++k) {
+      const auto transfers = schedule.step(k);
+      for (const coll::Transfer& t : transfers) {
+        ++x.pending0[k * p + t.src];
+        ++x.pending0[k * p + t.dst];
+      }
+      const std::size_t begin = x.by_dst.size();
+      for (std::uint32_t i = 0; i < transfers.size(); ++i)
+        x.by_dst.push_back(i);
+      std::stable_sort(x.by_dst.begin() + static_cast<std::ptrdiff_t>(begin), x.by_dst.end(),
+                       [&](std::uint32_t a, std::uint32_t b) { return transfers[a].dst < transfers[b].dst; });
+      x.by_dst_begin.push_back(x.by_dst.size());
+    }
+    return x;
+  }
   struct Flight {
     std::uint32_t collective;
     std::uint32_t step;
@@ -160,6 +176,7 @@ private:
       start_task(t);
     }
     draining_ = false;
+    release_finished();
     if (done_ == g_.tasks().size() && keeper_) {
       keeper_->resume();
       keeper_ = nullptr;
@@ -234,9 +251,13 @@ private:
   void enter_collective(std::uint32_t c, std::uint32_t r)
   {
     CollectiveState& st = collectives_[c];
+    if (st.step.empty()) {
+      st.step.assign(g_.collective(c).ranks.size(), -1);
+      st.pending = st.index->pending0;
+    }
     st.step[r] = 0;
-    if (g_.collective(c).schedule.steps() == 0) {
-      complete_task(g_.collective(c).tasks[r]);
+    if (g_.collective(c).schedule->steps() == 0) {
+      finish_rank(c, r);
       return;
     }
     enter_step(c, 0, r);
@@ -249,15 +270,35 @@ private:
     CollectiveState& st = collectives_[c];
     const CollectiveInstance& inst = g_.collective(c);
     const std::size_t p = inst.ranks.size();
-    const auto steps = static_cast<std::int64_t>(inst.schedule.steps());
+    const auto steps = static_cast<std::int64_t>(inst.schedule->steps());
     while (st.step[r] >= 0 && st.step[r] < steps && st.pending[st.step[r] * p + r] == 0) {
       ++st.step[r];
       if (st.step[r] == steps) {
-        complete_task(inst.tasks[r]);
+        finish_rank(c, r);
         return;
       }
       enter_step(c, static_cast<std::uint32_t>(st.step[r]), r);
     }
+  }
+
+  /// Rank r has left collective c's last step: its part is done. Once every rank's is, no
+  /// transfer of c is left, and its state is freed when the current event has been handled.
+  void finish_rank(std::uint32_t c, std::uint32_t r)
+  {
+    CollectiveState& st = collectives_[c];
+    if (++st.finished == st.step.size())
+      finished_.push_back(c);
+    complete_task(g_.collective(c).tasks[r]);
+  }
+
+  /// Frees the state of the collectives whose every rank has finished.
+  void release_finished()
+  {
+    for (std::uint32_t c : finished_) {
+      std::vector<std::int64_t>().swap(collectives_[c].step);
+      std::vector<std::uint32_t>().swap(collectives_[c].pending);
+    }
+    finished_.clear();
   }
 
   /// Rank r has entered step k: start its transfers of step k, as sender or receiver, whose
@@ -267,7 +308,7 @@ private:
   {
     const CollectiveInstance& inst = g_.collective(c);
     const CollectiveState& st = collectives_[c];
-    const auto transfers = inst.schedule.step(k);
+    const auto transfers = inst.schedule->step(k);
     const auto entered = [&](std::uint32_t rank) {
       return st.step[rank] >= static_cast<std::int64_t>(k);
     };
@@ -276,8 +317,8 @@ private:
     for (; it != transfers.end() && it->src == r; ++it)
       if (entered(it->dst))
         launch(c, k, static_cast<std::uint32_t>(it - transfers.begin()));
-    const std::uint32_t* order = st.by_dst.data() + st.by_dst_begin[k];
-    const std::uint32_t* order_end = st.by_dst.data() + st.by_dst_begin[k + 1];
+    const std::uint32_t* order = st.index->by_dst.data() + st.index->by_dst_begin[k];
+    const std::uint32_t* order_end = st.index->by_dst.data() + st.index->by_dst_begin[k + 1];
     const std::uint32_t* first = std::lower_bound(
         order, order_end, r, [&](std::uint32_t i, std::uint32_t rank) { return transfers[i].dst < rank; });
     for (; first != order_end && transfers[*first].dst == r; ++first)
@@ -288,7 +329,7 @@ private:
   void launch(std::uint32_t c, std::uint32_t k, std::uint32_t index)
   {
     const CollectiveInstance& inst = g_.collective(c);
-    const coll::Transfer& t = inst.schedule.step(k)[index];
+    const coll::Transfer& t = inst.schedule->step(k)[index];
     const std::uint64_t units = simulated_units(t);
     std::uint32_t slot;
     if (free_slots_.empty()) {
@@ -301,7 +342,7 @@ private:
     ++timeline_.transfers;
     if (options_.link_stats)
       account_links(inst.ranks[t.src], inst.ranks[t.dst], t.bytes, true);
-    if (collectives_[c].couriers) {
+    if (collectives_[c].index->couriers) {
       ++timeline_.courier_transfers;
       flights_[slot] = {c, k, index, nullptr, now()};
       hand_to_courier(inst.ranks[t.src], slot, true);
@@ -369,7 +410,7 @@ private:
         if (send) {
           const Flight& f = flights_[slot];
           const CollectiveInstance& inst = g_.collective(f.collective);
-          const coll::Transfer& t = inst.schedule.step(f.step)[f.index];
+          const coll::Transfer& t = inst.schedule->step(f.step)[f.index];
           sg4::CommPtr comm = mailbox(inst.ranks[t.dst])->put_init(&sink_, simulated_units(t));
           comm->start();  // a simcall: index flights_ afresh after it
           courier_comms_[comm->get_impl()].slot = slot;
@@ -443,7 +484,7 @@ private:
     free_slots_.push_back(slot);
 
     const CollectiveInstance& inst = g_.collective(f.collective);
-    const coll::Transfer& t = inst.schedule.step(f.step)[f.index];
+    const coll::Transfer& t = inst.schedule->step(f.step)[f.index];
     if (options_.link_stats)
       account_links(inst.ranks[t.src], inst.ranks[t.dst], 0, false);
     // The latency of the other messages a flow stands for, then the receiver's reduction, which
@@ -498,7 +539,7 @@ private:
   void finish_transfer(std::uint32_t c, std::uint32_t k, std::uint32_t index, double start_seconds)
   {
     const CollectiveInstance& inst = g_.collective(c);
-    const coll::Transfer& t = inst.schedule.step(k)[index];
+    const coll::Transfer& t = inst.schedule->step(k)[index];
     if (options_.record_transfers)
       timeline_.transfer_records.push_back({c, k, inst.ranks[t.src], inst.ranks[t.dst], t.bytes, start_seconds, now()});
     CollectiveState& st = collectives_[c];
@@ -517,7 +558,9 @@ private:
   ExecOptions options_;
   std::vector<double> reducing_until_ = std::vector<double>(platform_.topology().host_count(), 0.0);
   std::vector<std::uint32_t> predecessors_;
+  std::unordered_map<const coll::Schedule*, ScheduleIndex> indexes_;
   std::vector<CollectiveState> collectives_;
+  std::vector<std::uint32_t> finished_;  ///< collectives whose state release_finished frees
   std::deque<std::uint32_t> ready_;
   struct LaneState {
     bool busy = false;

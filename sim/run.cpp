@@ -340,7 +340,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   for (const CollectiveInstance& c : plan.graph.collectives())
     for (std::size_t g = 0; g < c.ranks.size(); ++g)
       if (c.ranks[g] == 0)
-        sent_rank0 += c.schedule.bytes_sent_by(static_cast<coll::Rank>(g));
+        sent_rank0 += c.schedule->bytes_sent_by(static_cast<coll::Rank>(g));
   if (pipeline && tp > 1 && t.tensor_comm == TensorComm::alpha_beta) {
     // What GPU 0 (stage 0) sends in the rings that alpha_beta charges without simulating them:
     // 2 (t - 1) / t of each all-reduce's bytes.

@@ -53,7 +53,16 @@ std::uint32_t TaskGraph::add_collective(coll::Schedule schedule, std::vector<std
   part.reserve(ranks.size());
   for (std::uint32_t g = 0; g < ranks.size(); ++g)
     part.push_back(add_task({TaskKind::collective, Stream::communication, ranks[g], 0, c, g, l, Lane::none}));
-  collectives_.push_back({std::move(schedule), std::move(ranks), std::move(part), l});
+  const std::size_t h = schedule.hash();
+  std::shared_ptr<const coll::Schedule> shared;
+  for (auto [it, end] = schedules_.equal_range(h); it != end && !shared; ++it)
+    if (*it->second == schedule)
+      shared = it->second;
+  if (!shared) {
+    shared = std::make_shared<const coll::Schedule>(std::move(schedule));
+    schedules_.emplace(h, shared);
+  }
+  collectives_.push_back({std::move(shared), std::move(ranks), std::move(part), l});
   return c;
 }
 

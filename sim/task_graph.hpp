@@ -4,7 +4,9 @@
 #include "sim/collectives/schedule.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ddlsim {
@@ -29,7 +31,8 @@ struct Task {
 };
 
 struct CollectiveInstance {
-  coll::Schedule schedule;
+  /// Shared by every instance with the same schedule (a bucket's all-reduce each iteration).
+  std::shared_ptr<const coll::Schedule> schedule;
   std::vector<std::uint32_t> ranks;  ///< group rank -> global GPU rank
   std::vector<std::uint32_t> tasks;  ///< group rank -> task id of that rank's part
   std::uint32_t label;
@@ -67,6 +70,8 @@ private:
   std::vector<std::uint32_t> predecessors_;
   std::vector<CollectiveInstance> collectives_;
   std::vector<std::string> labels_;
+  /// Distinct schedules by hash: a long run repeats the same few each iteration.
+  std::unordered_multimap<std::size_t, std::shared_ptr<const coll::Schedule>> schedules_;
 };
 
 }  // namespace ddlsim

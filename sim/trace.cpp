@@ -61,9 +61,9 @@ nlohmann::json chrome_trace(const TaskGraph& graph, const Timeline& timeline, in
               {"dur", (timeline.end_seconds[id] - timeline.start_seconds[id]) * 1e6}};
     if (t.kind == TaskKind::collective) {
       const CollectiveInstance& c = graph.collective(t.collective);
-      e["args"] = {{"bytes_sent", c.schedule.bytes_sent_by(t.group_rank)},
+      e["args"] = {{"bytes_sent", c.schedule->bytes_sent_by(t.group_rank)},
                    {"group_size", c.ranks.size()},
-                   {"steps", c.schedule.steps()}};
+                   {"steps", c.schedule->steps()}};
     }
     events.push_back(std::move(e));
     ++slices;

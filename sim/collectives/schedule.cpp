@@ -1,6 +1,7 @@
 #include "sim/collectives/schedule.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -39,6 +40,31 @@ double Schedule::bytes_received_by(Rank rank) const
   for (const Transfer& t : transfers_)
     bytes += t.dst == rank ? t.bytes : 0;
   return bytes;
+}
+
+std::size_t Schedule::hash() const
+{
+  // FNV-1a over the fields; bytes enter by value (equal doubles hash alike).
+  std::uint64_t h = 1469598103934665603ULL;
+  const auto mix = [&h](std::uint64_t v) {
+    h = (h ^ v) * 1099511628211ULL;
+  };
+  const auto bits = [](double d) {
+    std::uint64_t u;
+    std::memcpy(&u, &d, sizeof u);
+    return u;
+  };
+  mix(ranks_);
+  for (std::size_t b : step_begin_)
+    mix(b);
+  for (const Transfer& t : transfers_) {
+    mix(t.src);
+    mix(t.dst);
+    mix(bits(t.bytes));
+    mix(t.messages);
+    mix(bits(t.reduce_bytes));
+  }
+  return static_cast<std::size_t>(h);
 }
 
 }  // namespace ddlsim::coll

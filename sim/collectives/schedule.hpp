@@ -28,6 +28,8 @@ struct Transfer {
   double bytes;
   std::uint32_t messages = 1;
   double reduce_bytes = 0;  ///< bytes the receiver sums into its buffer once this arrives (gamma)
+
+  bool operator==(const Transfer&) const = default;
 };
 
 class Schedule {
@@ -49,6 +51,11 @@ public:
   double bytes_sent_by(Rank rank) const;
   /// Total bytes that `rank` receives.
   double bytes_received_by(Rank rank) const;
+
+  /// Same ranks, steps and transfers.
+  bool operator==(const Schedule&) const = default;
+  /// A hash of all of it, consistent with ==.
+  std::size_t hash() const;
 
 private:
   Rank ranks_;

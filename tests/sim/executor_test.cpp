@@ -48,6 +48,37 @@ TEST_CASE("a collective starts per rank: a late rank delays only the steps that 
   CHECK(ends[0] <= ends[2] + hop * 1.000001);
 }
 
+TEST_CASE("collectives of equal schedules share one copy, and each still runs on its own")
+{
+  TaskGraph g;
+  const auto a = g.add_collective(coll::ring_allreduce(3, 3e6, coll::ScheduleFidelity::step), {0, 1, 2}, "a");
+  const auto b = g.add_collective(coll::ring_allreduce(3, 3e6, coll::ScheduleFidelity::step), {1, 2, 3}, "b");
+  const auto c = g.add_collective(coll::ring_allreduce(3, 6e6, coll::ScheduleFidelity::step), {0, 1, 2}, "c");
+  CHECK(g.collective(a).schedule == g.collective(b).schedule);
+  CHECK(g.collective(a).schedule != g.collective(c).schedule);
+  CHECK(*g.collective(a).schedule == coll::ring_allreduce(3, 3e6, coll::ScheduleFidelity::step));
+
+  // The same schedule twice at once on disjoint links, then once more after both: each instance
+  // keeps its own progress, and the third starts afresh once the first two have finished.
+  const double bw = 1e9, lat = 1e-6, bytes = 3e6;
+  const auto ends = test::simulate_in_child(test::flat_star(6, bw, lat), [&](TaskGraph& t) {
+    const auto x = t.add_collective(coll::ring_allreduce(3, bytes, coll::ScheduleFidelity::step), {0, 1, 2}, "x");
+    const auto y = t.add_collective(coll::ring_allreduce(3, bytes, coll::ScheduleFidelity::step), {3, 4, 5}, "y");
+    const auto z = t.add_collective(coll::ring_allreduce(3, bytes, coll::ScheduleFidelity::step), {0, 1, 2}, "z");
+    const auto j = t.add_join("both");
+    for (std::uint32_t r = 0; r < 3; ++r) {
+      t.add_dependency(t.collective(x).tasks[r], j);
+      t.add_dependency(t.collective(y).tasks[r], j);
+      t.add_dependency(j, t.collective(z).tasks[r]);
+    }
+    return std::vector<std::uint32_t>{t.collective(x).tasks[0], t.collective(y).tasks[0], t.collective(z).tasks[0]};
+  });
+  const double ring = 4 * (2 * lat + bytes / 3 / bw);  // 2 (p - 1) steps of S / p
+  CHECK(ends[0] == test::Rel(ring).epsilon(1e-9));
+  CHECK(ends[1] == test::Rel(ring).epsilon(1e-9));
+  CHECK(ends[2] == test::Rel(2 * ring).epsilon(1e-9));
+}
+
 TEST_CASE("a dependency cycle is reported as a stalled task graph, not a hang")
 {
   CHECK_THROWS_WITH_AS(test::simulate_in_child(test::flat_star(2, 1e9, 0),
