@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <new>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -493,6 +494,12 @@ int main(int argc, char** argv)
   } catch (const ddlsim::ScenarioError& e) {
     std::fprintf(stderr, "ddlsim: error: %s\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::fputs("ddlsim: simulation failed: out of memory. The task graph grows with GPUs x iterations x "
+               "collectives per iteration; fewer iterations, larger gradient buckets or \"fidelity\": \"flow\" "
+               "need less\n",
+               stderr);
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ddlsim: simulation failed: %s\n", e.what());
     return 1;
