@@ -495,9 +495,9 @@ int main(int argc, char** argv)
     std::fprintf(stderr, "ddlsim: error: %s\n", e.what());
     return 2;
   } catch (const std::bad_alloc&) {
-    std::fputs("ddlsim: simulation failed: out of memory. The task graph grows with GPUs x iterations x "
-               "collectives per iteration; fewer iterations, larger gradient buckets or \"fidelity\": \"flow\" "
-               "need less\n",
+    std::fputs("ddlsim: simulation failed: out of memory. A run's memory grows with its GPUs and switches and "
+               "with GPUs x iterations x collectives per iteration; fewer iterations, larger gradient buckets or "
+               "\"fidelity\": \"flow\" need less\n",
                stderr);
     return 1;
   } catch (const std::exception& e) {

@@ -165,9 +165,18 @@ NetworkConfig parse_network(const JsonNode& net)
     if (n.tiers > 3)
       net.child("tiers").fail(fmt::format("found {}; expected 2 or 3", n.tiers));
     n.radix = net.int_value("radix", 2);
+    // The widest switch ASICs split 51.2 Tb/s into 512 ports of 100 Gb/s (Broadcom Tomahawk 5
+    // product brief, 2022); twice that still leaves room for what comes next.
+    if (n.radix > 1024)
+      net.child("radix").fail(fmt::format("found {}; expected at most 1024 switch ports (the widest switch chips "
+                                          "have 512); a radix this large builds radix / 2 spines per leaf",
+                                          n.radix));
+    n.planes = net.int_or("planes", 1, 1);
+    if (n.planes > 64)
+      net.child("planes").fail(
+          fmt::format("found {}; expected at most 64 network planes (one per NIC port)", n.planes));
     n.oversubscription = net.number_or("oversubscription", 1.0, Bound::positive);
     n.routing = static_cast<topo::ClosRouting>(net.choice_or("routing", {"d-mod-k", "ecmp"}, 0));
-    n.planes = net.int_or("planes", 1, 1);
     n.switch_reduce_bytes_per_s = net.quantity_or("switch_reduction", Dimension::bytes_per_s, 0, Bound::positive);
     if (n.switch_reduce_bytes_per_s > 0 && n.planes > 1)
       net.child("switch_reduction")

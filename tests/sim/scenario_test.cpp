@@ -240,6 +240,14 @@ TEST_CASE("network topologies: their keys are checked and a cluster that cannot 
   j["cluster"]["nics_per_node"] = 4;
   j["cluster"]["network"] = {{"topology", "fat_tree"}, {"radix", 7}, {"link", "ib-hdr-200"}};
   CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/network: radix: expected an even number"), ScenarioError);
+  j["cluster"]["network"] = {{"topology", "fat_tree"}, {"radix", 1 << 20}, {"link", "ib-hdr-200"}};
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/cluster/network/radix: found 1048576; expected at most 1024 switch ports"),
+                       ScenarioError);
+  j["cluster"]["network"] = {{"topology", "fat_tree"}, {"radix", 8}, {"planes", 65}, {"link", "ib-hdr-200"}};
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/cluster/network/planes: found 65; expected at most 64 network planes"),
+                       ScenarioError);
   j["cluster"]["network"] = {{"topology", "fat_tree"}, {"radix", 8}, {"dims", {4, 4}}, {"link", "ib-hdr-200"}};
   CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/cluster/network/dims: unknown key 'dims'"), ScenarioError);
   j["cluster"]["network"] = {{"topology", "torus"}, {"dims", {3, 3}}, {"link", "ib-hdr-200"}};
