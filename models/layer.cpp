@@ -118,4 +118,11 @@ std::vector<std::size_t> Model::block_starts() const
   return starts;
 }
 
+double Layer::kept_elements_per_sample() const
+{
+  if (kind == LayerKind::attention && !gemms.empty())
+    return activation_elements_per_sample + gemms.front().m * gemms.front().n * gemms.front().count;
+  return activation_elements_per_sample;
+}
+
 }  // namespace ddlsim::model

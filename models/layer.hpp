@@ -71,6 +71,11 @@ struct Layer {
 
   /// `tensors`, or one vector of params elements when none are given (none when params is 0).
   std::vector<Tensor> parameter_tensors() const;
+  /// Elements per sample that backward needs kept from this layer's forward: its output, and for
+  /// attention also the softmax's probabilities (s x s per head: its first product's m x n x count),
+  /// which the weighted sum's gradient reads (attention that recomputes them, as FlashAttention
+  /// does, keeps less).
+  double kept_elements_per_sample() const;
   /// Elements per sample that a pipeline cut after this layer sends on (0 where no cut may be).
   double elements_across_cut() const
   {

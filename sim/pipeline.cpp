@@ -200,7 +200,7 @@ public:
         st.forward_seconds += costs[l].forward_seconds;
         st.backward_seconds += costs[l].backward_seconds;
         st.gradient_bytes += double(layer.params) * e;
-        st.activation_bytes += layer.activation_elements_per_sample * batch * e;
+        st.activation_bytes += layer.kept_elements_per_sample() * batch * e;
       }
       if (st_index + 1 < stages_)
         st.send_bytes = model.layers[st.first_layer + st.layers - 1].elements_across_cut() * batch * e;

@@ -27,7 +27,7 @@ struct PipelineStage {
   /// Bytes it sends the next stage per micro-batch (its last layer's output), and receives back as
   /// their gradient; 0 for the last stage.
   double send_bytes = 0;
-  double activation_bytes = 0;  ///< outputs of its layers that one micro-batch keeps for backward
+  double activation_bytes = 0;  ///< what one micro-batch keeps for backward (Layer::kept_elements_per_sample)
   int in_flight = 0;            ///< most micro-batches whose activations it keeps at once
   /// Tensor parallelism, per micro-batch: the tensor-parallel group's all-reduces in forward and
   /// in backward, the bytes each GPU contributes to them, and their alpha-beta seconds

@@ -191,6 +191,20 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     }
     out += fmt::format("  traffic             {} sent per GPU per iteration\n",
                        bytes_text(r.at("traffic").at("bytes_sent_per_gpu_per_iteration")));
+    if (r.contains("memory")) {
+      const auto& m = r.at("memory");
+      const auto& b = m.at("bytes_per_gpu");
+      std::string of;
+      if (!m.at("capacity_bytes").is_null())
+        of = fmt::format(" of the GPU's {}{}", bytes_text(m.at("capacity_bytes")),
+                         m.at("fits").get<bool>() ? "" : ": does NOT fit");
+      out += fmt::format("  GPU memory          about {} per GPU{} (weights {}, gradients {}, Adam states {}, "
+                         "activations {}{})\n",
+                         bytes_text(b.at("total")), of, bytes_text(b.at("parameters")), bytes_text(b.at("gradients")),
+                         bytes_text(b.at("optimizer_states")), bytes_text(b.at("activations")),
+                         b.at("codec_state").get<double>() > 0 ? ", codec state " + bytes_text(b.at("codec_state"))
+                                                               : std::string());
+    }
   } else {
     const auto& c = r.at("collective");
     const bool v =

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <numeric>
 #include <optional>
@@ -198,6 +199,55 @@ json pipeline_json(const Scenario& s, const model::Model& model, const PipelineT
           {"per_stage", stages}};
 }
 
+/// Bytes of Adam's state per parameter: momentum and variance in fp32, plus an fp32 master copy of
+/// the weights when training in fp16 or bf16 (mixed precision: K = 12 in Rajbhandari et al., 2020).
+double adam_bytes_per_parameter(Precision precision)
+{
+  return precision == Precision::fp32 ? 8 : 12;
+}
+
+/// What one GPU keeps in device memory at its peak, from what the simulator knows of the model:
+/// the weights and their gradients in the training precision, Adam's state, ZeRO's shards of them
+/// over the d replicas, the layer outputs its micro-batches in flight keep for backward, and a
+/// codec's residuals. `stages`: (parameters' bytes, activation bytes of a micro-batch, micro-batches
+/// in flight) per pipeline stage of a GPU; the stage that needs the most is reported. An estimate:
+/// every layer's output and attention's probabilities count as kept (in-place ReLUs, FlashAttention
+/// and recomputation keep less), and framework workspace and fragmentation are not counted.
+json memory_json(const Scenario& s, const std::vector<std::array<double, 3>>& stages, double codec_bytes)
+{
+  const TrainingConfig& t = s.training;
+  const double e = bytes_per_element(t.precision), d = t.data_parallel;
+  json best;
+  double most = -1;
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    const auto [weights, activations, in_flight] = stages[i];
+    const double params = weights / e;
+    const double gradients = t.zero_stage >= 2 ? weights / d : weights;
+    const double optimizer = adam_bytes_per_parameter(t.precision) * params / (t.zero_stage >= 1 ? d : 1);
+    const double kept = activations * in_flight;
+    const double total = weights + gradients + optimizer + kept + codec_bytes;
+    if (total > most) {
+      most = total;
+      best = {{"stage", i},
+              {"bytes_per_gpu",
+               {{"parameters", weights},
+                {"gradients", gradients},
+                {"optimizer_states", optimizer},
+                {"activations", kept},
+                {"codec_state", codec_bytes},
+                {"total", total}}}};
+    }
+  }
+  best["optimizer"] = "adam";
+  best["note"] = "an estimate: weights and gradients in the training precision, Adam's state (ZeRO-sharded), every "
+                 "layer's output and attention's probabilities kept for backward, codec residuals; no workspace or "
+                 "fragmentation";
+  const double capacity = s.profile ? s.profile->memory_bytes : 0;
+  best["capacity_bytes"] = capacity > 0 ? json(capacity) : json(nullptr);
+  best["fits"] = capacity > 0 ? json(most <= capacity) : json(nullptr);
+  return best;
+}
+
 json tensor_json(const Scenario& s, const PipelineTraining& pt)
 {
   const TrainingConfig& t = s.training;
@@ -369,6 +419,14 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   // Tensor-parallel all-reduces: the time the busiest stage's first GPU spends in them, waits for
   // the rest of its group included.
   double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0, tensor_s = 0;
+  std::vector<std::array<double, 3>> memory_stages;
+  if (!pipeline) {
+    const double e = bytes_per_element(t.precision);
+    double activations = 0;
+    for (const model::Layer& l : model.layers)
+      activations += l.kept_elements_per_sample() * t.batch_per_gpu * e;
+    memory_stages.push_back({double(model.total_params()) * e, activations, 1});
+  }
   if (pipeline) {
     if (t.pipeline_parallel > 1)
       workload["pipeline"] = pipeline_json(s, model, *pipeline);
@@ -387,8 +445,10 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
           {"bytes_per_gpu",
            {{"parameters", st.gradient_bytes},
             {"gradients", t.zero_stage >= 2 ? st.gradient_bytes / d : st.gradient_bytes},
-            {"optimizer_states", 12 * params / d}}}};
+            {"optimizer_states", adam_bytes_per_parameter(t.precision) * params / d}}}};
     }
+    for (const PipelineStage& st : pipeline->stages)
+      memory_stages.push_back({st.gradient_bytes, st.activation_bytes, double(st.in_flight)});
     compute_s = pipeline->busiest_compute_seconds;
     forward_s = pipeline->busiest_forward_seconds;
     // At least 0: the ideal pipeline holds its busiest stage's compute and all-reduces (rounding aside).
@@ -433,6 +493,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       {"per_rank", per_rank},
       {"statistics", statistics},
       {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},
+      {"memory", memory_json(s, memory_stages, plan.compression.extra_memory_bytes)},
       {"reduction",
        {{"charged", s.gpu.reduce_seconds_per_byte() > 0}, {"seconds_per_byte", s.gpu.reduce_seconds_per_byte()}}},
       {"simulation",

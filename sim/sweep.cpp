@@ -245,7 +245,9 @@ const std::vector<std::string>& metric_columns(const std::string& kind)
                                                  "fidelity",
                                                  "codec_s",
                                                  "bubble_s",
-                                                 "tensor_s"};
+                                                 "tensor_s",
+                                                 "memory_bytes_per_gpu",
+                                                 "fits_memory"};
   static const std::vector<std::string> collective{"gpus",       "size_bytes", "time_us", "algbw_GBps",
                                                    "busbw_GBps", "algorithm",  "fidelity"};
   return kind == "collective" ? collective : training;
@@ -267,6 +269,8 @@ json headline_metrics(const json& report)
     m["bubble_s"] = report.at("breakdown_s").at("pipeline_bubble");
     m["tensor_s"] = report.at("breakdown_s").at("tensor_parallel_communication");
     m["bytes_sent_per_gpu"] = report.at("traffic").at("bytes_sent_per_gpu_per_iteration");
+    m["memory_bytes_per_gpu"] = report.at("memory").at("bytes_per_gpu").at("total");
+    m["fits_memory"] = report.at("memory").at("fits");  // null without a GPU profile
     std::set<std::string> used;
     for (const auto& a : report.at("workload").at("algorithms_used"))
       used.insert(a.get<std::string>());

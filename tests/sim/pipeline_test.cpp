@@ -381,7 +381,15 @@ TEST_CASE("ZeRO stages 1 and 2: reduce-scatter as backward releases buckets, the
     const json& z = r["workload"]["zero"];
     CHECK(z["stage"] == stage);
     CHECK(z["bytes_per_gpu"]["gradients"].get<double>() == (stage == 2 ? 100e6 : 400e6));
-    CHECK(z["bytes_per_gpu"]["optimizer_states"].get<double>() == 12 * 100e6 / 4);
+    CHECK(z["bytes_per_gpu"]["optimizer_states"].get<double>() == 8 * 100e6 / 4);  // fp32 Adam: m and v
+    // GPU memory: 100 M fp32 parameters, their gradients (stage 2: a quarter), Adam's 8 bytes a
+    // parameter over 4 replicas; no activations in this chain, no profile to compare with.
+    const json& m = r["memory"]["bytes_per_gpu"];
+    CHECK(m["parameters"].get<double>() == 400e6);
+    CHECK(m["gradients"].get<double>() == (stage == 2 ? 100e6 : 400e6));
+    CHECK(m["optimizer_states"].get<double>() == 200e6);
+    CHECK(m["total"].get<double>() == (stage == 2 ? 700e6 : 1000e6));
+    CHECK(r["memory"]["fits"].is_null());
     // GPU 0 sends 3/4 of the buffer in each pass, as in a ring all-reduce.
     CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(2 * 0.75 * 400e6).epsilon(1e-12));
     // wfbp: a 100 MB reduce-scatter per layer, each longer than a layer's backward, so they queue
@@ -392,6 +400,40 @@ TEST_CASE("ZeRO stages 1 and 2: reduce-scatter as backward releases buckets, the
           test::Rel(8e-3 + 4e-3 + 4 * pass(100e6) + 4 * pass(100e6)).epsilon(1e-9));
     CHECK(r["workload"]["algorithms_used"] == json::array({"ring", "ring", "ring", "ring"}));
   }
+}
+
+TEST_CASE("GPU memory: parameters, gradients, Adam states and the activations each stage keeps in flight")
+{
+  // 4 layers of 25 M parameters and 1e6 output elements a sample, 2 samples, fp32.
+  json doc = chain_scenario(4, 1e6, 2, 1, 1, "1f1b");
+  doc["workload"]["parallelism"] = {{"data", 2}};
+  json r = run(doc)["memory"];
+  CHECK(r["bytes_per_gpu"]["parameters"].get<double>() == 400e6);
+  CHECK(r["bytes_per_gpu"]["optimizer_states"].get<double>() == 800e6);  // no ZeRO: all of m and v
+  CHECK(r["bytes_per_gpu"]["activations"].get<double>() == 4 * 1e6 * 2 * 4);
+  CHECK(r["bytes_per_gpu"]["total"].get<double>() == 400e6 + 400e6 + 800e6 + 32e6);
+  // Two 1F1B stages of 2 layers, 4 micro-batches: stage 0 keeps 2 micro-batches' activations,
+  // stage 1 one; the first needs the most.
+  doc = chain_scenario(4, 1e6, 1, 2, 4, "1f1b");
+  r = run(doc)["memory"];
+  CHECK(r["stage"] == 0);
+  CHECK(r["bytes_per_gpu"]["parameters"].get<double>() == 200e6);
+  CHECK(r["bytes_per_gpu"]["activations"].get<double>() == 2 * (2 * 1e6 * 2 * 4));
+  // bf16: 2-byte weights and gradients, 12 bytes of Adam state (with the fp32 master copy).
+  doc["workload"]["precision"] = "bf16";
+  r = run(doc)["memory"];
+  CHECK(r["bytes_per_gpu"]["parameters"].get<double>() == 100e6);
+  CHECK(r["bytes_per_gpu"]["optimizer_states"].get<double>() == 12 * 50e6);
+}
+
+TEST_CASE("attention keeps its softmax probabilities for backward: s x s per head")
+{
+  const model::Model m = *model::find_model("gpt2-124m-block", 1024);
+  const auto it = std::find_if(m.layers.begin(), m.layers.end(),
+                               [](const model::Layer& l) { return l.kind == model::LayerKind::attention; });
+  REQUIRE(it != m.layers.end());
+  CHECK(it->kept_elements_per_sample() == it->activation_elements_per_sample + 1024.0 * 1024 * 12);
+  CHECK(m.layers.front().kept_elements_per_sample() == m.layers.front().activation_elements_per_sample);
 }
 
 TEST_CASE("ZeRO: bad input names the key and what was expected")
