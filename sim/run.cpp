@@ -419,15 +419,13 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   // Tensor-parallel all-reduces: the time the busiest stage's first GPU spends in them, waits for
   // the rest of its group included.
   double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0, tensor_s = 0;
-  std::vector<std::array<double, 3>> memory_stages;
+  std::vector<std::array<double, 3>> memory_stages;  // per stage: see memory_json
   if (!pipeline) {
-    const double e = bytes_per_element(t.precision);
-    double activations = 0;
+    double kept = 0;
     for (const model::Layer& l : model.layers)
-      activations += l.kept_elements_per_sample() * t.batch_per_gpu * e;
-    memory_stages.push_back({double(model.total_params()) * e, activations, 1});
-  }
-  if (pipeline) {
+      kept += l.kept_elements_per_sample();
+    memory_stages.push_back({plan.gradient_bytes, kept * t.batch_per_gpu * bytes_per_element(t.precision), 1});
+  } else {
     if (t.pipeline_parallel > 1)
       workload["pipeline"] = pipeline_json(s, model, *pipeline);
     if (tp > 1)

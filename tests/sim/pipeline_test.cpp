@@ -3,6 +3,7 @@
 #include "sim/collective_plan.hpp"
 #include "sim/error.hpp"
 #include "sim/pipeline.hpp"
+#include "sim/report.hpp"
 #include "sim/run.hpp"
 #include "topologies/cluster.hpp"
 
@@ -14,6 +15,7 @@
 #include <utility>
 
 #include "approx.hpp"
+#include "calibration/profile_json.hpp"
 
 using namespace ddlsim;
 using nlohmann::json;
@@ -424,6 +426,30 @@ TEST_CASE("GPU memory: parameters, gradients, Adam states and the activations ea
   r = run(doc)["memory"];
   CHECK(r["bytes_per_gpu"]["parameters"].get<double>() == 100e6);
   CHECK(r["bytes_per_gpu"]["optimizer_states"].get<double>() == 12 * 50e6);
+}
+
+TEST_CASE("GPU memory against the profile's capacity: fits, or the summary says it does not")
+{
+  // The test profile has 1 GiB; the chain's placeholder compute is kept (peak and efficiency given).
+  const std::string file = test::write_profile("memory-capacity", test::profile_json());
+  json doc = chain_scenario(1, 0, 2, 1, 1, "1f1b");  // 25 M fp32 parameters: 100 + 100 + 200 MB
+  doc["workload"]["parallelism"] = {{"data", 2}};
+  doc["gpu"]["profile"] = file;
+  const Scenario small = parse_scenario(doc, "pp.json");
+  json r = run_in_child([&] { return simulate(small).report; });
+  CHECK(r["memory"]["capacity_bytes"].get<double>() == 1073741824.0);
+  CHECK(r["memory"]["bytes_per_gpu"]["total"].get<double>() == 400e6);
+  CHECK(r["memory"]["fits"] == true);
+  CHECK(summary_text(small, r).find("GPU memory          about 400.00 MB per GPU of the GPU's 1.07 GB (") !=
+        std::string::npos);
+
+  doc = chain_scenario(4, 0, 2, 1, 1, "1f1b");  // 100 M parameters: 1.6 GB
+  doc["workload"]["parallelism"] = {{"data", 2}};
+  doc["gpu"]["profile"] = file;
+  const Scenario big = parse_scenario(doc, "pp.json");
+  r = run_in_child([&] { return simulate(big).report; });
+  CHECK(r["memory"]["fits"] == false);
+  CHECK(summary_text(big, r).find("of the GPU's 1.07 GB: does NOT fit (weights 400.00 MB") != std::string::npos);
 }
 
 TEST_CASE("attention keeps its softmax probabilities for backward: s x s per head")
