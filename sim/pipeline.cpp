@@ -142,6 +142,8 @@ struct Segment {
   double seconds = 0;
   double allreduce_bytes = 0;
   int bucket = -1;
+  /// ZeRO stage 3: the bucket whose parameters must be all-gathered before this run starts (-1: none).
+  int gather = -1;
 };
 
 class PipelineBuilder {
@@ -265,6 +267,17 @@ public:
         allgather_labels_.back().push_back("allgather parameters " + where);
       }
     }
+    if (t_.zero_stage == 3) {
+      if (stages_ != 1 || m_ != 1)
+        throw std::logic_error("ZeRO stage 3 is modelled with one stage and one micro-batch");
+      const std::size_t n = buckets_[0].size();
+      for (std::size_t b = 0; b < n; ++b) {
+        gather_forward_labels_.push_back("allgather parameters for forward, bucket " + std::to_string(b));
+        gather_backward_labels_.push_back("allgather parameters for backward, bucket " + std::to_string(b));
+      }
+      gather_forward_.assign(tp_, std::vector<std::uint32_t>(n, NONE));
+      gather_backward_ = gate_forward_ = gate_backward_ = gather_forward_;
+    }
   }
 
   PipelineTraining build()
@@ -286,9 +299,26 @@ public:
         backward_out[gpu].assign(mb, NONE);
       }
       Lanes lanes{compute, waits, first_forward, forward, backward_in, backward_out, ready};
-      for (std::uint32_t s = 0; s < stages_; ++s)
-        for (std::uint32_t i = 0; i < d_; ++i)
-          add_stage_compute(s, i, it, lanes);
+      if (t_.zero_stage == 3 && d_ > 1) {
+        const Gathers gathers = gather_parameters(waits);
+        for (std::uint32_t i = 0; i < d_; ++i) {
+          for (std::uint32_t k = 0; k < tp_; ++k) {
+            gate_forward_[k].assign(buckets_[0].size(), NONE);
+            gate_backward_[k].assign(buckets_[0].size(), NONE);
+            for (std::size_t b = 0; b < buckets_[0].size(); ++b) {
+              gather_forward_[k][b] = gathers.task(gathers.forward[k][b], i);
+              gather_backward_[k][b] = gathers.task(gathers.backward[k][b], i);
+            }
+          }
+          add_stage_compute(0, i, it, lanes);
+          limit_gathers(gathers.forward_order, gate_forward_, gather_forward_);
+          limit_gathers(gathers.backward_order, gate_backward_, gather_backward_);
+        }
+      } else {
+        for (std::uint32_t s = 0; s < stages_; ++s)
+          for (std::uint32_t i = 0; i < d_; ++i)
+            add_stage_compute(s, i, it, lanes);
+      }
       for (std::uint32_t s = 0; s + 1 < stages_; ++s)
         for (std::uint32_t i = 0; i < d_; ++i)
           for (std::uint32_t k = 0; k < tp_; ++k)
@@ -326,6 +356,80 @@ private:
     std::vector<std::vector<std::uint32_t>>& ready;
   };
 
+  /// ZeRO stage 3, one iteration: per tensor rank k and bucket b, the collective that all-gathers
+  /// b's parameters over k's data-parallel group before b runs forward, and before it runs
+  /// backward (NONE: not gathered), and the buckets in the order they are gathered each way.
+  struct Gathers {
+    std::vector<std::vector<std::uint32_t>> forward, backward;
+    std::vector<std::size_t> forward_order, backward_order;
+    const TaskGraph* graph;
+    /// Replica i's part of collective c (NONE for none).
+    std::uint32_t task(std::uint32_t c, std::uint32_t i) const
+    {
+      return c == NONE ? NONE : graph->collective(c).tasks[i];
+    }
+  };
+
+  /// ZeRO stage 3: the iteration's all-gathers of parameters, one bucket at a time on each GPU, in
+  /// the order forward, then backward, needs them: forward from the input's bucket on, backward
+  /// from the output's, except that the bucket forward ran last keeps its parameters for backward.
+  /// The first waits for the GPU's `waits` (its reduce-scatters of the previous iteration, which
+  /// give its shard the update), which it then clears.
+  Gathers gather_parameters(std::vector<std::vector<std::uint32_t>>& waits)
+  {
+    TaskGraph& g = result_.plan.graph;
+    const std::vector<Bucket>& buckets = buckets_[0];
+    Gathers out;
+    out.graph = &g;
+    for (std::size_t b = buckets.size(); b-- > 0;)
+      if (buckets[b].gradient_bytes > 0)
+        out.forward_order.push_back(b);
+    for (std::size_t b = 0; b < buckets.size(); ++b)
+      if (buckets[b].gradient_bytes > 0)
+        out.backward_order.push_back(b);
+    out.forward.assign(tp_, std::vector<std::uint32_t>(buckets.size(), NONE));
+    out.backward = out.forward;
+    for (std::uint32_t k = 0; k < tp_; ++k) {
+      std::vector<std::uint32_t> last(d_, NONE);
+      const auto add = [&](std::size_t b, const std::string& label) {
+        PlannedCollective planned =
+            plan_collective(coll::Op::allgather, t_.algorithm, t_.fidelity, groups_[k], buckets[b].gradient_bytes);
+        if (planned.fidelity == coll::ScheduleFidelity::flow)
+          result_.plan.fidelity = planned.fidelity;
+        const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
+        for (std::uint32_t i = 0; i < d_; ++i) {
+          const std::uint32_t part = g.collective(c).tasks[i];
+          if (last[i] == NONE) {
+            for (std::uint32_t w : waits[gpu_of(0, i, k)])
+              g.add_dependency(w, part);
+            waits[gpu_of(0, i, k)].clear();
+          }
+          after(last[i], part);
+          last[i] = part;
+        }
+        return c;
+      };
+      for (std::size_t b : out.forward_order)
+        out.forward[k][b] = add(b, gather_forward_labels_[b]);
+      for (std::size_t p = 1; p < out.backward_order.size(); ++p)
+        out.backward[k][out.backward_order[p]] =
+            add(out.backward_order[p], gather_backward_labels_[out.backward_order[p]]);
+    }
+    return out;
+  }
+
+  /// ZeRO stage 3 keeps at most two buckets' parameters gathered on a GPU, the one computing and
+  /// the next: the gather of the p-th bucket in `order` starts only once the (p - 1)-th may start
+  /// computing (after `gates`, the compute task before it).
+  void limit_gathers(const std::vector<std::size_t>& order, const std::vector<std::vector<std::uint32_t>>& gates,
+                     const std::vector<std::vector<std::uint32_t>>& gathers)
+  {
+    for (std::uint32_t k = 0; k < tp_; ++k)
+      for (std::size_t p = 1; p < order.size(); ++p)
+        if (gathers[k][order[p]] != NONE)
+          after(gates[k][order[p - 1]], gathers[k][order[p]]);
+  }
+
   std::uint32_t gpu_of(std::uint32_t stage, std::uint32_t replica, std::uint32_t k) const
   {
     return (stage * d_ + replica) * tp_ + k;
@@ -358,9 +462,26 @@ private:
                           (l.split == model::TensorSplit::column) != forward;
       return splits ? l.split_allreduce_elements_per_sample * bytes_per_element_per_sample : 0.0;
     };
+    std::vector<int> bucket_from(sub.layers.size(), -1);  // the bucket whose first layer it is
+    std::vector<int> bucket_top(sub.layers.size(), -1);   // the bucket whose last layer it is
+    for (std::size_t b = 0; b < buckets.size(); ++b) {
+      bucket_from[buckets[b].first_layer] = static_cast<int>(b);
+      bucket_top[buckets[b].first_layer + buckets[b].layers - 1] = static_cast<int>(b);
+    }
+    // ZeRO stage 3 gathers a bucket's parameters before its first layer runs forward and before its
+    // last layer runs backward (buckets without parameters need none).
+    const auto gathered = [&](int b) {
+      return t_.zero_stage == 3 && b >= 0 && buckets[std::size_t(b)].gradient_bytes > 0;
+    };
     std::vector<Segment> fwd, bwd, last;
     Segment run;
     for (std::size_t l = 0; l < sub.layers.size(); ++l) {
+      if (gathered(bucket_from[l])) {
+        if (run.seconds > 0 || run.gather >= 0)
+          fwd.push_back(run);
+        run = {};
+        run.gather = bucket_from[l];
+      }
       run.seconds += costs[l].forward_seconds;
       if (const double bytes = allreduce(sub.layers[l], true); bytes > 0) {
         run.allreduce_bytes = bytes;
@@ -368,13 +489,16 @@ private:
         run = {};
       }
     }
-    if (run.seconds > 0 || fwd.empty())
+    if (run.seconds > 0 || run.gather >= 0 || fwd.empty())
       fwd.push_back(run);
-    std::vector<int> bucket_from(sub.layers.size(), -1);  // the bucket whose first layer it is
-    for (std::size_t b = 0; b < buckets.size(); ++b)
-      bucket_from[buckets[b].first_layer] = static_cast<int>(b);
     Segment plain, cut;
     for (std::size_t l = sub.layers.size(); l-- > 0;) {
+      if (gathered(bucket_top[l])) {
+        if (cut.seconds > 0 || cut.gather >= 0)
+          last.push_back(cut);
+        cut = {};
+        cut.gather = bucket_top[l];
+      }
       plain.seconds += costs[l].backward_seconds;
       cut.seconds += costs[l].backward_seconds;
       const double bytes = allreduce(sub.layers[l], false);
@@ -392,7 +516,7 @@ private:
     }
     if (plain.seconds > 0 || bwd.empty())
       bwd.push_back(plain);
-    if (cut.seconds > 0 || last.empty())
+    if (cut.seconds > 0 || cut.gather >= 0 || last.empty())
       last.push_back(cut);
     forward_segments_.push_back(std::move(fwd));
     backward_segments_.push_back(std::move(bwd));
@@ -448,6 +572,11 @@ private:
         const std::uint32_t gpu = gpu_of(s, i, k);
         const std::string& name = seg.bucket >= 0 && bucket_ready ? segment_labels_[s][std::size_t(seg.bucket)] : label;
         const std::uint32_t task = g.add_delay(gpu, Stream::compute, seg.seconds * factors[k], name);
+        if (seg.gather >= 0) {
+          const auto b = std::size_t(seg.gather);
+          after((forward ? gather_forward_ : gather_backward_)[k][b], task);
+          (forward ? gate_forward_ : gate_backward_)[k][b] = last[k];
+        }
         after(last[k], task);
         last[k] = task;
         if (first[k] == NONE)
@@ -533,7 +662,8 @@ private:
   /// Each stage's buckets all-reduced over the data-parallel group of each of its tensor ranks,
   /// one after another per GPU; the next iteration's first forward waits for the last. With ZeRO
   /// stage 1 or 2 each bucket is reduce-scattered instead (each GPU keeps the sum of its 1/d);
-  /// once all are, each GPU updates its shard and the buckets' parameters are all-gathered.
+  /// once all are, each GPU updates its shard and the buckets' parameters are all-gathered. With
+  /// stage 3 the parameters are gathered bucket by bucket next iteration (gather_parameters).
   void synchronise_stages(int it, const std::vector<std::vector<std::uint32_t>>& ready,
                           std::vector<std::vector<std::uint32_t>>& waits, std::vector<std::vector<std::uint32_t>>& ends)
   {
@@ -563,7 +693,7 @@ private:
         for (std::size_t b = 0; b < buckets.size(); ++b)
           if (buckets[b].gradient_bytes > 0)
             add(zero ? coll::Op::reduce_scatter : coll::Op::allreduce, b, allreduce_labels_[s][b], true);
-        for (std::size_t b = 0; zero && b < buckets.size(); ++b)
+        for (std::size_t b = 0; zero && t_.zero_stage < 3 && b < buckets.size(); ++b)
           if (buckets[b].gradient_bytes > 0)
             add(coll::Op::allgather, b, allgather_labels_[s][b], false);
         for (std::uint32_t i = 0; i < d_; ++i)
@@ -587,7 +717,12 @@ private:
   std::vector<std::string> forward_labels_, backward_labels_;  ///< per micro-batch
   std::vector<std::vector<std::string>> segment_labels_;       ///< per stage and bucket: the last backward's
   std::vector<std::vector<std::string>> allreduce_labels_;     ///< per stage and bucket (reduce-scatter with ZeRO)
-  std::vector<std::vector<std::string>> allgather_labels_;     ///< per stage and bucket (ZeRO)
+  std::vector<std::vector<std::string>> allgather_labels_;     ///< per stage and bucket (ZeRO 1 and 2)
+  std::vector<std::string> gather_forward_labels_, gather_backward_labels_;  ///< per bucket (ZeRO 3)
+  /// ZeRO stage 3, per tensor rank and bucket, for the replica being built: its part of the
+  /// all-gather that forward (backward) waits for (NONE: none), and the compute task before the
+  /// bucket starts forward (backward).
+  std::vector<std::vector<std::uint32_t>> gather_forward_, gather_backward_, gate_forward_, gate_backward_;
   PipelineTraining result_;
 };
 

@@ -13,6 +13,16 @@
 // all-reduced over its data-parallel group (the GPUs of one tensor rank) in buckets (the
 // scheduling policy's, over the stage's layers) released during the last micro-batch's
 // backward, when they are final; the next iteration's first forward waits for them.
+//
+// ZeRO (Rajbhandari et al., 2020) runs here too. Stages 1 and 2 reduce-scatter each bucket over
+// the data-parallel group instead, and all-gather the updated parameters after the last. Stage 3
+// (PyTorch FSDP with full sharding) keeps only a 1/d shard of every parameter: on one stage and
+// one micro-batch, each bucket of the policy is a unit whose parameters are all-gathered before
+// its forward and again before its backward (except the last unit of the forward, kept for
+// backward), its gradients reduce-scattered once its backward ends. A GPU gathers one unit at a
+// time, in the order compute needs them, and keeps at most two gathered: the next unit's gather
+// starts once the unit before it may start computing (FSDP's prefetch of one unit, forward and
+// backward). The next iteration's first gather waits for the GPU's last reduce-scatter.
 #include "sim/training.hpp"
 
 #include <vector>

@@ -118,9 +118,11 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     if (w.contains("tensor"))
       parallelism += fmt::format(", tensor-parallel x{} (all-reduces: {})", w.at("tensor").at("size").get<int>(),
                                  w.at("tensor").at("comm").get<std::string>());
-    if (w.contains("zero"))
-      parallelism +=
-          fmt::format(", ZeRO stage {} (reduce-scatter, then all-gather)", w.at("zero").at("stage").get<int>());
+    if (w.contains("zero")) {
+      const int stage = w.at("zero").at("stage").get<int>();
+      parallelism += stage == 3 ? ", ZeRO stage 3 (all-gather each unit before forward and backward, reduce-scatter)"
+                                : fmt::format(", ZeRO stage {} (reduce-scatter, then all-gather)", stage);
+    }
     if (w.contains("pipeline")) {
       const auto& pp = w.at("pipeline");
       parallelism += fmt::format(", pipeline x{} ({}, {} micro-batches, {:.0f} samples per iteration)",

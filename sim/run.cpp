@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <functional>
 #include <numeric>
 #include <optional>
 
@@ -213,16 +214,26 @@ double adam_bytes_per_parameter(Precision precision)
 /// in flight) per pipeline stage of a GPU; the stage that needs the most is reported. An estimate:
 /// every layer's output and attention's probabilities count as kept (in-place ReLUs, FlashAttention
 /// and recomputation keep less), and framework workspace and fragmentation are not counted.
-json memory_json(const Scenario& s, const std::vector<std::array<double, 3>>& stages, double codec_bytes)
+/// ZeRO stage 3 keeps a 1/d shard of the weights plus the two units it may have gathered at once
+/// (`units`: each unit's bytes), and a 1/d shard of the gradients plus the full gradient of the
+/// unit being reduce-scattered.
+json memory_json(const Scenario& s, const std::vector<std::array<double, 3>>& stages, double codec_bytes,
+                 std::vector<double> units = {})
 {
   const TrainingConfig& t = s.training;
   const double e = bytes_per_element(t.precision), d = t.data_parallel;
+  std::sort(units.begin(), units.end(), std::greater<>());
+  units.resize(2, 0.0);
   json best;
   double most = -1;
   for (std::size_t i = 0; i < stages.size(); ++i) {
-    const auto [weights, activations, in_flight] = stages[i];
-    const double params = weights / e;
-    const double gradients = t.zero_stage >= 2 ? weights / d : weights;
+    const auto [full_weights, activations, in_flight] = stages[i];
+    const double params = full_weights / e;
+    const bool sharded = t.zero_stage == 3;
+    const double weights = sharded ? full_weights / d + units[0] + units[1] : full_weights;
+    const double gradients = sharded             ? full_weights / d + units[0]
+                             : t.zero_stage >= 2 ? full_weights / d
+                                                 : full_weights;
     const double optimizer = adam_bytes_per_parameter(t.precision) * params / (t.zero_stage >= 1 ? d : 1);
     const double kept = activations * in_flight;
     const double total = weights + gradients + optimizer + kept + codec_bytes;
@@ -239,9 +250,9 @@ json memory_json(const Scenario& s, const std::vector<std::array<double, 3>>& st
     }
   }
   best["optimizer"] = "adam";
-  best["note"] = "an estimate: weights and gradients in the training precision, Adam's state (ZeRO-sharded), every "
-                 "layer's output and attention's probabilities kept for backward, codec residuals; no workspace or "
-                 "fragmentation";
+  best["note"] = "an estimate: weights and gradients in the training precision, Adam's state (ZeRO-sharded; stage 3: "
+                 "weight and gradient shards plus two gathered units), every layer's output and attention's "
+                 "probabilities kept for backward, codec residuals; no workspace or fragmentation";
   const double capacity = s.profile ? s.profile->memory_bytes : 0;
   best["capacity_bytes"] = capacity > 0 ? json(capacity) : json(nullptr);
   best["fits"] = capacity > 0 ? json(most <= capacity) : json(nullptr);
@@ -420,6 +431,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   // the rest of its group included.
   double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0, tensor_s = 0;
   std::vector<std::array<double, 3>> memory_stages;  // per stage: see memory_json
+  std::vector<double> unit_bytes;                    // ZeRO stage 3: per unit gathered
   if (!pipeline) {
     double kept = 0;
     for (const model::Layer& l : model.layers)
@@ -437,16 +449,25 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       const double e = bytes_per_element(t.precision), params = st.gradient_bytes / e;
       workload["zero"] = {
           {"stage", t.zero_stage},
-          {"note", "each bucket is reduce-scattered over the data-parallel group as backward releases it; once all "
-                   "are, each GPU updates its 1/d shard and the buckets' parameters are all-gathered before the "
-                   "next forward"},
+          {"note", t.zero_stage == 3
+                       ? "each bucket is a unit whose parameters are all-gathered over the data-parallel group before "
+                         "its forward and again before its backward (the last unit of the forward keeps them), "
+                         "at most two units gathered at once; its gradients are reduce-scattered as backward "
+                         "releases it; each GPU keeps and updates a 1/d shard of parameters, gradients and "
+                         "optimizer states"
+                       : "each bucket is reduce-scattered over the data-parallel group as backward releases it; once "
+                         "all are, each GPU updates its 1/d shard and the buckets' parameters are all-gathered "
+                         "before the next forward"},
           {"bytes_per_gpu",
-           {{"parameters", st.gradient_bytes},
+           {{"parameters", t.zero_stage == 3 ? st.gradient_bytes / d : st.gradient_bytes},
             {"gradients", t.zero_stage >= 2 ? st.gradient_bytes / d : st.gradient_bytes},
             {"optimizer_states", adam_bytes_per_parameter(t.precision) * params / d}}}};
     }
     for (const PipelineStage& st : pipeline->stages)
       memory_stages.push_back({st.gradient_bytes, st.activation_bytes, double(st.in_flight)});
+    if (t.zero_stage == 3)
+      for (const Bucket& b : plan.buckets)
+        unit_bytes.push_back(b.gradient_bytes);
     compute_s = pipeline->busiest_compute_seconds;
     forward_s = pipeline->busiest_forward_seconds;
     // At least 0: the ideal pipeline holds its busiest stage's compute and all-reduces (rounding aside).
@@ -491,7 +512,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       {"per_rank", per_rank},
       {"statistics", statistics},
       {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},
-      {"memory", memory_json(s, memory_stages, plan.compression.extra_memory_bytes)},
+      {"memory", memory_json(s, memory_stages, plan.compression.extra_memory_bytes, unit_bytes)},
       {"reduction",
        {{"charged", s.gpu.reduce_seconds_per_byte() > 0}, {"seconds_per_byte", s.gpu.reduce_seconds_per_byte()}}},
       {"simulation",

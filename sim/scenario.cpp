@@ -538,11 +538,13 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
           "node's links); expected a divisor of gpus_per_node ({})",
           t.tensor_parallel, gpus_per_node));
     t.zero_stage = par->int_or("zero", 0, 0);
-    if (t.zero_stage > 2)
+    if (t.zero_stage > 3)
+      par->child("zero").fail(fmt::format("found {}; expected a ZeRO stage: 0, 1, 2 or 3", t.zero_stage));
+    if (t.zero_stage == 3 && t.pipeline_parallel > 1)
       par->child("zero").fail(fmt::format(
-          "found {}; ZeRO stage 3 (parameters sharded and gathered layer by layer, FSDP) is not modelled; expected 0, "
-          "1 or 2",
-          t.zero_stage));
+          "found 3 with pipeline {}; ZeRO stage 3 (FSDP) with pipeline stages is not modelled (each stage would "
+          "gather its parameters for every micro-batch); expected pipeline 1, or ZeRO stage 0, 1 or 2",
+          t.pipeline_parallel));
     if (t.tensor_parallel > 1)
       t.tensor_comm = static_cast<TensorComm>(par->choice_or("tensor_comm", {"simulate", "alpha_beta"}, 0));
     else if (par->has("tensor_comm"))

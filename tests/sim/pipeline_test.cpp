@@ -404,6 +404,78 @@ TEST_CASE("ZeRO stages 1 and 2: reduce-scatter as backward releases buckets, the
   }
 }
 
+TEST_CASE("ZeRO stage 3: each unit gathered before forward and backward, reduce-scattered after, in closed form")
+{
+  // 4 replicas of the 4-layer chain (f = 2 ms, b = 4 ms, 100 MB of fp32 parameters a layer) on
+  // 100 GB/s links: a ring all-gather or reduce-scatter of S over 4 GPUs takes 3 (2 us + S / 4 / B).
+  const auto pass = [](double bytes, double bandwidth) {
+    return 3 * (2e-6 + bytes / 4 / bandwidth);
+  };
+  json doc = chain_scenario(4, 0, 4, 1, 1, "1f1b");
+  doc["workload"]["parallelism"].erase("schedule");
+  doc["workload"]["parallelism"]["zero"] = 3;
+  doc["cluster"]["network"]["link"]["bandwidth"] = "100GBps";
+  // policy none: one 400 MB unit, gathered before forward and kept for backward, then
+  // reduce-scattered; the next iteration's gather waits for it.
+  json r = run(doc);
+  CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(2 * pass(400e6, 100e9) + 24e-3).epsilon(1e-9));
+  CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(2 * 0.75 * 400e6).epsilon(1e-12));
+  const json& z = r["workload"]["zero"];
+  CHECK(z["stage"] == 3);
+  CHECK(z["bytes_per_gpu"]["parameters"].get<double>() == 100e6);
+  CHECK(z["bytes_per_gpu"]["gradients"].get<double>() == 100e6);
+  CHECK(z["bytes_per_gpu"]["optimizer_states"].get<double>() == 200e6);
+  // Memory: the shard (100 MB) plus the gathered unit (400 MB), the same for gradients.
+  CHECK(r["memory"]["bytes_per_gpu"]["parameters"].get<double>() == 500e6);
+  CHECK(r["memory"]["bytes_per_gpu"]["gradients"].get<double>() == 500e6);
+  CHECK(r["memory"]["bytes_per_gpu"]["total"].get<double>() == 1200e6);
+
+  // wfbp: a unit per layer. Each 0.756 ms gather hides under the layer before it, each
+  // reduce-scatter under the layers after it: only the first gather and the last reduce-scatter
+  // show. 4 gathers forward, 3 backward (the last layer keeps its parameters), 4 reduce-scatters.
+  doc["workload"]["scheduling"] = {{"policy", "wfbp"}};
+  r = run(doc);
+  CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(2 * pass(100e6, 100e9) + 24e-3).epsilon(1e-9));
+  CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(11 * 0.75 * 100e6).epsilon(1e-12));
+  CHECK(r["memory"]["bytes_per_gpu"]["parameters"].get<double>() == 100e6 + 2 * 100e6);  // two units gathered
+  CHECK(r["memory"]["bytes_per_gpu"]["gradients"].get<double>() == 100e6 + 100e6);
+  CHECK(summary_text(parse_scenario(doc, "pp.json"), r).find("ZeRO stage 3 (all-gather each unit") !=
+        std::string::npos);
+
+  // One unit gathered ahead at most: 3 layers, the first 8 ms forward, the others 0.2 ms, on 25 GB/s
+  // (P = 3.006 ms a gather). Iteration 0 on GPU 0: gathers of l0 [0, P] and l1 [P, 2P]; l0 runs
+  // [P, P + 8 ms]; l2's gather waits for l1 to start, P + 8 ms (not 2P), so l2 runs from 2P + 8 ms.
+  // Backward's first gather (l1; l2 keeps its parameters) starts when forward ends.
+  doc = chain_scenario(3, 0, 4, 1, 1, "1f1b");
+  doc["workload"]["parallelism"] = {{"data", 4}, {"zero", 3}};
+  doc["workload"]["scheduling"] = {{"policy", "wfbp"}};
+  doc["workload"]["iterations"] = 1;
+  doc["model"]["layers"][0]["forward_flops"] = 4e9;
+  doc["model"]["layers"][1]["forward_flops"] = 1e8;
+  doc["model"]["layers"][2]["forward_flops"] = 1e8;
+  doc["cluster"]["network"]["link"]["bandwidth"] = "25GBps";
+  doc["output"] = {{"trace", true}, {"trace_ranks", {0}}};
+  const Scenario traced = parse_scenario(doc, "pp.json");
+  const json trace = run_in_child([&] { return simulate(traced).trace; });
+  std::map<std::string, std::vector<double>> starts;  // GPU 0's slices, by name, in microseconds
+  for (const json& e : trace["traceEvents"])
+    if (e["ph"] == "X")
+      starts[e["name"].get<std::string>()].push_back(e["ts"].get<double>());
+  const double p_us = pass(100e6, 25e9) * 1e6;
+  // Buckets in backward order: bucket 0 is l2, bucket 2 is l0.
+  REQUIRE(starts["allgather parameters for forward, bucket 2"].size() == 1);
+  CHECK(starts["allgather parameters for forward, bucket 2"][0] == 0);
+  CHECK(starts["allgather parameters for forward, bucket 1"][0] == test::Rel(p_us).epsilon(1e-9));
+  CHECK(starts["allgather parameters for forward, bucket 0"][0] == test::Rel(p_us + 8000).epsilon(1e-9));
+  CHECK(starts["allgather parameters for backward, bucket 1"][0] == test::Rel(2 * p_us + 8000 + 200).epsilon(1e-9));
+  CHECK(starts.count("allgather parameters for backward, bucket 0") == 0);
+  const std::vector<double>& forward = starts["forward micro-batch 0"];  // l0, l1, l2
+  REQUIRE(forward.size() == 3);
+  CHECK(forward[0] == test::Rel(p_us).epsilon(1e-9));
+  CHECK(forward[1] == test::Rel(p_us + 8000).epsilon(1e-9));
+  CHECK(forward[2] == test::Rel(2 * p_us + 8000).epsilon(1e-9));
+}
+
 TEST_CASE("GPU memory: parameters, gradients, Adam states and the activations each stage keeps in flight")
 {
   // 4 layers of 25 M parameters and 1e6 output elements a sample, 2 samples, fp32.
@@ -466,10 +538,15 @@ TEST_CASE("ZeRO: bad input names the key and what was expected")
 {
   json doc = chain_scenario(4, 0, 4, 1, 1, "1f1b");
   doc["workload"]["parallelism"].erase("schedule");
-  doc["workload"]["parallelism"]["zero"] = 3;
+  doc["workload"]["parallelism"]["zero"] = 4;
   CHECK_THROWS_WITH_AS(parse_scenario(doc, "pp.json"),
-                       doctest::Contains("/workload/parallelism/zero: found 3; ZeRO stage 3 (parameters sharded and "
-                                         "gathered layer by layer, FSDP) is not modelled; expected 0, 1 or 2"),
+                       doctest::Contains("/workload/parallelism/zero: found 4; expected a ZeRO stage: 0, 1, 2 or 3"),
+                       ScenarioError);
+  json staged = chain_scenario(4, 0, 2, 2, 4, "1f1b");
+  staged["workload"]["parallelism"]["zero"] = 3;
+  CHECK_THROWS_WITH_AS(parse_scenario(staged, "pp.json"),
+                       doctest::Contains("/workload/parallelism/zero: found 3 with pipeline 2; ZeRO stage 3 (FSDP) "
+                                         "with pipeline stages is not modelled"),
                        ScenarioError);
   doc["workload"]["parallelism"]["zero"] = 2;
   doc["workload"]["architecture"] = {{"kind", "allreduce"}, {"algorithm", "halving_doubling"}};
