@@ -166,6 +166,7 @@ public:
     if (tp_ > 1) {
       TrainingConfig unscaled = t_;
       unscaled.compute.iteration_seconds = 0;
+      unscaled.recompute = Recompute::none;
       costs = layer_costs(shard, unscaled, s.gpu, s.profile.get());
       if (t_.compute.iteration_seconds > 0) {
         double modelled = 0;
@@ -176,6 +177,7 @@ public:
           c.backward_seconds *= t_.compute.iteration_seconds / modelled;
         }
       }
+      add_recomputation(shard, t_.recompute, costs);
     }
     TrainingPlan& plan = result_.plan;
     plan.forward_seconds = plan.compute_seconds = plan.gradient_bytes = 0;
@@ -202,8 +204,10 @@ public:
         st.forward_seconds += costs[l].forward_seconds;
         st.backward_seconds += costs[l].backward_seconds;
         st.gradient_bytes += double(layer.params) * e;
-        st.activation_bytes += layer.kept_elements_per_sample() * batch * e;
       }
+      const KeptActivations kept = kept_activations(shard, st.first_layer, st.first_layer + st.layers, t_.recompute);
+      st.activation_bytes = kept.kept * batch * e;
+      st.recompute_peak_bytes = kept.peak * batch * e;
       if (st_index + 1 < stages_)
         st.send_bytes = model.layers[st.first_layer + st.layers - 1].elements_across_cut() * batch * e;
       orders_.push_back(pipeline_order(t_.pipeline_schedule, t_.pipeline_parallel, m_, static_cast<int>(st_index)));

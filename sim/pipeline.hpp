@@ -37,8 +37,9 @@ struct PipelineStage {
   /// Bytes it sends the next stage per micro-batch (its last layer's output), and receives back as
   /// their gradient; 0 for the last stage.
   double send_bytes = 0;
-  double activation_bytes = 0;  ///< what one micro-batch keeps for backward (Layer::kept_elements_per_sample)
-  int in_flight = 0;            ///< most micro-batches whose activations it keeps at once
+  double activation_bytes = 0;      ///< what one micro-batch keeps for backward (kept_activations)
+  double recompute_peak_bytes = 0;  ///< what backward re-creates at once with recomputation (kept_activations)
+  int in_flight = 0;                ///< most micro-batches whose activations it keeps at once
   /// Tensor parallelism, per micro-batch: the tensor-parallel group's all-reduces in forward and
   /// in backward, the bytes each GPU contributes to them, and their alpha-beta seconds
   /// (tensor_allreduce_seconds); 0 with t = 1.

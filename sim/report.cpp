@@ -123,6 +123,8 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
       parallelism += stage == 3 ? ", ZeRO stage 3 (all-gather each unit before forward and backward, reduce-scatter)"
                                 : fmt::format(", ZeRO stage {} (reduce-scatter, then all-gather)", stage);
     }
+    if (const std::string r = w.value("recompute", "none"); r != "none")
+      parallelism += fmt::format(", {} activation recomputation", r);
     if (w.contains("pipeline")) {
       const auto& pp = w.at("pipeline");
       parallelism += fmt::format(", pipeline x{} ({}, {} micro-batches, {:.0f} samples per iteration)",

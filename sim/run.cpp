@@ -153,7 +153,7 @@ json training_config_json(const Scenario& s, const TrainingPlan& plan)
     sched["credit_bytes"] = t.credit_bytes;
     sched["slices"] = plan.slices;
   }
-  json result = {{"architecture", arch}, {"sync", sync}, {"scheduling", sched}};
+  json result = {{"architecture", arch}, {"sync", sync}, {"scheduling", sched}, {"recompute", to_string(t.recompute)}};
   const compress::CodecConfig& c = t.compression;
   if (c.codec != compress::Codec::none) {
     const CompressionStats& stats = plan.compression;
@@ -211,13 +211,14 @@ double adam_bytes_per_parameter(Precision precision)
 /// the weights and their gradients in the training precision, Adam's state, ZeRO's shards of them
 /// over the d replicas, the layer outputs its micro-batches in flight keep for backward, and a
 /// codec's residuals. `stages`: (parameters' bytes, activation bytes of a micro-batch, micro-batches
-/// in flight) per pipeline stage of a GPU; the stage that needs the most is reported. An estimate:
-/// every layer's output and attention's probabilities count as kept (in-place ReLUs, FlashAttention
-/// and recomputation keep less), and framework workspace and fragmentation are not counted.
+/// in flight, bytes that recomputation re-creates at once) per pipeline stage of a GPU; the stage
+/// that needs the most is reported. An estimate: without recomputation every layer's output and
+/// attention's probabilities count as kept (in-place ReLUs and FlashAttention keep less), and
+/// framework workspace and fragmentation are not counted.
 /// ZeRO stage 3 keeps a 1/d shard of the weights plus the two units it may have gathered at once
 /// (`units`: each unit's bytes), and a 1/d shard of the gradients plus the full gradient of the
 /// unit being reduce-scattered.
-json memory_json(const Scenario& s, const std::vector<std::array<double, 3>>& stages, double codec_bytes,
+json memory_json(const Scenario& s, const std::vector<std::array<double, 4>>& stages, double codec_bytes,
                  std::vector<double> units = {})
 {
   const TrainingConfig& t = s.training;
@@ -227,7 +228,7 @@ json memory_json(const Scenario& s, const std::vector<std::array<double, 3>>& st
   json best;
   double most = -1;
   for (std::size_t i = 0; i < stages.size(); ++i) {
-    const auto [full_weights, activations, in_flight] = stages[i];
+    const auto [full_weights, activations, in_flight, recomputed] = stages[i];
     const double params = full_weights / e;
     const bool sharded = t.zero_stage == 3;
     const double weights = sharded ? full_weights / d + units[0] + units[1] : full_weights;
@@ -235,7 +236,7 @@ json memory_json(const Scenario& s, const std::vector<std::array<double, 3>>& st
                              : t.zero_stage >= 2 ? full_weights / d
                                                  : full_weights;
     const double optimizer = adam_bytes_per_parameter(t.precision) * params / (t.zero_stage >= 1 ? d : 1);
-    const double kept = activations * in_flight;
+    const double kept = activations * in_flight + recomputed;
     const double total = weights + gradients + optimizer + kept + codec_bytes;
     if (total > most) {
       most = total;
@@ -250,9 +251,11 @@ json memory_json(const Scenario& s, const std::vector<std::array<double, 3>>& st
     }
   }
   best["optimizer"] = "adam";
+  best["recompute"] = to_string(t.recompute);
   best["note"] = "an estimate: weights and gradients in the training precision, Adam's state (ZeRO-sharded; stage 3: "
-                 "weight and gradient shards plus two gathered units), every layer's output and attention's "
-                 "probabilities kept for backward, codec residuals; no workspace or fragmentation";
+                 "weight and gradient shards plus two gathered units), what backward needs of forward (every "
+                 "layer's output and attention's probabilities, less what recomputation re-creates), codec "
+                 "residuals; no workspace or fragmentation";
   const double capacity = s.profile ? s.profile->memory_bytes : 0;
   best["capacity_bytes"] = capacity > 0 ? json(capacity) : json(nullptr);
   best["fits"] = capacity > 0 ? json(most <= capacity) : json(nullptr);
@@ -430,13 +433,12 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   // Tensor-parallel all-reduces: the time the busiest stage's first GPU spends in them, waits for
   // the rest of its group included.
   double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0, tensor_s = 0;
-  std::vector<std::array<double, 3>> memory_stages;  // per stage: see memory_json
+  std::vector<std::array<double, 4>> memory_stages;  // per stage: see memory_json
   std::vector<double> unit_bytes;                    // ZeRO stage 3: per unit gathered
   if (!pipeline) {
-    double kept = 0;
-    for (const model::Layer& l : model.layers)
-      kept += l.kept_elements_per_sample();
-    memory_stages.push_back({plan.gradient_bytes, kept * t.batch_per_gpu * bytes_per_element(t.precision), 1});
+    const KeptActivations kept = kept_activations(model, 0, model.layers.size(), t.recompute);
+    const double per_sample = t.batch_per_gpu * bytes_per_element(t.precision);
+    memory_stages.push_back({plan.gradient_bytes, kept.kept * per_sample, 1, kept.peak * per_sample});
   } else {
     if (t.pipeline_parallel > 1)
       workload["pipeline"] = pipeline_json(s, model, *pipeline);
@@ -464,7 +466,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
             {"optimizer_states", adam_bytes_per_parameter(t.precision) * params / d}}}};
     }
     for (const PipelineStage& st : pipeline->stages)
-      memory_stages.push_back({st.gradient_bytes, st.activation_bytes, double(st.in_flight)});
+      memory_stages.push_back({st.gradient_bytes, st.activation_bytes, double(st.in_flight), st.recompute_peak_bytes});
     if (t.zero_stage == 3)
       for (const Bucket& b : plan.buckets)
         unit_bytes.push_back(b.gradient_bytes);

@@ -80,6 +80,15 @@ const char* to_string(TensorComm v)
 {
   return v == TensorComm::simulate ? "simulate" : "alpha_beta";
 }
+const char* to_string(Recompute v)
+{
+  switch (v) {
+  case Recompute::none: return "none";
+  case Recompute::selective: return "selective";
+  case Recompute::full: return "full";
+  }
+  return "none";
+}
 const char* to_string(PsPlacement v)
 {
   return v == PsPlacement::colocated ? "colocated" : "dedicated";
@@ -516,7 +525,7 @@ void check_model_parallel_support(const JsonNode& w, const TrainingConfig& t, in
 TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
 {
   w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "compute", "sync", "architecture",
-                "scheduling", "compression", "fidelity"});
+                "scheduling", "compression", "fidelity", "recompute"});
   TrainingConfig t{};
   t.batch_per_gpu = w.int_value("batch_per_gpu", 1);
   t.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
@@ -679,6 +688,7 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
     t.bucket_bytes = 0;
   t.compression = parse_compression(w, t);
   t.fidelity = parse_fidelity(w);
+  t.recompute = static_cast<Recompute>(w.choice_or("recompute", {"none", "selective", "full"}, 0));
   if (t.staged())
     check_model_parallel_support(w, t, gpus_per_node);
   return t;
@@ -1252,7 +1262,8 @@ nlohmann::json to_json(const Scenario& s)
                        {"architecture", architecture},
                        {"scheduling", scheduling},
                        {"compression", compression_json(t.compression, t.architecture)},
-                       {"fidelity", to_string(t.fidelity)}};
+                       {"fidelity", to_string(t.fidelity)},
+                       {"recompute", to_string(t.recompute)}};
   } else {
     const CollectiveConfig& c = s.collective;
     json list = json::array();

@@ -35,6 +35,10 @@ enum class PipelineSchedule { one_f_one_b, gpipe };
 /// network, contending with the rest; alpha_beta: as the ring's alpha-beta time on the group's
 /// route, a delay that joins the group (no contention; far fewer simulated transfers).
 enum class TensorComm { simulate, alpha_beta };
+/// Activation recomputation (checkpointing): what backward runs forward again instead of keeping.
+/// selective: attention's scores and probabilities (Korthikanti et al., 2022); full: every block
+/// but the last, which keeps only its input (torch.utils.checkpoint_sequential, Megatron-LM's full).
+enum class Recompute { none, selective, full };
 
 const char* to_string(Sharing v);
 const char* to_string(Fidelity v);
@@ -46,6 +50,7 @@ const char* to_string(PsPlacement v);
 const char* to_string(GossipGraph v);
 const char* to_string(PipelineSchedule v);
 const char* to_string(TensorComm v);
+const char* to_string(Recompute v);
 
 double bytes_per_element(Precision p);
 
@@ -143,6 +148,7 @@ struct TrainingConfig {
   /// sharded over the data-parallel group, so each bucket is reduce-scattered instead of
   /// all-reduced and the updated parameters are all-gathered before the next forward.
   int zero_stage = 0;
+  Recompute recompute = Recompute::none;
 
   /// GPUs of one model replica (its stages, each over a tensor-parallel group).
   int model_parallel() const { return tensor_parallel * pipeline_parallel; }

@@ -41,7 +41,60 @@ std::vector<LayerCost> layer_costs(const model::Model& model, const TrainingConf
       c.backward_seconds *= scale;
     }
   }
+  add_recomputation(model, t.recompute, costs);
   return costs;
+}
+
+namespace {
+
+bool has_products(const model::Layer& l)
+{
+  return l.kind == model::LayerKind::attention && !l.gemms.empty();
+}
+
+}  // namespace
+
+void add_recomputation(const model::Model& model, Recompute recompute, std::vector<LayerCost>& costs)
+{
+  if (recompute == Recompute::none)
+    return;
+  const std::size_t last_block = model.block_starts().back();
+  for (std::size_t l = 0; l < costs.size(); ++l)
+    if (recompute == Recompute::full ? l < last_block : has_products(model.layers[l]))
+      costs[l].backward_seconds += costs[l].forward_seconds;
+}
+
+KeptActivations kept_activations(const model::Model& model, std::size_t first, std::size_t end, Recompute recompute)
+{
+  KeptActivations out;
+  if (recompute != Recompute::full) {
+    for (std::size_t l = first; l < end; ++l) {
+      const model::Layer& layer = model.layers[l];
+      const bool drop = recompute == Recompute::selective && has_products(layer);
+      out.kept += drop ? layer.activation_elements_per_sample : layer.kept_elements_per_sample();
+      if (drop)
+        out.peak = std::max(out.peak, layer.kept_elements_per_sample() - layer.activation_elements_per_sample);
+    }
+    return out;
+  }
+  std::vector<std::size_t> starts = model.block_starts();
+  const std::size_t last_block = starts.back();
+  starts.push_back(model.layers.size());
+  for (std::size_t b = 0; b + 1 < starts.size(); ++b) {
+    const std::size_t from = std::max(starts[b], first), to = std::min(starts[b + 1], end);
+    if (from >= to)
+      continue;
+    double block = 0;
+    for (std::size_t l = from; l < to; ++l)
+      block += model.layers[l].kept_elements_per_sample();
+    if (starts[b] >= last_block) {
+      out.kept += block;
+    } else {
+      out.kept += from > 0 ? model.layers[from - 1].elements_across_cut() : 0.0;
+      out.peak = std::max(out.peak, block);
+    }
+  }
+  return out;
 }
 
 namespace {

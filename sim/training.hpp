@@ -26,6 +26,25 @@ struct LayerCost {
 std::vector<LayerCost> layer_costs(const model::Model& model, const TrainingConfig& training, const GpuConfig& gpu,
                                    const GpuProfile* profile = nullptr);
 
+/// Activation recomputation (layer_costs applies it last, so a measured single-GPU iteration is
+/// taken as one without it): each recomputed layer's backward also runs its forward again.
+/// selective: attention layers with products (scores, softmax, weighted sum); full: every layer
+/// before the model's last block (Model::block_starts).
+void add_recomputation(const model::Model& model, Recompute recompute, std::vector<LayerCost>& costs);
+
+/// Elements per sample that layers [first, end) of `model` hold for backward: `kept` by every
+/// micro-batch in flight, and `peak`, once, while backward re-runs what was recomputed.
+/// - none: every layer's Layer::kept_elements_per_sample;
+/// - selective: attention keeps its output, not its probabilities; peak: the largest attention's;
+/// - full: a recomputed block keeps its input (what a cut before it carries: the layer before it's
+///   elements_across_cut; nothing for the model's first), the last block all it keeps; peak: the
+///   largest recomputed block's kept elements, re-created during its backward.
+struct KeptActivations {
+  double kept = 0;
+  double peak = 0;
+};
+KeptActivations kept_activations(const model::Model& model, std::size_t first, std::size_t end, Recompute recompute);
+
 /// A backward segment: consecutive layers whose gradients are synchronised together, and their
 /// forward counterpart (the same layers, run in the other direction).
 struct Bucket {

@@ -476,6 +476,85 @@ TEST_CASE("ZeRO stage 3: each unit gathered before forward and backward, reduce-
   CHECK(forward[2] == test::Rel(2 * p_us + 8000).epsilon(1e-9));
 }
 
+TEST_CASE("activation recomputation: what each mode keeps, re-creates and re-runs")
+{
+  // Blocks: [l0], [l1 l2 l3] (cut after l3 carries 25 elements), [l4], the last.
+  using model::LayerKind;
+  std::vector<model::Layer> layers = {
+      {"l0", LayerKind::linear, 1, 1, 10}, {"l1", LayerKind::linear, 1, 1, 20}, {"l2", LayerKind::attention, 0, 1, 30},
+      {"l3", LayerKind::add, 0, 1, 40},    {"l4", LayerKind::linear, 1, 1, 50},
+  };
+  layers[2].gemms = {{4, 4, 1, 2}};  // 2 heads of 4 x 4 probabilities: 32 elements
+  std::vector<model::Layer> block(layers.begin() + 1, layers.begin() + 4);
+  model::seal_block(block, 0, 25);
+  std::copy(block.begin(), block.end(), layers.begin() + 1);
+  const model::Model m{"blocks", layers};
+  REQUIRE(m.block_starts() == std::vector<std::size_t>{0, 1, 4});
+
+  KeptActivations k = kept_activations(m, 0, 5, Recompute::none);
+  CHECK(k.kept == 10 + 20 + (30 + 32) + 40 + 50);
+  CHECK(k.peak == 0);
+  k = kept_activations(m, 0, 5, Recompute::selective);  // the probabilities go, re-created one layer at a time
+  CHECK(k.kept == 10 + 20 + 30 + 40 + 50);
+  CHECK(k.peak == 32);
+  // full: block 0 keeps nothing (the model's input), block 1 its input (l0's 10 elements), the
+  // last block all of it; backward re-creates block 1's 122 elements at the peak.
+  k = kept_activations(m, 0, 5, Recompute::full);
+  CHECK(k.kept == 0 + 10 + 50);
+  CHECK(k.peak == 20 + 62 + 40);
+  k = kept_activations(m, 1, 5, Recompute::full);  // a pipeline stage from l1 on
+  CHECK(k.kept == 10 + 50);
+  k = kept_activations(m, 4, 5, Recompute::full);
+  CHECK(k.kept == 50);
+  CHECK(k.peak == 0);
+
+  const std::vector<LayerCost> base = {{1, 2}, {2, 4}, {3, 6}, {4, 8}, {5, 10}};
+  std::vector<LayerCost> c = base;
+  add_recomputation(m, Recompute::selective, c);
+  for (std::size_t l = 0; l < c.size(); ++l)
+    CHECK(c[l].backward_seconds == base[l].backward_seconds + (l == 2 ? base[l].forward_seconds : 0));
+  c = base;
+  add_recomputation(m, Recompute::full, c);
+  for (std::size_t l = 0; l < c.size(); ++l) {
+    CHECK(c[l].forward_seconds == base[l].forward_seconds);
+    CHECK(c[l].backward_seconds == base[l].backward_seconds + (l < 4 ? base[l].forward_seconds : 0));
+  }
+}
+
+TEST_CASE("activation recomputation end to end: backward re-runs forward, memory keeps block inputs")
+{
+  // The 4-layer chain (each layer its own block; f = 2 ms, b = 4 ms; 1e6 output elements a sample,
+  // 2 samples, fp32) on one GPU: full recomputation re-runs l0..l2 forward in backward, 30 ms.
+  json doc = chain_scenario(4, 1e6, 1, 1, 1, "1f1b");
+  doc["workload"]["parallelism"] = {{"data", 1}};
+  doc["workload"]["recompute"] = "full";
+  json r = run(doc);
+  CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(30e-3).epsilon(1e-12));
+  CHECK(r["workload"]["recompute"] == "full");
+  CHECK(r["memory"]["recompute"] == "full");
+  CHECK(summary_text(parse_scenario(doc, "pp.json"), r).find("full activation recomputation") != std::string::npos);
+  // A measured iteration is one without recomputation: 12 ms scales each layer by 1/2, and full
+  // recomputation adds 3 x 1 ms.
+  doc["workload"]["compute"] = {{"iteration_time", "12ms"}};
+  r = run(doc);
+  CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(15e-3).epsilon(1e-12));
+  // Two 1F1B stages of 2 layers, 4 micro-batches: stage 0 has 2 micro-batches in flight. Without
+  // recomputation each keeps l0's and l1's outputs; with it, each keeps only l1's input (l0's
+  // output; l0's input is the model's), and backward re-creates one block (l0 or l1) at a time.
+  doc = chain_scenario(4, 1e6, 1, 2, 4, "1f1b");
+  const double a = 1e6 * 2 * 4;  // one layer's output for one micro-batch, bytes
+  CHECK(run(doc)["memory"]["bytes_per_gpu"]["activations"].get<double>() == 2 * 2 * a);
+  doc["workload"]["recompute"] = "full";
+  r = run(doc);
+  CHECK(r["memory"]["stage"] == 0);
+  CHECK(r["memory"]["bytes_per_gpu"]["activations"].get<double>() == 2 * a + a);
+  doc["workload"]["recompute"] = "some";
+  CHECK_THROWS_WITH_AS(parse_scenario(doc, "pp.json"),
+                       doctest::Contains("pp.json: /workload/recompute: found 'some'; expected one of: none, "
+                                         "selective, full"),
+                       ScenarioError);
+}
+
 TEST_CASE("GPU memory: parameters, gradients, Adam states and the activations each stage keeps in flight")
 {
   // 4 layers of 25 M parameters and 1e6 output elements a sample, 2 samples, fp32.
