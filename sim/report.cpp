@@ -26,6 +26,16 @@ std::string seconds_text(double s)
   return fmt::format("{:.3f} us", s * 1e6);
 }
 
+/// Durations of a long job: hours and minutes when they are that long.
+std::string duration_text(double s)
+{
+  if (s >= 3600)
+    return fmt::format("{:.2f} h", s / 3600);
+  if (s >= 60)
+    return fmt::format("{:.1f} min", s / 60);
+  return seconds_text(s);
+}
+
 std::string bytes_text(double b)
 {
   if (b >= 1e9)
@@ -208,6 +218,18 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                          bytes_text(b.at("optimizer_states")), bytes_text(b.at("activations")),
                          b.at("codec_state").get<double>() > 0 ? ", codec state " + bytes_text(b.at("codec_state"))
                                                                : std::string());
+    }
+    if (r.contains("failures")) {
+      const auto& f = r.at("failures");
+      out +=
+          fmt::format("  failures            job MTBF {} ({:.1f} a day); a {} checkpoint every {} ({} iterations, {}); "
+                      "restart {}\n",
+                      duration_text(f.at("job_mtbf_s")), f.at("failures_per_day").get<double>(),
+                      duration_text(f.at("checkpoint_s")), duration_text(f.at("interval_s")),
+                      f.at("interval_iterations").get<long long>(), f.at("interval_source").get<std::string>(),
+                      duration_text(f.at("restart_s")));
+      out += fmt::format("  goodput             {:.1f} % of wall time trains: {:.1f} samples/s\n",
+                         100 * f.at("efficiency").get<double>(), f.at("effective_samples_per_s").get<double>());
     }
   } else {
     const auto& c = r.at("collective");

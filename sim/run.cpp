@@ -3,6 +3,7 @@
 #include "models/zoo.hpp"
 #include "sim/collective_plan.hpp"
 #include "sim/error.hpp"
+#include "sim/failures.hpp"
 #include "sim/link_report.hpp"
 #include "sim/pipeline.hpp"
 #include "sim/trace.hpp"
@@ -260,6 +261,32 @@ json memory_json(const Scenario& s, const std::vector<std::array<double, 4>>& st
   best["capacity_bytes"] = capacity > 0 ? json(capacity) : json(nullptr);
   best["fits"] = capacity > 0 ? json(most <= capacity) : json(nullptr);
   return best;
+}
+
+/// The expected share of wall time a long job trains between failures, restarts and checkpoints
+/// (sim/failures.hpp), and the throughput that leaves. A checkpoint holds one copy of the weights
+/// in the training precision and of Adam's state, however they are sharded over the GPUs.
+json failures_json(const Scenario& s, const model::Model& model, double iteration_seconds, double samples_per_s)
+{
+  const TrainingConfig& t = s.training;
+  const double state_bytes =
+      double(model.total_params()) * (bytes_per_element(t.precision) + adam_bytes_per_parameter(t.precision));
+  const FailureEstimate e = estimate_failures(t.failures, s.cluster.gpus(), state_bytes, iteration_seconds);
+  return {{"gpu_mtbf_s", t.failures.gpu_mtbf_seconds},
+          {"job_mtbf_s", e.job_mtbf_seconds},
+          {"failures_per_day", e.failures_per_day},
+          {"checkpoint_bytes", e.state_bytes},
+          {"checkpoint_s", e.checkpoint_seconds},
+          {"restart_s", e.restart_seconds},
+          {"interval_s", e.interval_seconds},
+          {"interval_iterations", e.interval_iterations},
+          {"interval_source", e.optimal ? "optimal" : "scenario"},
+          {"young_interval_s", e.young_interval_seconds},
+          {"efficiency", e.efficiency},
+          {"effective_samples_per_s", samples_per_s * e.efficiency},
+          {"note", "expected fraction of wall time that trains, with exponentially distributed failures of the "
+                   "job's GPUs, checkpoints between iterations and a restart from the last one after each failure "
+                   "(Daly, 2006)"}};
 }
 
 json tensor_json(const Scenario& s, const PipelineTraining& pt)
@@ -523,6 +550,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"tasks", plan.graph.tasks().size()},
         {"simulated_seconds", tl.makespan_seconds}}},
   };
+  if (t.failures.enabled)
+    report["failures"] = failures_json(s, model, mean, samples_per_s);
   return finish(s, topology, tl, plan.graph, std::move(report));
 }
 

@@ -525,7 +525,7 @@ void check_model_parallel_support(const JsonNode& w, const TrainingConfig& t, in
 TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
 {
   w.allow_keys({"kind", "batch_per_gpu", "precision", "iterations", "parallelism", "compute", "sync", "architecture",
-                "scheduling", "compression", "fidelity", "recompute"});
+                "scheduling", "compression", "fidelity", "recompute", "failures"});
   TrainingConfig t{};
   t.batch_per_gpu = w.int_value("batch_per_gpu", 1);
   t.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
@@ -689,6 +689,21 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   t.compression = parse_compression(w, t);
   t.fidelity = parse_fidelity(w);
   t.recompute = static_cast<Recompute>(w.choice_or("recompute", {"none", "selective", "full"}, 0));
+  if (auto f = w.optional_child("failures")) {
+    f->allow_keys({"mtbf", "restart", "checkpoint_time", "checkpoint_bandwidth", "interval"});
+    FailureConfig& c = t.failures;
+    c.enabled = true;
+    c.gpu_mtbf_seconds = f->quantity("mtbf", Dimension::seconds, Bound::positive);
+    c.restart_seconds = f->quantity("restart", Dimension::seconds, Bound::non_negative);
+    if (f->has("checkpoint_time") == f->has("checkpoint_bandwidth"))
+      f->fail("expected exactly one of 'checkpoint_time' (how long writing a checkpoint takes) and "
+              "'checkpoint_bandwidth' (the storage's aggregate write rate for weights and optimizer states)");
+    if (f->has("checkpoint_time"))
+      c.checkpoint_seconds = f->quantity("checkpoint_time", Dimension::seconds, Bound::positive);
+    else
+      c.checkpoint_bytes_per_s = f->quantity("checkpoint_bandwidth", Dimension::bytes_per_s, Bound::positive);
+    c.interval_seconds = f->quantity_or("interval", Dimension::seconds, 0, Bound::positive);
+  }
   if (t.staged())
     check_model_parallel_support(w, t, gpus_per_node);
   return t;
@@ -1264,6 +1279,17 @@ nlohmann::json to_json(const Scenario& s)
                        {"compression", compression_json(t.compression, t.architecture)},
                        {"fidelity", to_string(t.fidelity)},
                        {"recompute", to_string(t.recompute)}};
+    if (const FailureConfig& f = t.failures; f.enabled) {
+      json failures = {{"mtbf", format_quantity(f.gpu_mtbf_seconds, Dimension::seconds)},
+                       {"restart", format_quantity(f.restart_seconds, Dimension::seconds)}};
+      if (f.checkpoint_seconds > 0)
+        failures["checkpoint_time"] = format_quantity(f.checkpoint_seconds, Dimension::seconds);
+      else
+        failures["checkpoint_bandwidth"] = format_quantity(f.checkpoint_bytes_per_s, Dimension::bytes_per_s);
+      if (f.interval_seconds > 0)
+        failures["interval"] = format_quantity(f.interval_seconds, Dimension::seconds);
+      doc["workload"]["failures"] = failures;
+    }
   } else {
     const CollectiveConfig& c = s.collective;
     json list = json::array();

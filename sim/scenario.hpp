@@ -136,6 +136,16 @@ struct ComputeConfig {
   double slowdown = 1;                    ///< compute time factor of slow_ranks (>= 1)
 };
 
+/// Failures of a long training job and its checkpoints (sim/failures.hpp).
+struct FailureConfig {
+  bool enabled = false;
+  double gpu_mtbf_seconds = 0;        ///< mean time between failures of one GPU with its share of the node
+  double restart_seconds = 0;         ///< from a failure to training again from the last checkpoint
+  double checkpoint_seconds = 0;      ///< time to write one checkpoint, when given
+  double checkpoint_bytes_per_s = 0;  ///< else: the storage's aggregate write rate for the training state
+  double interval_seconds = 0;        ///< training time between checkpoints; 0: the optimum
+};
+
 struct TrainingConfig {
   int batch_per_gpu;
   Precision precision;
@@ -149,6 +159,7 @@ struct TrainingConfig {
   /// all-reduced and the updated parameters are all-gathered before the next forward.
   int zero_stage = 0;
   Recompute recompute = Recompute::none;
+  FailureConfig failures;
 
   /// GPUs of one model replica (its stages, each over a tensor-parallel group).
   int model_parallel() const { return tensor_parallel * pipeline_parallel; }

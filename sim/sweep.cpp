@@ -247,7 +247,8 @@ const std::vector<std::string>& metric_columns(const std::string& kind)
                                                  "bubble_s",
                                                  "tensor_s",
                                                  "memory_bytes_per_gpu",
-                                                 "fits_memory"};
+                                                 "fits_memory",
+                                                 "effective_samples_per_s"};
   static const std::vector<std::string> collective{"gpus",       "size_bytes", "time_us", "algbw_GBps",
                                                    "busbw_GBps", "algorithm",  "fidelity"};
   return kind == "collective" ? collective : training;
@@ -271,6 +272,9 @@ json headline_metrics(const json& report)
     m["bytes_sent_per_gpu"] = report.at("traffic").at("bytes_sent_per_gpu_per_iteration");
     m["memory_bytes_per_gpu"] = report.at("memory").at("bytes_per_gpu").at("total");
     m["fits_memory"] = report.at("memory").at("fits");  // null without a GPU profile
+    // Throughput left by failures and checkpoints; null without workload.failures.
+    m["effective_samples_per_s"] =
+        report.contains("failures") ? report.at("failures").at("effective_samples_per_s") : json(nullptr);
     std::set<std::string> used;
     for (const auto& a : report.at("workload").at("algorithms_used"))
       used.insert(a.get<std::string>());

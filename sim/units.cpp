@@ -32,7 +32,8 @@ constexpr std::array RATE_UNITS{
     Unit{"TiBps", TI},      Unit{"KiB/s", KI},     Unit{"MiB/s", MI},     Unit{"GiB/s", GI},     Unit{"TiB/s", TI},
 };
 constexpr std::array TIME_UNITS{
-    Unit{"s", 1}, Unit{"ms", 1e-3}, Unit{"us", 1e-6}, Unit{"\u00b5s", 1e-6}, Unit{"ns", 1e-9}, Unit{"ps", 1e-12},
+    Unit{"s", 1},     Unit{"ms", 1e-3},  Unit{"us", 1e-6}, Unit{"\u00b5s", 1e-6},
+    Unit{"ns", 1e-9}, Unit{"ps", 1e-12}, Unit{"min", 60},  Unit{"h", 3600},
 };
 constexpr std::array FLOPS_UNITS{
     Unit{"FLOPS", 1},     Unit{"kFLOPS", 1e3}, Unit{"MFLOPS", 1e6},  Unit{"GFLOPS", 1e9},   Unit{"TFLOPS", 1e12},
@@ -57,7 +58,7 @@ std::string expected_form(Dimension dim)
   case Dimension::bytes_per_s:
     return "a bandwidth with a unit, such as '100Gbps' or '12.5GBps' (bits: bps, kbps, Mbps, Gbps, Tbps; "
            "bytes: Bps, kBps, MBps, GBps, TBps, KiBps, MiBps, GiBps, TiBps; '/s' forms like 'GB/s' too)";
-  case Dimension::seconds: return "a duration with a unit, such as '1.5us' or '2ms' (s, ms, us, ns, ps)";
+  case Dimension::seconds: return "a duration with a unit, such as '1.5us' or '2ms' (h, min, s, ms, us, ns, ps)";
   case Dimension::flops_per_s:
     return "a compute rate with a unit, such as '15.7TFLOPS' (FLOPS, kFLOPS, MFLOPS, GFLOPS, TFLOPS, PFLOPS)";
   }
