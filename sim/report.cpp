@@ -221,13 +221,13 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     }
     if (r.contains("failures")) {
       const auto& f = r.at("failures");
-      out +=
-          fmt::format("  failures            job MTBF {} ({:.1f} a day); a {} checkpoint every {} ({} iterations, {}); "
-                      "restart {}\n",
-                      duration_text(f.at("job_mtbf_s")), f.at("failures_per_day").get<double>(),
-                      duration_text(f.at("checkpoint_s")), duration_text(f.at("interval_s")),
-                      f.at("interval_iterations").get<long long>(), f.at("interval_source").get<std::string>(),
-                      duration_text(f.at("restart_s")));
+      const auto every = f.at("interval_iterations").get<long long>();
+      out += fmt::format("  failures            job MTBF {} ({:.1f} a day); a {} checkpoint every {} ({} iteration{}, "
+                         "{}); restart {}\n",
+                         duration_text(f.at("job_mtbf_s")), f.at("failures_per_day").get<double>(),
+                         duration_text(f.at("checkpoint_s")), duration_text(f.at("interval_s")), every,
+                         every == 1 ? "" : "s", f.at("interval_source").get<std::string>(),
+                         duration_text(f.at("restart_s")));
       out += fmt::format("  goodput             {:.1f} % of wall time trains: {:.1f} samples/s\n",
                          100 * f.at("efficiency").get<double>(), f.at("effective_samples_per_s").get<double>());
     }
