@@ -11,19 +11,20 @@
 namespace ddlsim {
 
 namespace {
-// Above this many step-level messages per collective, `auto` uses flow fidelity: a step-level
-// ring at p = 181 already has 65,160 messages, and SimGrid 3.32 handles ~1e5 per CPU second.
+// Above this many step-level messages per collective (times the groups that run it at once),
+// `auto` uses flow fidelity: a step-level ring at p = 181 already has 65,160 messages, and
+// SimGrid 3.32 handles ~1e5 per CPU second.
 constexpr double AUTO_FLOW_MESSAGES = 65536;
 }  // namespace
 
-coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages)
+coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages, double concurrent)
 {
   switch (requested) {
   case Fidelity::step: return coll::ScheduleFidelity::step;
   case Fidelity::flow: return coll::ScheduleFidelity::flow;
   case Fidelity::auto_: break;
   }
-  return messages > AUTO_FLOW_MESSAGES ? coll::ScheduleFidelity::flow : coll::ScheduleFidelity::step;
+  return messages * concurrent > AUTO_FLOW_MESSAGES ? coll::ScheduleFidelity::flow : coll::ScheduleFidelity::step;
 }
 
 coll::AggregationTree aggregation_tree(const topo::Topology& t, const std::vector<std::uint32_t>& gpus,
@@ -200,11 +201,11 @@ coll::GroupShape group_shape(const topo::Topology& t, std::uint32_t ranks, std::
 }
 
 PlannedCollective plan_collective(coll::Op op, coll::Algorithm requested, Fidelity fidelity,
-                                  const coll::GroupShape& group, double bytes)
+                                  const coll::GroupShape& group, double bytes, double concurrent)
 {
   const coll::Algorithm algorithm =
       requested == coll::Algorithm::auto_ ? coll::choose_algorithm(op, group, bytes) : requested;
-  const coll::ScheduleFidelity f = choose_fidelity(fidelity, coll::step_messages(op, algorithm, group));
+  const coll::ScheduleFidelity f = choose_fidelity(fidelity, coll::step_messages(op, algorithm, group), concurrent);
   return {coll::make_schedule(op, algorithm, group, bytes, f), coll::schedule_hosts(algorithm, group), algorithm, f};
 }
 

@@ -26,7 +26,9 @@ coll::GroupShape group_shape(const topo::Topology& topology, std::uint32_t ranks
                              std::uint32_t first = 0, std::uint32_t stride = 1);
 
 /// The chosen fidelity for a collective of `messages` step-level messages; auto -> flow above 65,536.
-coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages);
+/// `concurrent`: how many groups run the same collective at once (the data-parallel groups of
+/// every pipeline stage and tensor rank), whose messages count together.
+coll::ScheduleFidelity choose_fidelity(Fidelity requested, double messages, double concurrent = 1);
 
 struct PlannedCollective {
   coll::Schedule schedule;
@@ -36,6 +38,6 @@ struct PlannedCollective {
 };
 
 PlannedCollective plan_collective(coll::Op op, coll::Algorithm requested, Fidelity fidelity,
-                                  const coll::GroupShape& group, double bytes);
+                                  const coll::GroupShape& group, double bytes, double concurrent = 1);
 
 }  // namespace ddlsim

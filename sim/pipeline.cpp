@@ -397,7 +397,7 @@ private:
       std::vector<std::uint32_t> last(d_, NONE);
       const auto add = [&](std::size_t b, const std::string& label) {
         PlannedCollective planned =
-            plan_collective(coll::Op::allgather, t_.algorithm, t_.fidelity, groups_[k], buckets[b].gradient_bytes);
+            plan_collective(coll::Op::allgather, t_.algorithm, t_.fidelity, groups_[k], buckets[b].gradient_bytes, tp_);
         if (planned.fidelity == coll::ScheduleFidelity::flow)
           result_.plan.fidelity = planned.fidelity;
         const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
@@ -549,7 +549,7 @@ private:
       tasks.assign(tp_, delay);
     } else {
       PlannedCollective planned =
-          plan_collective(coll::Op::allreduce, coll::Algorithm::ring, t_.fidelity, group, bytes);
+          plan_collective(coll::Op::allreduce, coll::Algorithm::ring, t_.fidelity, group, bytes, stages_ * d_);
       const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
       tasks = g.collective(c).tasks;
     }
@@ -678,8 +678,8 @@ private:
         std::vector<std::uint32_t> last(d_, NONE);
         const std::vector<Bucket>& buckets = buckets_[s];
         const auto add = [&](coll::Op op, std::size_t b, const std::string& label, bool released) {
-          PlannedCollective planned =
-              plan_collective(op, t_.algorithm, t_.fidelity, groups_[s * tp_ + k], buckets[b].gradient_bytes);
+          PlannedCollective planned = plan_collective(op, t_.algorithm, t_.fidelity, groups_[s * tp_ + k],
+                                                      buckets[b].gradient_bytes, stages_ * tp_);
           if (it == 0 && k == 0 && op != coll::Op::allgather)
             plan.algorithms.push_back(planned.algorithm);
           if (planned.fidelity == coll::ScheduleFidelity::flow)

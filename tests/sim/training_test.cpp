@@ -110,7 +110,7 @@ TEST_CASE("one GPU: the iteration is pure compute and scaling efficiency is 1")
   CHECK(r["scaling_efficiency"].get<double>() == test::Rel(1.0).epsilon(1e-12));
 }
 
-TEST_CASE("auto fidelity: step for small rings, flow above 65,536 messages per collective")
+TEST_CASE("auto fidelity: step for small rings, flow above 65,536 messages per collective and its concurrent copies")
 {
   const auto ring_messages = [](coll::Rank p) {
     return coll::step_messages(coll::Op::allreduce, coll::Algorithm::ring, {p, 1, 0, 1, 0, 1});
@@ -120,6 +120,11 @@ TEST_CASE("auto fidelity: step for small rings, flow above 65,536 messages per c
   CHECK(choose_fidelity(Fidelity::auto_, ring_messages(256)) == coll::ScheduleFidelity::flow);
   CHECK(choose_fidelity(Fidelity::step, 1e12) == coll::ScheduleFidelity::step);
   CHECK(choose_fidelity(Fidelity::flow, 1) == coll::ScheduleFidelity::flow);
+  // Groups that run the same collective at once count together: 8 rings of 64 (64,512 messages)
+  // stay step, 9 go to flow; an explicit fidelity is kept.
+  CHECK(choose_fidelity(Fidelity::auto_, ring_messages(64), 8) == coll::ScheduleFidelity::step);
+  CHECK(choose_fidelity(Fidelity::auto_, ring_messages(64), 9) == coll::ScheduleFidelity::flow);
+  CHECK(choose_fidelity(Fidelity::step, ring_messages(64), 1e6) == coll::ScheduleFidelity::step);
 }
 
 TEST_CASE("training with algorithm auto reports its pick per bucket and is no slower than the ring")
