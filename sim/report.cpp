@@ -59,13 +59,16 @@ std::string cluster_line(const Scenario& s)
   if (c.intra.bandwidth_bytes_per_s > 0 && c.gpus_per_node > 1)
     intra = fmt::format(", {} {} per GPU", topo::to_string(c.fabric), rate_text(c.intra.bandwidth_bytes_per_s));
   const std::string link = c.network.link.preset.empty() ? "inline link" : c.network.link.preset;
-  return fmt::format("{} nodes x {} GPUs = {} GPUs{}, {} to a {} switch ({}, {} latency), {} sharing", c.nodes,
+  std::string slow;
+  for (const auto& [name, factor] : c.slow_links)
+    slow += fmt::format("{}{} at {:g} of its bandwidth", slow.empty() ? "; slow links: " : ", ", name, factor);
+  return fmt::format("{} nodes x {} GPUs = {} GPUs{}, {} to a {} switch ({}, {} latency), {} sharing{}", c.nodes,
                      c.gpus_per_node, c.gpus(), intra,
                      c.nic_placement() == topo::NicPlacement::per_gpu           ? "a NIC per GPU"
                      : c.nic_placement() == topo::NicPlacement::per_pcie_switch ? "a NIC per PCIe switch"
                                                                                 : "a NIC per node",
                      topo::to_string(c.network.topology), link + ": " + rate_text(c.network.link.bandwidth_bytes_per_s),
-                     seconds_text(c.network.link.latency_seconds), to_string(c.network.sharing));
+                     seconds_text(c.network.link.latency_seconds), to_string(c.network.sharing), slow);
 }
 
 /// "125/125/124/110": each stage's layer count.

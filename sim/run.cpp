@@ -36,6 +36,9 @@ json algorithm_names(const std::vector<coll::Algorithm>& used)
 json cluster_summary(const Scenario& s, const topo::Topology& topology)
 {
   const ClusterConfig& c = s.cluster;
+  json slow = json::array();
+  for (const auto& [name, factor] : c.slow_links)
+    slow.push_back({{"link", name}, {"bandwidth_factor", factor}});
   return {{"gpus", c.gpus()},
           {"nodes", c.nodes},
           {"gpus_per_node", c.gpus_per_node},
@@ -45,7 +48,8 @@ json cluster_summary(const Scenario& s, const topo::Topology& topology)
           {"network_bandwidth_bytes_per_s", c.network.link.bandwidth_bytes_per_s},
           {"network_latency_s", c.network.link.latency_seconds},
           {"sharing", to_string(c.network.sharing)},
-          {"links", topology.link_count()}};
+          {"links", topology.link_count()},
+          {"slow_links", slow}};
 }
 
 ExecOptions exec_options(const Scenario& s)

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 #include <set>
+#include <unordered_set>
 
 namespace ddlsim {
 
@@ -241,7 +242,7 @@ NetworkConfig parse_network(const JsonNode& net)
 
 ClusterConfig parse_cluster(const JsonNode& node)
 {
-  node.allow_keys({"nodes", "gpus_per_node", "intra_node", "nics_per_node", "network"});
+  node.allow_keys({"nodes", "gpus_per_node", "intra_node", "nics_per_node", "network", "slow_links"});
   ClusterConfig c{};
   c.nodes = node.int_value("nodes", 1);
   c.gpus_per_node = node.int_or("gpus_per_node", 1, 1);
@@ -285,6 +286,20 @@ ClusterConfig parse_cluster(const JsonNode& node)
                                                 : std::string()));
 
   c.network = parse_network(node.child("network"));
+  if (auto slow = node.optional_child("slow_links"))
+    for (std::size_t i = 0; i < slow->array_size(); ++i) {
+      const JsonNode entry = slow->element(i);
+      entry.allow_keys({"link", "bandwidth_factor"});
+      const std::string name = entry.string("link");
+      const double factor = entry.child("bandwidth_factor").as_number(Bound::positive);
+      if (factor > 1)
+        entry.child("bandwidth_factor")
+            .fail(fmt::format("found {}; expected a factor in (0, 1] on the link's bandwidth", factor));
+      for (const auto& [other, _] : c.slow_links)
+        if (other == name)
+          entry.child("link").fail(fmt::format("found '{}' twice; expected each link once", name));
+      c.slow_links.emplace_back(name, factor);
+    }
   return c;
 }
 
@@ -950,6 +965,33 @@ void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
                                            : 0;
 }
 
+namespace {
+
+/// Every slow link names a link of the cluster (built once, without them, to list its links).
+void check_slow_links(const JsonNode& cluster, const Scenario& s)
+{
+  if (s.cluster.slow_links.empty())
+    return;
+  topo::ClusterParams params = cluster_params(s.cluster, s.seed);
+  params.slow_links.clear();
+  const topo::Topology t = topo::make_cluster(params);
+  std::unordered_set<std::string> names;
+  for (std::uint32_t id = 0; id < t.link_count(); ++id)
+    names.insert(t.link(id).name);
+  for (std::size_t i = 0; i < s.cluster.slow_links.size(); ++i) {
+    const std::string& name = s.cluster.slow_links[i].first;
+    if (!names.count(name))
+      cluster.child("slow_links")
+          .element(i)
+          .child("link")
+          .fail(fmt::format("found '{}'; expected the name of a link of this cluster, as the 'link' column of "
+                            "links.csv gives it (e.g. '{}')",
+                            name, t.link(t.link_count() - 1).name));
+  }
+}
+
+}  // namespace
+
 Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
 {
   const JsonNode root(document, file, "");
@@ -974,6 +1016,7 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   } catch (const std::invalid_argument& e) {
     root.child("cluster").child("network").fail(e.what());
   }
+  check_slow_links(root.child("cluster"), s);
 
   const JsonNode w = root.child("workload");
   const auto kind = w.child("kind").as_choice({"training", "collective"});
@@ -1177,6 +1220,12 @@ nlohmann::json to_json(const Scenario& s)
     }
     cluster["intra_node"] = intra;
   }
+  if (!s.cluster.slow_links.empty()) {
+    json slow = json::array();
+    for (const auto& [name, factor] : s.cluster.slow_links)
+      slow.push_back({{"link", name}, {"bandwidth_factor", factor}});
+    cluster["slow_links"] = slow;
+  }
   json doc = {{"schema", s.schema}, {"name", s.name}, {"seed", s.seed}, {"cluster", cluster}};
   if (s.kind == WorkloadKind::training) {
     const TrainingConfig& t = s.training;
@@ -1346,6 +1395,7 @@ topo::ClusterParams cluster_params(const ClusterConfig& c, std::uint64_t seed)
   p.network.custom.switches = n.switches;
   for (const auto& l : n.links)
     p.network.custom.links.push_back({l.from, l.to, {l.link.bandwidth_bytes_per_s, l.link.latency_seconds}});
+  p.slow_links = c.slow_links;
   return p;
 }
 

@@ -94,6 +94,8 @@ struct ClusterConfig {
   LinkConfig uplink;         ///< pcie with several switches: switch to root complex
   int nics_per_node;         ///< 1 (per node), PCIe switches per node (pcie), or gpus_per_node (per GPU)
   NetworkConfig network;
+  /// Degraded links: a link's name (as links.csv gives it) and the factor on its bandwidth, in (0, 1].
+  std::vector<std::pair<std::string, double>> slow_links;
 
   int gpus() const { return nodes * gpus_per_node; }
   int pcie_switches() const { return fabric == topo::IntraFabric::pcie ? gpus_per_node / gpus_per_pcie_switch : 1; }

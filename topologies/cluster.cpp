@@ -310,6 +310,9 @@ Topology make_cluster(const ClusterParams& p)
       out.push_back({gpu_link[dst], false});
     }
   });
+  for (const auto& [name, factor] : p.slow_links)
+    if (t.scale_bandwidth(name, factor) == 0)
+      throw std::invalid_argument("no link named '" + name + "' in this cluster");
   return t;
 }
 

@@ -56,6 +56,8 @@ struct ClusterParams {
   NetworkParams network;
   int gpus_per_pcie_switch = 0;  ///< pcie: 0 means all the node's GPUs on one switch
   LinkSpec uplink{0, 0};         ///< pcie with several switches: switch to root complex
+  /// Degraded links: (link name, factor applied to its bandwidth), applied once the cluster is built.
+  std::vector<std::pair<std::string, double>> slow_links = {};
 
   int pcie_switches() const
   {

@@ -118,4 +118,15 @@ double Topology::route_bandwidth_bytes_per_s(std::uint32_t src, std::uint32_t ds
   return bw;
 }
 
+std::size_t Topology::scale_bandwidth(const std::string& name, double factor)
+{
+  std::size_t found = 0;
+  for (const Edge& e : edges_)
+    if (graph_[e].name == name) {
+      graph_[e].bandwidth_bytes_per_s *= factor;
+      ++found;
+    }
+  return found;
+}
+
 }  // namespace ddlsim::topo

@@ -52,6 +52,9 @@ public:
   std::uint32_t add_link(Vertex a, Vertex b, const std::string& name, double bandwidth_bytes_per_s,
                          double latency_seconds, Tier tier);
   void set_routing(RouteFn route) { route_ = std::move(route); }
+  /// Multiplies the bandwidth of every link named `name` by `factor` (a degraded link); returns
+  /// how many there were.
+  std::size_t scale_bandwidth(const std::string& name, double factor);
   /// A switch that can sum the data passing through it (SHARP / SwitchML style). It becomes a
   /// simulated host with index gpu_count() + its number, so routes and schedules reach it like a
   /// GPU; `reduce_bytes_per_s` is the rate at which it sums incoming bytes.
