@@ -47,7 +47,7 @@ bool Model::tensor_parallel() const
   return std::any_of(layers.begin(), layers.end(), [](const Layer& l) { return l.split != TensorSplit::none; });
 }
 
-Model tensor_shard(const Model& model, int t)
+Model tensor_shard(const Model& model, int t, bool sequence)
 {
   if (t < 1)
     throw std::invalid_argument("tensor parallelism needs at least 1 GPU per group, found " + std::to_string(t));
@@ -61,10 +61,17 @@ Model tensor_shard(const Model& model, int t)
   };
   Model out{model.name, model.layers};
   for (Layer& l : out.layers) {
-    if (l.split == TensorSplit::none)
+    if (sequence && l.cut_elements_per_sample > 0)
+      l.cut_elements_per_sample /= t;
+    if (l.split == TensorSplit::none) {
+      if (sequence) {
+        l.forward_flops_per_sample /= t;
+        l.activation_elements_per_sample /= t;
+      }
       continue;
+    }
     l.forward_flops_per_sample /= t;
-    if (l.split == TensorSplit::column || l.split == TensorSplit::inner)
+    if (l.split == TensorSplit::column || l.split == TensorSplit::inner || sequence)
       l.activation_elements_per_sample /= t;
     for (Gemm& g : l.gemms) {
       if (l.split == TensorSplit::column)

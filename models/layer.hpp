@@ -105,9 +105,12 @@ struct Model {
 
 /// What one GPU of a tensor-parallel group of t runs: each split layer with 1/t of its flops, of
 /// its split parameters (rounded up: Megatron-LM pads a vocabulary to a multiple of t) and, but
-/// for row and vocabulary layers, of its output. t = 1 gives the model back. Throws
-/// std::invalid_argument for t < 1, for t > 1 on a model without splits, and for attention
-/// heads (a Gemm's count) that t does not divide.
-Model tensor_shard(const Model& model, int t);
+/// for row and vocabulary layers, of its output. With `sequence` (Megatron-LM's sequence
+/// parallelism, Korthikanti et al., 2022) the layers that are not split (norms, residual adds,
+/// position embeddings) run on 1/t of the sequence, so their flops, outputs and what a pipeline
+/// cut after them carries are 1/t too, and row and vocabulary layers keep 1/t of their output
+/// (reduce-scattered). t = 1 gives the model back. Throws std::invalid_argument for t < 1, for
+/// t > 1 on a model without splits, and for attention heads (a Gemm's count) that t does not divide.
+Model tensor_shard(const Model& model, int t, bool sequence = false);
 
 }  // namespace ddlsim::model

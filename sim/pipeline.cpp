@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace ddlsim {
 
@@ -144,6 +145,9 @@ struct Segment {
   int bucket = -1;
   /// ZeRO stage 3: the bucket whose parameters must be all-gathered before this run starts (-1: none).
   int gather = -1;
+  /// Sequence parallelism, backward: bytes the tensor-parallel group all-gathers before this run (a
+  /// column layer's input, kept sharded, which its weight gradient needs whole).
+  double tensor_gather_bytes = 0;
 };
 
 class PipelineBuilder {
@@ -160,7 +164,7 @@ public:
       throw std::invalid_argument("one tensor-parallel group per pipeline stage and replica expected");
     // What one GPU runs: its share of each split layer. A measured single-GPU iteration scales
     // the shares by measured / modelled of the whole model.
-    const model::Model shard = model::tensor_shard(model, t_.tensor_parallel);
+    const model::Model shard = model::tensor_shard(model, t_.tensor_parallel, t_.sequence_parallel);
     const std::vector<LayerCost> full = layer_costs(model, t_, s.gpu, s.profile.get());
     std::vector<LayerCost> costs = full;
     if (tp_ > 1) {
@@ -230,12 +234,19 @@ public:
             st.tensor_bytes_forward += seg.allreduce_bytes;
             st.tensor_forward_seconds += tensor_allreduce_seconds(group, seg.allreduce_bytes, gamma);
           }
-        for (const Segment& seg : backward_segments_.back())
+        for (const Segment& seg : backward_segments_.back()) {
           if (seg.allreduce_bytes > 0) {
             ++st.tensor_allreduces_backward;
             st.tensor_bytes_backward += seg.allreduce_bytes;
             st.tensor_backward_seconds += tensor_allreduce_seconds(group, seg.allreduce_bytes, gamma);
           }
+          if (seg.tensor_gather_bytes > 0) {
+            ++st.tensor_allgathers_backward;
+            st.tensor_gather_bytes_backward += seg.tensor_gather_bytes;
+            st.tensor_backward_seconds +=
+                coll::predicted_seconds(coll::Op::allgather, coll::Algorithm::ring, group, seg.tensor_gather_bytes);
+          }
+        }
       }
       const double compute = m_ * (st.forward_seconds + st.backward_seconds);
       const double tensor = m_ * (st.tensor_forward_seconds + st.tensor_backward_seconds);
@@ -347,6 +358,7 @@ private:
   inline static const std::string GRADIENTS_LABEL = "activation gradients to the previous stage";
   inline static const std::string TENSOR_FORWARD_LABEL = "tensor-parallel all-reduce (forward)";
   inline static const std::string TENSOR_BACKWARD_LABEL = "tensor-parallel all-reduce (backward)";
+  inline static const std::string SEQUENCE_GATHER_LABEL = "sequence-parallel all-gather of an input (backward)";
 
   /// Per GPU: the last task of its compute stream, the tasks its next forward waits for, and per
   /// micro-batch and bucket the tasks that transfers and all-reduces attach to.
@@ -466,6 +478,12 @@ private:
                           (l.split == model::TensorSplit::column) != forward;
       return splits ? l.split_allreduce_elements_per_sample * bytes_per_element_per_sample : 0.0;
     };
+    // Sequence parallelism: a column layer's backward first gathers its sharded input.
+    const auto input_gather = [&](const model::Layer& l) {
+      const bool gathers = tp_ > 1 && t_.sequence_parallel && l.split == model::TensorSplit::column &&
+                           l.split_allreduce_elements_per_sample > 0;
+      return gathers ? l.split_allreduce_elements_per_sample * bytes_per_element_per_sample : 0.0;
+    };
     std::vector<int> bucket_from(sub.layers.size(), -1);  // the bucket whose first layer it is
     std::vector<int> bucket_top(sub.layers.size(), -1);   // the bucket whose last layer it is
     for (std::size_t b = 0; b < buckets.size(); ++b) {
@@ -503,6 +521,13 @@ private:
         cut = {};
         cut.gather = bucket_top[l];
       }
+      if (const double g = input_gather(sub.layers[l]); g > 0) {
+        if (plain.seconds > 0)
+          bwd.push_back(std::exchange(plain, {}));
+        if (cut.seconds > 0)
+          last.push_back(std::exchange(cut, {}));
+        plain.tensor_gather_bytes = cut.tensor_gather_bytes = g;
+      }
       plain.seconds += costs[l].backward_seconds;
       cut.seconds += costs[l].backward_seconds;
       const double bytes = allreduce(sub.layers[l], false);
@@ -533,23 +558,26 @@ private:
       result_.plan.graph.add_dependency(before, task);
   }
 
-  /// The tasks of the tensor-parallel all-reduce of `bytes` after each GPU's `last` (one per GPU;
-  /// with alpha_beta one delay that all of them share).
+  /// The tasks of the tensor-parallel all-reduce (or, with `op` allgather, the sequence-parallel
+  /// all-gather) of `bytes` after each GPU's `last` (one per GPU; with alpha_beta one delay that
+  /// all of them share).
   std::vector<std::uint32_t> tensor_allreduce(std::uint32_t s, std::uint32_t i, double bytes, bool forward,
-                                              const std::vector<std::uint32_t>& last)
+                                              const std::vector<std::uint32_t>& last, coll::Op op = coll::Op::allreduce)
   {
     TaskGraph& g = result_.plan.graph;
     const coll::GroupShape& group = tensor_groups_[s * d_ + i];
-    const std::string& label = forward ? TENSOR_FORWARD_LABEL : TENSOR_BACKWARD_LABEL;
+    const std::string& label = op == coll::Op::allgather ? SEQUENCE_GATHER_LABEL
+                               : forward                 ? TENSOR_FORWARD_LABEL
+                                                         : TENSOR_BACKWARD_LABEL;
     std::vector<std::uint32_t> tasks;
     if (t_.tensor_comm == TensorComm::alpha_beta) {
-      const std::uint32_t delay =
-          g.add_delay(group.first_gpu, Stream::communication,
-                      tensor_allreduce_seconds(group, bytes, s_.gpu.reduce_seconds_per_byte()), label);
+      const double seconds = op == coll::Op::allgather
+                                 ? coll::predicted_seconds(op, coll::Algorithm::ring, group, bytes)
+                                 : tensor_allreduce_seconds(group, bytes, s_.gpu.reduce_seconds_per_byte());
+      const std::uint32_t delay = g.add_delay(group.first_gpu, Stream::communication, seconds, label);
       tasks.assign(tp_, delay);
     } else {
-      PlannedCollective planned =
-          plan_collective(coll::Op::allreduce, coll::Algorithm::ring, t_.fidelity, group, bytes, stages_ * d_);
+      PlannedCollective planned = plan_collective(op, coll::Algorithm::ring, t_.fidelity, group, bytes, stages_ * d_);
       const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
       tasks = g.collective(c).tasks;
     }
@@ -572,6 +600,8 @@ private:
     TaskGraph& g = result_.plan.graph;
     std::vector<std::uint32_t> first(tp_, NONE);
     for (const Segment& seg : segments) {
+      if (seg.tensor_gather_bytes > 0)
+        last = tensor_allreduce(s, i, seg.tensor_gather_bytes, forward, last, coll::Op::allgather);
       for (std::uint32_t k = 0; k < tp_; ++k) {
         const std::uint32_t gpu = gpu_of(s, i, k);
         const std::string& name = seg.bucket >= 0 && bucket_ready ? segment_labels_[s][std::size_t(seg.bucket)] : label;

@@ -46,6 +46,10 @@ struct PipelineStage {
   int tensor_allreduces_forward = 0, tensor_allreduces_backward = 0;
   double tensor_bytes_forward = 0, tensor_bytes_backward = 0;
   double tensor_forward_seconds = 0, tensor_backward_seconds = 0;
+  /// Sequence parallelism: the all-gathers of column layers' inputs in backward (their seconds
+  /// are in tensor_backward_seconds).
+  int tensor_allgathers_backward = 0;
+  double tensor_gather_bytes_backward = 0;
 };
 
 /// Alpha-beta seconds of a ring all-reduce of `bytes` over a tensor-parallel group inside a node:

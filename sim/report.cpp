@@ -129,8 +129,9 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
       scheme += fmt::format(" (period {})", sync.at("period").get<int>());
     std::string parallelism = fmt::format("data-parallel x{}", w.at("data_parallel").get<int>());
     if (w.contains("tensor"))
-      parallelism += fmt::format(", tensor-parallel x{} (all-reduces: {})", w.at("tensor").at("size").get<int>(),
-                                 w.at("tensor").at("comm").get<std::string>());
+      parallelism += fmt::format(", tensor-parallel x{} (all-reduces: {}){}", w.at("tensor").at("size").get<int>(),
+                                 w.at("tensor").at("comm").get<std::string>(),
+                                 w.at("tensor").value("sequence_parallel", false) ? ", sequence-parallel" : "");
     if (w.contains("zero")) {
       const int stage = w.at("zero").at("stage").get<int>();
       parallelism += stage == 3 ? ", ZeRO stage 3 (all-gather each unit before forward and backward, reduce-scatter)"

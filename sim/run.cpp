@@ -303,13 +303,21 @@ json tensor_json(const Scenario& s, const PipelineTraining& pt)
                       {"bytes_forward", st.tensor_bytes_forward},
                       {"bytes_backward", st.tensor_bytes_backward},
                       {"alpha_beta_forward_s", st.tensor_forward_seconds},
-                      {"alpha_beta_backward_s", st.tensor_backward_seconds}});
+                      {"alpha_beta_backward_s", st.tensor_backward_seconds},
+                      {"allgathers_backward", st.tensor_allgathers_backward},
+                      {"allgather_bytes_backward", st.tensor_gather_bytes_backward}});
   return {{"size", t.tensor_parallel},
           {"comm", to_string(t.tensor_comm)},
+          {"sequence_parallel", t.sequence_parallel},
           {"algorithm", "ring"},
-          {"note", "per micro-batch and GPU: the tensor-parallel group's all-reduces (Megatron-LM's split: two "
-                   "per transformer block each way, the embedding's in forward, the LM head's input gradient in "
-                   "backward), on the compute stream"},
+          {"note", t.sequence_parallel
+                       ? "per micro-batch and GPU: the tensor-parallel group's reduce-scatters and all-gathers, costed "
+                         "as the all-reduces they add up to (two per transformer block each way, the embedding's in "
+                         "forward, the LM head's input gradient in backward), plus in backward an all-gather of each "
+                         "column-parallel layer's sharded input; on the compute stream"
+                       : "per micro-batch and GPU: the tensor-parallel group's all-reduces (Megatron-LM's split: two "
+                         "per transformer block each way, the embedding's in forward, the LM head's input gradient in "
+                         "backward), on the compute stream"},
           {"per_stage", stages}};
 }
 

@@ -548,7 +548,7 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   t.data_parallel = gpus;
   t.tensor_parallel = t.pipeline_parallel = 1;
   if (auto par = w.optional_child("parallelism")) {
-    par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "zero"});
+    par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "sequence", "zero"});
     t.data_parallel = par->int_or("data", gpus, 1);
     t.tensor_parallel = par->int_or("tensor", 1, 1);
     t.pipeline_parallel = par->int_or("pipeline", 1, 1);
@@ -569,10 +569,14 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
           "found 3 with pipeline {}; ZeRO stage 3 (FSDP) with pipeline stages is not modelled (each stage would "
           "gather its parameters for every micro-batch); expected pipeline 1, or ZeRO stage 0, 1 or 2",
           t.pipeline_parallel));
-    if (t.tensor_parallel > 1)
+    if (t.tensor_parallel > 1) {
       t.tensor_comm = static_cast<TensorComm>(par->choice_or("tensor_comm", {"simulate", "alpha_beta"}, 0));
-    else if (par->has("tensor_comm"))
-      par->child("tensor_comm").fail("'tensor_comm' applies to tensor parallelism; expected 'tensor' above 1");
+      t.sequence_parallel = par->boolean_or("sequence", false);
+    } else {
+      for (const char* key : {"tensor_comm", "sequence"})
+        if (par->has(key))
+          par->child(key).fail(fmt::format("'{}' applies to tensor parallelism; expected 'tensor' above 1", key));
+    }
     if (t.pipeline_parallel == 1) {
       if (par->has("schedule"))
         par->child("schedule").fail("'schedule' applies to pipeline parallelism; expected 'pipeline' above 1");
@@ -1027,7 +1031,7 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     parse_model(model, s);
     if (s.training.tensor_parallel > 1) {
       try {
-        model::tensor_shard(scenario_model(s), s.training.tensor_parallel);
+        model::tensor_shard(scenario_model(s), s.training.tensor_parallel, s.training.sequence_parallel);
       } catch (const std::invalid_argument& e) {
         w.child("parallelism").child("tensor").fail(fmt::format("{}; expected 1", e.what()));
       }
@@ -1308,8 +1312,10 @@ nlohmann::json to_json(const Scenario& s)
       architecture["graph"] = to_string(t.graph);
     }
     json parallelism = {{"data", t.data_parallel}, {"tensor", t.tensor_parallel}, {"pipeline", t.pipeline_parallel}};
-    if (t.tensor_parallel > 1)
+    if (t.tensor_parallel > 1) {
       parallelism["tensor_comm"] = to_string(t.tensor_comm);
+      parallelism["sequence"] = t.sequence_parallel;
+    }
     if (t.zero_stage > 0)
       parallelism["zero"] = t.zero_stage;
     if (t.pipeline_parallel > 1) {

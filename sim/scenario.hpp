@@ -156,6 +156,9 @@ struct TrainingConfig {
   int microbatches = 1;  ///< pipeline: micro-batches of batch_per_gpu samples per iteration
   PipelineSchedule pipeline_schedule = PipelineSchedule::one_f_one_b;
   TensorComm tensor_comm = TensorComm::simulate;
+  /// Sequence parallelism with tensor parallelism (Korthikanti et al., 2022): the layers that are
+  /// not split run on 1/t of the sequence (model::tensor_shard).
+  bool sequence_parallel = false;
   /// ZeRO stage (Rajbhandari et al., 2020): 0 none; 1 optimizer states and 2 also gradients
   /// sharded over the data-parallel group, so each bucket is reduce-scattered instead of
   /// all-reduced and the updated parameters are all-gathered before the next forward.

@@ -121,6 +121,57 @@ TEST_CASE("tensor parallelism alone: shard compute plus 2 (2L + 1) ring all-redu
     }
 }
 
+TEST_CASE("sequence parallelism: unsplit layers on 1/t of the sequence, plus an all-gather before each column layer's "
+          "backward")
+{
+  // Without a memory bandwidth, summing is free: the all-reduce of S is 2 (t - 1)(alpha + S/(t B))
+  // and the all-gather (t - 1)(alpha + S/(t B)). Column layers: Q/K/V and the first FFN matrix of
+  // each of the 4 blocks, and the LM head: one all-gather of the residual stream each.
+  const auto gather = [](double p, double bytes) {
+    return (p - 1) * (ROUTE_ALPHA + bytes / (p * ROUTE_BW));
+  };
+  for (const char* comm : {"simulate", "alpha_beta"})
+    for (int t : {2, 4}) {
+      CAPTURE(comm);
+      CAPTURE(t);
+      json doc = tensor_scenario(1, 4 / t, t, 1, 1, comm);
+      doc["workload"]["parallelism"]["sequence"] = true;
+      const Scenario s = parse_scenario(doc, "tp.json");
+      const json r = run(doc);
+      const model::Model shard = model::tensor_shard(scenario_model(s), t, true);
+      LayerCost c{0, 0};
+      for (const LayerCost& l : layer_costs(shard, s.training, s.gpu))
+        c.forward_seconds += l.forward_seconds, c.backward_seconds += l.backward_seconds;
+      const LayerCost plain = shard_compute(s);  // without sequence parallelism
+      CHECK(c.forward_seconds < plain.forward_seconds);
+      const double tensor = 2 * ALLREDUCES * ring(t, STREAM_BYTES) + ALLREDUCES * gather(t, STREAM_BYTES);
+      double expected = c.forward_seconds + c.backward_seconds + tensor;
+      if (t == 2)  // the parameters are those of plain tensor parallelism
+        expected += ring(2, double(shard.total_params()) * 2);
+      CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
+      CHECK(r["breakdown_s"]["tensor_parallel_communication"].get<double>() == test::Rel(tensor).epsilon(1e-9));
+      const json& w = r["workload"]["tensor"];
+      CHECK(w["sequence_parallel"] == true);
+      CHECK(w["per_stage"][0]["allgathers_backward"] == ALLREDUCES);
+      CHECK(w["per_stage"][0]["allgather_bytes_backward"].get<double>() == ALLREDUCES * STREAM_BYTES);
+      CHECK(w["per_stage"][0]["alpha_beta_backward_s"].get<double>() ==
+            test::Rel(ALLREDUCES * (ring(t, STREAM_BYTES) + gather(t, STREAM_BYTES))).epsilon(1e-12));
+      // Activations: every layer's output is 1/t of the full model's (row and unsplit layers too).
+      const model::Model full = scenario_model(s);
+      double kept_full = 0;
+      for (const model::Layer& l : full.layers)
+        kept_full += l.kept_elements_per_sample();
+      CHECK(r["memory"]["bytes_per_gpu"]["activations"].get<double>() ==
+            test::Rel(kept_full / t * 2 * 2).epsilon(1e-12));
+    }
+  json doc = tensor_scenario(1, 4, 1, 1, 1, "simulate");
+  doc["workload"]["parallelism"] = {{"data", 4}, {"sequence", true}};
+  CHECK_THROWS_WITH_AS(parse_scenario(doc, "tp.json"),
+                       doctest::Contains("/workload/parallelism/sequence: 'sequence' applies to tensor parallelism; "
+                                         "expected 'tensor' above 1"),
+                       ScenarioError);
+}
+
 TEST_CASE("a slow GPU holds back its whole tensor-parallel group, with either costing of the all-reduces")
 {
   for (const char* comm : {"simulate", "alpha_beta"}) {
