@@ -134,7 +134,10 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                                  w.at("tensor").value("sequence_parallel", false) ? ", sequence-parallel" : "");
     if (w.contains("zero")) {
       const int stage = w.at("zero").at("stage").get<int>();
-      parallelism += stage == 3 ? ", ZeRO stage 3 (all-gather each unit before forward and backward, reduce-scatter)"
+      const long long gathers = w.at("zero").value("allgathers_per_iteration", 0LL);
+      parallelism += stage == 3 ? fmt::format(", ZeRO stage 3 (all-gather each unit before forward and backward: {} "
+                                              "all-gathers per iteration; reduce-scatter)",
+                                              gathers)
                                 : fmt::format(", ZeRO stage {} (reduce-scatter, then all-gather)", stage);
     }
     if (const std::string r = w.value("recompute", "none"); r != "none")

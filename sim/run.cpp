@@ -488,8 +488,15 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       // momentum, variance; Rajbhandari et al., 2020, K = 12), sharded over the d replicas.
       const PipelineStage& st = pipeline->stages[pipeline->busiest_stage];
       const double e = bytes_per_element(t.precision), params = st.gradient_bytes / e;
+      // Per GPU and iteration: one all-gather per bucket with parameters (stage 3: two, but for the
+      // unit that keeps its parameters from forward to backward); none without replicas.
+      long long units = 0;
+      for (const Bucket& b : plan.buckets)
+        units += b.gradient_bytes > 0 ? 1 : 0;
+      const long long gathers = d < 2 || units == 0 ? 0 : t.zero_stage == 3 ? 2 * units - 1 : units;
       workload["zero"] = {
           {"stage", t.zero_stage},
+          {"allgathers_per_iteration", gathers},
           {"note", t.zero_stage == 3
                        ? "each bucket is a unit whose parameters are all-gathered over the data-parallel group before "
                          "its forward and again before its backward (the last unit of the forward keeps them), "

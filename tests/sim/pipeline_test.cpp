@@ -382,6 +382,7 @@ TEST_CASE("ZeRO stages 1 and 2: reduce-scatter as backward releases buckets, the
     CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(8e-3 + 16e-3 + 2 * pass(400e6)).epsilon(1e-9));
     const json& z = r["workload"]["zero"];
     CHECK(z["stage"] == stage);
+    CHECK(z["allgathers_per_iteration"] == 1);
     CHECK(z["bytes_per_gpu"]["gradients"].get<double>() == (stage == 2 ? 100e6 : 400e6));
     CHECK(z["bytes_per_gpu"]["optimizer_states"].get<double>() == 8 * 100e6 / 4);  // fp32 Adam: m and v
     // GPU memory: 100 M fp32 parameters, their gradients (stage 2: a quarter), Adam's 8 bytes a
@@ -439,7 +440,9 @@ TEST_CASE("ZeRO stage 3: each unit gathered before forward and backward, reduce-
   CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(11 * 0.75 * 100e6).epsilon(1e-12));
   CHECK(r["memory"]["bytes_per_gpu"]["parameters"].get<double>() == 100e6 + 2 * 100e6);  // two units gathered
   CHECK(r["memory"]["bytes_per_gpu"]["gradients"].get<double>() == 100e6 + 100e6);
-  CHECK(summary_text(parse_scenario(doc, "pp.json"), r).find("ZeRO stage 3 (all-gather each unit") !=
+  CHECK(r["workload"]["zero"]["allgathers_per_iteration"] == 7);
+  CHECK(summary_text(parse_scenario(doc, "pp.json"), r)
+            .find("ZeRO stage 3 (all-gather each unit before forward and backward: 7 all-gathers per iteration") !=
         std::string::npos);
 
   // One unit gathered ahead at most: 3 layers, the first 8 ms forward, the others 0.2 ms, on 25 GB/s

@@ -172,6 +172,28 @@ TEST_CASE("sequence parallelism: unsplit layers on 1/t of the sequence, plus an 
                        ScenarioError);
 }
 
+TEST_CASE(
+    "ZeRO stage 3 with tensor parallelism: each tensor rank gathers and reduce-scatters its shard over its replicas")
+{
+  // 2 replicas x tensor 2 in one node, policy none: one unit, the GPU's shard of the model.
+  // Replicas {0, 2} and {1, 3} gather it before forward and reduce-scatter it after backward,
+  // (p - 1)(alpha + S / (p B)) each with p = 2, on separate NVSwitch links.
+  for (const char* comm : {"simulate", "alpha_beta"}) {
+    CAPTURE(comm);
+    json doc = tensor_scenario(1, 2, 2, 1, 1, comm);
+    doc["workload"]["parallelism"]["zero"] = 3;
+    const Scenario s = parse_scenario(doc, "tp.json");
+    const json r = run(doc);
+    const LayerCost c = shard_compute(s);
+    const double shard = double(model::tensor_shard(scenario_model(s), 2).total_params()) * 2;
+    const double pass = ROUTE_ALPHA + shard / (2 * ROUTE_BW);
+    const double tensor = 2 * ALLREDUCES * ring(2, STREAM_BYTES);
+    CHECK(r["iteration_time_s"]["mean"].get<double>() ==
+          test::Rel(pass + c.forward_seconds + c.backward_seconds + tensor + pass).epsilon(1e-9));
+    CHECK(r["workload"]["zero"]["bytes_per_gpu"]["parameters"].get<double>() == shard / 2);
+  }
+}
+
 TEST_CASE("a slow GPU holds back its whole tensor-parallel group, with either costing of the all-reduces")
 {
   for (const char* comm : {"simulate", "alpha_beta"}) {
