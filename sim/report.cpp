@@ -62,6 +62,8 @@ std::string cluster_line(const Scenario& s)
   std::string slow;
   for (const auto& [name, factor] : c.slow_links)
     slow += fmt::format("{}{} at {:g} of its bandwidth", slow.empty() ? "; slow links: " : ", ", name, factor);
+  for (std::size_t i = 0; i < c.network.failed_links.size(); ++i)
+    slow += fmt::format("{}{}", i == 0 ? "; failed links: " : ", ", c.network.failed_links[i]);
   return fmt::format("{} nodes x {} GPUs = {} GPUs{}, {} to a {} switch ({}, {} latency), {} sharing{}", c.nodes,
                      c.gpus_per_node, c.gpus(), intra,
                      c.nic_placement() == topo::NicPlacement::per_gpu           ? "a NIC per GPU"

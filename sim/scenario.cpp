@@ -170,7 +170,10 @@ NetworkConfig parse_network(const JsonNode& net)
   case topo::NetworkKind::fat_tree:
   case topo::NetworkKind::rail_optimized:
     net.allow_keys({"topology", "link", "sharing", "tiers", "radix", "oversubscription", "routing", "planes",
-                    "switch_reduction", "aggregation_trees"});
+                    "switch_reduction", "aggregation_trees", "failed_links"});
+    if (auto failed = net.optional_child("failed_links"))
+      for (std::size_t i = 0; i < failed->array_size(); ++i)
+        n.failed_links.push_back(failed->element(i).as_string());
     n.tiers = net.int_or("tiers", 2, 2);
     if (n.tiers > 3)
       net.child("tiers").fail(fmt::format("found {}; expected 2 or 3", n.tiers));
@@ -1015,10 +1018,16 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   try {
     const topo::ClusterParams params = cluster_params(s.cluster, s.seed);
     topo::validate(params);
-    if (s.cluster.network.topology == topo::NetworkKind::custom)
-      topo::make_cluster(params);  // custom networks are small; building them checks every name and path
+    // Custom networks are small: building them checks every name and path. Failed links are
+    // checked by building too (each name, and that every pair of leaves stays connected).
+    if (s.cluster.network.topology == topo::NetworkKind::custom || !s.cluster.network.failed_links.empty())
+      topo::make_cluster(params);
   } catch (const std::invalid_argument& e) {
-    root.child("cluster").child("network").fail(e.what());
+    const std::string what = e.what();
+    const std::string prefix = "failed_links: ";
+    if (what.rfind(prefix, 0) == 0)
+      root.child("cluster").child("network").child("failed_links").fail(what.substr(prefix.size()));
+    root.child("cluster").child("network").fail(what);
   }
   check_slow_links(root.child("cluster"), s);
 
@@ -1158,6 +1167,8 @@ nlohmann::json network_json(const NetworkConfig& n)
       j["switch_reduction"] = format_quantity(n.switch_reduce_bytes_per_s, Dimension::bytes_per_s);
       j["aggregation_trees"] = n.aggregation_trees;
     }
+    if (!n.failed_links.empty())
+      j["failed_links"] = n.failed_links;
     break;
   case topo::NetworkKind::torus: j["dims"] = n.dims; break;
   case topo::NetworkKind::dragonfly:
@@ -1396,6 +1407,7 @@ topo::ClusterParams cluster_params(const ClusterConfig& c, std::uint64_t seed)
   p.network.switch_reduce_bytes_per_s = n.switch_reduce_bytes_per_s;
   p.network.clos = {n.tiers, n.radix, n.oversubscription, n.routing, seed, link, n.planes};
   p.network.clos.aggregation_trees = n.aggregation_trees;
+  p.network.clos.failed_links = n.failed_links;
   p.network.torus = {n.dims, link};
   p.network.dragonfly = {n.groups, n.routers_per_group, n.hosts_per_router, n.global_links_per_router, link};
   p.network.custom.switches = n.switches;

@@ -71,7 +71,8 @@ struct NetworkConfig {
   double oversubscription;
   topo::ClosRouting routing;
   int planes;
-  int aggregation_trees = 1;  ///< with switch_reduction: SHARP trees, each through other upper switches
+  int aggregation_trees = 1;              ///< with switch_reduction: SHARP trees, each through other upper switches
+  std::vector<std::string> failed_links;  ///< fat_tree, rail_optimized: links between switches that are down
   // torus
   std::vector<int> dims;
   // dragonfly

@@ -139,6 +139,65 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
     }
   }
 
+  // Failed links between switches: usable[id] is 0 for them. Only they may fail: a failed NIC
+  // would cut its GPU off.
+  std::vector<char> usable;
+  if (!p.failed_links.empty()) {
+    if (summing)
+      throw std::invalid_argument("failed_links: the aggregation trees of summing switches do not reroute; expected "
+                                  "no failed links with switch_reduction");
+    usable.assign(t.link_count(), 1);
+    for (const std::string& name : p.failed_links) {
+      bool found = false;
+      for (const std::vector<std::uint32_t>* ids : {&up1, &up2})
+        for (std::uint32_t id : *ids)
+          if (t.link(id).name == name) {
+            usable[id] = 0;
+            found = true;
+          }
+      if (!found)
+        throw std::invalid_argument("failed_links: '" + name +
+                                    "' is not a link between two switches of this network (a failed NIC would cut "
+                                    "its GPU off); expected a name such as '" +
+                                    t.link(up1[0]).name + "'");
+    }
+  }
+  const auto up_ok = [usable](std::uint32_t id) {  // a copy: routes outlive this function
+    return usable.empty() || usable[id];
+  };
+  // With failures: the first uplink index j from j0 on (cyclically) that leaves la and reaches lb
+  // with links that are up, and (3 tiers, other pods) the first core c from c0 on reachable from
+  // both pods' aggregation switches j; false when none is.
+  const auto reroute = [=](const std::uint32_t* u1, const std::uint32_t* u2, std::uint32_t la, std::uint32_t lb,
+                           std::uint32_t& j, std::uint32_t& c) {
+    const std::uint32_t pa = la / half, pb = lb / half, j0 = j, c0 = c;
+    for (std::uint32_t r = 0; r < std::uint32_t(up); ++r) {
+      j = (j0 + r) % up;
+      if (!up_ok(u1[std::size_t(la) * up + j]) || !up_ok(u1[std::size_t(lb) * up + j]))
+        continue;
+      if (!three || pa == pb)
+        return true;
+      for (std::uint32_t q = 0; q < std::uint32_t(half); ++q) {
+        c = (c0 + q) % half;
+        if (up_ok(u2[(std::size_t(pa) * up + j) * half + c]) && up_ok(u2[(std::size_t(pb) * up + j) * half + c]))
+          return true;
+      }
+    }
+    return false;
+  };
+  // Every pair of leaves must stay connected in every plane.
+  if (!usable.empty())
+    for (int plane = 0; plane < planes; ++plane)
+      for (std::uint32_t la = 0; la < std::uint32_t(leaves); ++la)
+        for (std::uint32_t lb = la + 1; lb < std::uint32_t(leaves); ++lb) {
+          std::uint32_t j = 0, c = 0;
+          if (!reroute(up1.data() + plane * up1_per_plane, up2.data() + plane * up2_per_plane, la, lb, j, c))
+            throw std::invalid_argument(
+                "failed_links: no path is left between " +
+                t.graph()[t.link_source(up1[plane * up1_per_plane + std::size_t(la) * up])].name + " and " +
+                t.graph()[t.link_source(up1[plane * up1_per_plane + std::size_t(lb) * up])].name);
+        }
+
   const bool ecmp = p.routing == ClosRouting::ecmp;
   const std::uint64_t seed = p.seed;
   return [=, leaf_of = std::move(leaf_of)](std::uint32_t a, std::uint32_t b, std::vector<Hop>& out) {
@@ -187,11 +246,13 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
     const std::uint32_t la = leaf_of[a], lb = leaf_of[b];
     out.push_back({nic[plane * E + a], true});
     if (la != lb) {
-      const auto j = static_cast<std::uint32_t>(key % up);
+      auto j = static_cast<std::uint32_t>(key % up);
+      auto c = static_cast<std::uint32_t>((key / up) % half);
+      if (!usable.empty())
+        reroute(u1, u2, la, lb, j, c);  // connected: checked when built
       const std::uint32_t pa = la / half, pb = lb / half;
       out.push_back({u1[la * up + j], true});
       if (three && pa != pb) {
-        const auto c = static_cast<std::uint32_t>((key / up) % half);
         out.push_back({u2[(std::size_t(pa) * up + j) * half + c], true});
         out.push_back({u2[(std::size_t(pb) * up + j) * half + c], false});
       }

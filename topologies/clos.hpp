@@ -3,6 +3,7 @@
 #include "topologies/network.hpp"
 
 #include <string>
+#include <vector>
 
 namespace ddlsim::topo {
 
@@ -39,6 +40,9 @@ struct ClosParams {
   int planes = 1;
   double switch_reduce_bytes_per_s = 0;
   int aggregation_trees = 1;
+  /// Links between switches that are down, by name: routes avoid them, taking the next uplink
+  /// index (and core) after the one their rule picks whose links are all up.
+  std::vector<std::string> failed_links = {};
 };
 
 struct ClosShape {

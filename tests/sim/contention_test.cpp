@@ -66,6 +66,47 @@ TEST_CASE("a permutation across the spine takes twice as long at 2:1 oversubscri
   CHECK((over - alpha) / (full - alpha) == test::Rel(2.0).epsilon(1e-9));
 }
 
+TEST_CASE("failed links between switches: routes take the next uplink that is up, and crowd it")
+{
+  // 2 leaves of 4 hosts under 4 spines (radix 8, 1:1); d-mod-k sends the flow to host b through
+  // spine b mod 4, so the swap uses every spine once each way. With leaf0-spine1 and
+  // leaf0-spine2 down, the flows to hosts 1, 2, 5 and 6 move to spine 3: three flows share each
+  // direction of its links.
+  const std::vector<std::uint32_t> swap{4, 5, 6, 7, 0, 1, 2, 3};
+  const double alpha = 4 * LAT;
+  topo::ClusterParams cluster = clos_cluster(8, 8, 1, topo::ClosRouting::d_mod_k);
+  cluster.network.clos.failed_links = {"leaf0-spine1", "leaf0-spine2"};
+  CHECK(permutation_time(cluster, swap) == test::Rel(alpha + 3 * BYTES / B).epsilon(1e-9));
+  const topo::Topology t = topo::make_cluster(cluster);
+  const std::vector<topo::Hop> route = t.route(1, 5);
+  REQUIRE(route.size() == 4);
+  CHECK(t.link(route[1].edge).name == "leaf0-spine3");
+  CHECK(t.link(route[2].edge).name == "leaf1-spine3");
+  // Three tiers: a failed core link moves the flow to the next core of the same group.
+  topo::ClusterParams three = cluster;
+  three.network.clos = {3, 4, 1, topo::ClosRouting::d_mod_k, 7, {B, LAT}};
+  three.nodes = 8;  // radix 4: pods of 2 leaves of 2 hosts, 2 aggregation switches, cores 2 x 2
+  const topo::Topology before = topo::make_cluster(three);
+  const std::vector<topo::Hop> usual = before.route(0, 4);
+  REQUIRE(usual.size() == 6);
+  const std::string core_link = before.link(usual[2].edge).name;
+  three.network.clos.failed_links = {core_link};
+  const topo::Topology after = topo::make_cluster(three);
+  const std::vector<topo::Hop> moved = after.route(0, 4);
+  REQUIRE(moved.size() == 6);
+  CHECK(after.link(moved[2].edge).name != core_link);
+  CHECK(after.link(moved[1].edge).name == before.link(usual[1].edge).name);  // same aggregation switch
+  // Cutting a leaf off, a NIC, or an unknown name: errors that say so.
+  cluster.network.clos.failed_links = {"leaf0-spine0", "leaf0-spine1", "leaf0-spine2", "leaf0-spine3"};
+  CHECK_THROWS_WITH_AS(topo::make_cluster(cluster),
+                       doctest::Contains("failed_links: no path is left between leaf0 and leaf1"),
+                       std::invalid_argument);
+  cluster.network.clos.failed_links = {"node0-gpu0-nic"};
+  CHECK_THROWS_WITH_AS(topo::make_cluster(cluster),
+                       doctest::Contains("'node0-gpu0-nic' is not a link between two switches of this network"),
+                       std::invalid_argument);
+}
+
 TEST_CASE("on a torus, a ring along one dimension is contention-free - a badly mapped ring is not")
 {
   topo::NetworkParams n{};

@@ -101,3 +101,33 @@ TEST_CASE("slow links: bad input names the entry and what was expected")
   CHECK_THROWS_WITH_AS(parse_scenario(doc, "slow.json"), doctest::Contains("/cluster/slow_links: found an object"),
                        ScenarioError);
 }
+
+TEST_CASE("failed links: a scenario names them under its fat-tree, and bad ones get the key's path")
+{
+  json doc = {{"schema", 1},
+              {"name", "failed"},
+              {"cluster",
+               {{"nodes", 8},
+                {"network",
+                 {{"topology", "fat_tree"},
+                  {"radix", 8},
+                  {"link", {{"bandwidth", "25GB/s"}, {"latency", "1us"}}},
+                  {"failed_links", {"leaf0-spine1"}}}}}},
+              {"workload",
+               {{"kind", "collective"}, {"op", "allreduce"}, {"algorithm", "ring"}, {"sizes", {{"list", {"1MiB"}}}}}}};
+  const Scenario s = parse_scenario(doc, "failed.json");
+  CHECK(s.cluster.network.failed_links == std::vector<std::string>{"leaf0-spine1"});
+  CHECK(parse_scenario(to_json(s), "again.json").cluster.network.failed_links == s.cluster.network.failed_links);
+  doc["cluster"]["network"]["failed_links"] = {"leaf0-spine9"};
+  CHECK_THROWS_WITH_AS(parse_scenario(doc, "failed.json"),
+                       doctest::Contains("failed.json: /cluster/network/failed_links: 'leaf0-spine9' is not a link "
+                                         "between two switches of this network"),
+                       ScenarioError);
+  doc["cluster"]["network"]["failed_links"] = {"leaf0-spine0", "leaf0-spine1", "leaf0-spine2", "leaf0-spine3"};
+  CHECK_THROWS_WITH_AS(parse_scenario(doc, "failed.json"),
+                       doctest::Contains("/cluster/network/failed_links: no path is left between leaf0 and leaf1"),
+                       ScenarioError);
+  doc["cluster"]["network"] = {{"topology", "star"}, {"link", "ib-hdr-200"}, {"failed_links", json::array()}};
+  CHECK_THROWS_WITH_AS(parse_scenario(doc, "failed.json"),
+                       doctest::Contains("/cluster/network/failed_links: unknown key"), ScenarioError);
+}
