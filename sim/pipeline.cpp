@@ -193,7 +193,6 @@ public:
     const std::vector<std::size_t> firsts = stage_firsts(model, costs);
     const double e = bytes_per_element(t_.precision);
     const double batch = t_.batch_per_gpu;
-    const double gamma = s.gpu.reduce_seconds_per_byte();
     double busiest = -1;
     for (std::uint32_t st_index = 0; st_index < stages_; ++st_index) {
       PipelineStage st;
@@ -232,19 +231,18 @@ public:
           if (seg.allreduce_bytes > 0) {
             ++st.tensor_allreduces_forward;
             st.tensor_bytes_forward += seg.allreduce_bytes;
-            st.tensor_forward_seconds += tensor_allreduce_seconds(group, seg.allreduce_bytes, gamma);
+            st.tensor_forward_seconds += tensor_seconds(coll::Op::allreduce, group, seg.allreduce_bytes);
           }
         for (const Segment& seg : backward_segments_.back()) {
           if (seg.allreduce_bytes > 0) {
             ++st.tensor_allreduces_backward;
             st.tensor_bytes_backward += seg.allreduce_bytes;
-            st.tensor_backward_seconds += tensor_allreduce_seconds(group, seg.allreduce_bytes, gamma);
+            st.tensor_backward_seconds += tensor_seconds(coll::Op::allreduce, group, seg.allreduce_bytes);
           }
           if (seg.tensor_gather_bytes > 0) {
             ++st.tensor_allgathers_backward;
             st.tensor_gather_bytes_backward += seg.tensor_gather_bytes;
-            st.tensor_backward_seconds +=
-                coll::predicted_seconds(coll::Op::allgather, coll::Algorithm::ring, group, seg.tensor_gather_bytes);
+            st.tensor_backward_seconds += tensor_seconds(coll::Op::allgather, group, seg.tensor_gather_bytes);
           }
         }
       }
@@ -558,11 +556,19 @@ private:
       result_.plan.graph.add_dependency(before, task);
   }
 
+  /// Alpha-beta seconds of a ring `op` (allreduce, or sequence parallelism's allgather) of `bytes`
+  /// over a tensor-parallel group, summing charged for the all-reduce.
+  double tensor_seconds(coll::Op op, const coll::GroupShape& group, double bytes) const
+  {
+    return op == coll::Op::allreduce ? tensor_allreduce_seconds(group, bytes, s_.gpu.reduce_seconds_per_byte())
+                                     : coll::predicted_seconds(op, coll::Algorithm::ring, group, bytes);
+  }
+
   /// The tasks of the tensor-parallel all-reduce (or, with `op` allgather, the sequence-parallel
   /// all-gather) of `bytes` after each GPU's `last` (one per GPU; with alpha_beta one delay that
   /// all of them share).
-  std::vector<std::uint32_t> tensor_allreduce(std::uint32_t s, std::uint32_t i, double bytes, bool forward,
-                                              const std::vector<std::uint32_t>& last, coll::Op op = coll::Op::allreduce)
+  std::vector<std::uint32_t> tensor_collective(std::uint32_t s, std::uint32_t i, coll::Op op, double bytes,
+                                               bool forward, const std::vector<std::uint32_t>& last)
   {
     TaskGraph& g = result_.plan.graph;
     const coll::GroupShape& group = tensor_groups_[s * d_ + i];
@@ -571,10 +577,8 @@ private:
                                                          : TENSOR_BACKWARD_LABEL;
     std::vector<std::uint32_t> tasks;
     if (t_.tensor_comm == TensorComm::alpha_beta) {
-      const double seconds = op == coll::Op::allgather
-                                 ? coll::predicted_seconds(op, coll::Algorithm::ring, group, bytes)
-                                 : tensor_allreduce_seconds(group, bytes, s_.gpu.reduce_seconds_per_byte());
-      const std::uint32_t delay = g.add_delay(group.first_gpu, Stream::communication, seconds, label);
+      const std::uint32_t delay =
+          g.add_delay(group.first_gpu, Stream::communication, tensor_seconds(op, group, bytes), label);
       tasks.assign(tp_, delay);
     } else {
       PlannedCollective planned = plan_collective(op, coll::Algorithm::ring, t_.fidelity, group, bytes, stages_ * d_);
@@ -601,7 +605,7 @@ private:
     std::vector<std::uint32_t> first(tp_, NONE);
     for (const Segment& seg : segments) {
       if (seg.tensor_gather_bytes > 0)
-        last = tensor_allreduce(s, i, seg.tensor_gather_bytes, forward, last, coll::Op::allgather);
+        last = tensor_collective(s, i, coll::Op::allgather, seg.tensor_gather_bytes, forward, last);
       for (std::uint32_t k = 0; k < tp_; ++k) {
         const std::uint32_t gpu = gpu_of(s, i, k);
         const std::string& name = seg.bucket >= 0 && bucket_ready ? segment_labels_[s][std::size_t(seg.bucket)] : label;
@@ -626,7 +630,7 @@ private:
         }
       }
       if (seg.allreduce_bytes > 0)
-        last = tensor_allreduce(s, i, seg.allreduce_bytes, forward, last);
+        last = tensor_collective(s, i, coll::Op::allreduce, seg.allreduce_bytes, forward, last);
     }
     return first;
   }

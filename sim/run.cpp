@@ -36,9 +36,6 @@ json algorithm_names(const std::vector<coll::Algorithm>& used)
 json cluster_summary(const Scenario& s, const topo::Topology& topology)
 {
   const ClusterConfig& c = s.cluster;
-  json slow = json::array();
-  for (const auto& [name, factor] : c.slow_links)
-    slow.push_back({{"link", name}, {"bandwidth_factor", factor}});
   return {{"gpus", c.gpus()},
           {"nodes", c.nodes},
           {"gpus_per_node", c.gpus_per_node},
@@ -49,7 +46,7 @@ json cluster_summary(const Scenario& s, const topo::Topology& topology)
           {"network_latency_s", c.network.link.latency_seconds},
           {"sharing", to_string(c.network.sharing)},
           {"links", topology.link_count()},
-          {"slow_links", slow}};
+          {"slow_links", slow_links_json(c)}};
 }
 
 ExecOptions exec_options(const Scenario& s)
@@ -212,6 +209,19 @@ double adam_bytes_per_parameter(Precision precision)
   return precision == Precision::fp32 ? 8 : 12;
 }
 
+/// Bytes one GPU keeps of a stage's `weights` bytes of parameters, of their gradients and of
+/// Adam's state: ZeRO's 1/d shards over the d replicas (stage 1 shards the optimizer states, 2
+/// also the gradients, 3 also the parameters), before what stage 3 gathers.
+struct ZeroShares {
+  double parameters, gradients, optimizer_states;
+};
+ZeroShares zero_shares(const TrainingConfig& t, double weights)
+{
+  const double d = t.data_parallel, params = weights / bytes_per_element(t.precision);
+  return {t.zero_stage >= 3 ? weights / d : weights, t.zero_stage >= 2 ? weights / d : weights,
+          adam_bytes_per_parameter(t.precision) * params / (t.zero_stage >= 1 ? d : 1)};
+}
+
 /// What one GPU keeps in device memory at its peak, from what the simulator knows of the model:
 /// the weights and their gradients in the training precision, Adam's state, ZeRO's shards of them
 /// over the d replicas, the layer outputs its micro-batches in flight keep for backward, and a
@@ -227,20 +237,16 @@ json memory_json(const Scenario& s, const std::vector<std::array<double, 4>>& st
                  std::vector<double> units = {})
 {
   const TrainingConfig& t = s.training;
-  const double e = bytes_per_element(t.precision), d = t.data_parallel;
   std::sort(units.begin(), units.end(), std::greater<>());
   units.resize(2, 0.0);
   json best;
   double most = -1;
   for (std::size_t i = 0; i < stages.size(); ++i) {
     const auto [full_weights, activations, in_flight, recomputed] = stages[i];
-    const double params = full_weights / e;
-    const bool sharded = t.zero_stage == 3;
-    const double weights = sharded ? full_weights / d + units[0] + units[1] : full_weights;
-    const double gradients = sharded             ? full_weights / d + units[0]
-                             : t.zero_stage >= 2 ? full_weights / d
-                                                 : full_weights;
-    const double optimizer = adam_bytes_per_parameter(t.precision) * params / (t.zero_stage >= 1 ? d : 1);
+    const ZeroShares shares = zero_shares(t, full_weights);
+    const double weights = shares.parameters + units[0] + units[1];  // units: stage 3 only
+    const double gradients = shares.gradients + units[0];
+    const double optimizer = shares.optimizer_states;
     const double kept = activations * in_flight + recomputed;
     const double total = weights + gradients + optimizer + kept + codec_bytes;
     if (total > most) {
@@ -484,10 +490,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
     if (tp > 1)
       workload["tensor"] = tensor_json(s, *pipeline);
     if (t.zero_stage > 0) {
-      // Mixed-precision Adam keeps 12 bytes of optimizer state per parameter (fp32 master copy,
-      // momentum, variance; Rajbhandari et al., 2020, K = 12), sharded over the d replicas.
-      const PipelineStage& st = pipeline->stages[pipeline->busiest_stage];
-      const double e = bytes_per_element(t.precision), params = st.gradient_bytes / e;
+      // What the busiest stage's GPUs keep of its parameters, gradients and Adam's state.
+      const ZeroShares shares = zero_shares(t, pipeline->stages[pipeline->busiest_stage].gradient_bytes);
       // Per GPU and iteration: one all-gather per bucket with parameters (stage 3: two, but for the
       // unit that keeps its parameters from forward to backward); none without replicas.
       long long units = 0;
@@ -507,9 +511,9 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
                          "all are, each GPU updates its 1/d shard and the buckets' parameters are all-gathered "
                          "before the next forward"},
           {"bytes_per_gpu",
-           {{"parameters", t.zero_stage == 3 ? st.gradient_bytes / d : st.gradient_bytes},
-            {"gradients", t.zero_stage >= 2 ? st.gradient_bytes / d : st.gradient_bytes},
-            {"optimizer_states", adam_bytes_per_parameter(t.precision) * params / d}}}};
+           {{"parameters", shares.parameters},
+            {"gradients", shares.gradients},
+            {"optimizer_states", shares.optimizer_states}}}};
     }
     for (const PipelineStage& st : pipeline->stages)
       memory_stages.push_back({st.gradient_bytes, st.activation_bytes, double(st.in_flight), st.recompute_peak_bytes});

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -972,33 +973,6 @@ void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
                                            : 0;
 }
 
-namespace {
-
-/// Every slow link names a link of the cluster (built once, without them, to list its links).
-void check_slow_links(const JsonNode& cluster, const Scenario& s)
-{
-  if (s.cluster.slow_links.empty())
-    return;
-  topo::ClusterParams params = cluster_params(s.cluster, s.seed);
-  params.slow_links.clear();
-  const topo::Topology t = topo::make_cluster(params);
-  std::unordered_set<std::string> names;
-  for (std::uint32_t id = 0; id < t.link_count(); ++id)
-    names.insert(t.link(id).name);
-  for (std::size_t i = 0; i < s.cluster.slow_links.size(); ++i) {
-    const std::string& name = s.cluster.slow_links[i].first;
-    if (!names.count(name))
-      cluster.child("slow_links")
-          .element(i)
-          .child("link")
-          .fail(fmt::format("found '{}'; expected the name of a link of this cluster, as the 'link' column of "
-                            "links.csv gives it (e.g. '{}')",
-                            name, t.link(t.link_count() - 1).name));
-  }
-}
-
-}  // namespace
-
 Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
 {
   const JsonNode root(document, file, "");
@@ -1015,21 +989,36 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
     root.child("name").fail("expected a non-empty name without slashes (it names the output folder)");
   s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 1, 0));
   s.cluster = parse_cluster(root.child("cluster"));
+  // Building the cluster checks what validate() cannot: a custom network's names and paths (it is
+  // small), failed links (each name, and that every pair of leaves stays connected), and that
+  // each slow link names a link (built without them, to say which entry is wrong).
+  const ClusterConfig& cc = s.cluster;
+  const JsonNode cluster = root.child("cluster");
+  std::optional<topo::Topology> built;
   try {
-    const topo::ClusterParams params = cluster_params(s.cluster, s.seed);
+    topo::ClusterParams params = cluster_params(cc, s.seed);
+    params.slow_links.clear();
     topo::validate(params);
-    // Custom networks are small: building them checks every name and path. Failed links are
-    // checked by building too (each name, and that every pair of leaves stays connected).
-    if (s.cluster.network.topology == topo::NetworkKind::custom || !s.cluster.network.failed_links.empty())
-      topo::make_cluster(params);
+    if (cc.network.topology == topo::NetworkKind::custom || !cc.network.failed_links.empty() || !cc.slow_links.empty())
+      built = topo::make_cluster(params);
+  } catch (const topo::FailedLinksError& e) {
+    cluster.child("network").child("failed_links").fail(e.detail());
   } catch (const std::invalid_argument& e) {
-    const std::string what = e.what();
-    const std::string prefix = "failed_links: ";
-    if (what.rfind(prefix, 0) == 0)
-      root.child("cluster").child("network").child("failed_links").fail(what.substr(prefix.size()));
-    root.child("cluster").child("network").fail(what);
+    cluster.child("network").fail(e.what());
   }
-  check_slow_links(root.child("cluster"), s);
+  if (!cc.slow_links.empty()) {
+    std::unordered_set<std::string> names;
+    for (std::uint32_t id = 0; id < built->link_count(); ++id)
+      names.insert(built->link(id).name);
+    for (std::size_t i = 0; i < cc.slow_links.size(); ++i)
+      if (!names.count(cc.slow_links[i].first))
+        cluster.child("slow_links")
+            .element(i)
+            .child("link")
+            .fail(fmt::format("found '{}'; expected the name of a link of this cluster, as the 'link' column of "
+                              "links.csv gives it (e.g. '{}')",
+                              cc.slow_links[i].first, built->link(built->link_count() - 1).name));
+  }
 
   const JsonNode w = root.child("workload");
   const auto kind = w.child("kind").as_choice({"training", "collective"});
@@ -1216,6 +1205,14 @@ nlohmann::json compression_json(const compress::CodecConfig& c, ArchitectureKind
 
 }  // namespace
 
+nlohmann::json slow_links_json(const ClusterConfig& c)
+{
+  nlohmann::json slow = nlohmann::json::array();
+  for (const auto& [name, factor] : c.slow_links)
+    slow.push_back({{"link", name}, {"bandwidth_factor", factor}});
+  return slow;
+}
+
 nlohmann::json to_json(const Scenario& s)
 {
   using nlohmann::json;
@@ -1235,12 +1232,8 @@ nlohmann::json to_json(const Scenario& s)
     }
     cluster["intra_node"] = intra;
   }
-  if (!s.cluster.slow_links.empty()) {
-    json slow = json::array();
-    for (const auto& [name, factor] : s.cluster.slow_links)
-      slow.push_back({{"link", name}, {"bandwidth_factor", factor}});
-    cluster["slow_links"] = slow;
-  }
+  if (!s.cluster.slow_links.empty())
+    cluster["slow_links"] = slow_links_json(s.cluster);
   json doc = {{"schema", s.schema}, {"name", s.name}, {"seed", s.seed}, {"cluster", cluster}};
   if (s.kind == WorkloadKind::training) {
     const TrainingConfig& t = s.training;

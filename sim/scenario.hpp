@@ -237,6 +237,9 @@ struct Scenario {
   OutputConfig output;
 };
 
+/// cluster.slow_links as the scenario writes them: [{"link", "bandwidth_factor"}, ...].
+nlohmann::json slow_links_json(const ClusterConfig& cluster);
+
 /// Reads and validates a scenario file; throws ScenarioError naming the file and the JSON path.
 Scenario load_scenario(const std::string& path);
 /// Validates a parsed document; `file` names it in messages.

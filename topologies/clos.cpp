@@ -144,8 +144,8 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
   std::vector<char> usable;
   if (!p.failed_links.empty()) {
     if (summing)
-      throw std::invalid_argument("failed_links: the aggregation trees of summing switches do not reroute; expected "
-                                  "no failed links with switch_reduction");
+      throw FailedLinksError("the aggregation trees of summing switches do not reroute; expected no failed links "
+                             "with switch_reduction");
     usable.assign(t.link_count(), 1);
     for (const std::string& name : p.failed_links) {
       bool found = false;
@@ -156,10 +156,10 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
             found = true;
           }
       if (!found)
-        throw std::invalid_argument("failed_links: '" + name +
-                                    "' is not a link between two switches of this network (a failed NIC would cut "
-                                    "its GPU off); expected a name such as '" +
-                                    t.link(up1[0]).name + "'");
+        throw FailedLinksError("'" + name +
+                               "' is not a link between two switches of this network (a failed NIC would cut its "
+                               "GPU off); expected a name such as '" +
+                               t.link(up1[0]).name + "'");
     }
   }
   const auto up_ok = [usable](std::uint32_t id) {  // a copy: routes outlive this function
@@ -192,10 +192,10 @@ EndpointRouteFn build_clos(Topology& t, const std::vector<Vertex>& endpoints, st
         for (std::uint32_t lb = la + 1; lb < std::uint32_t(leaves); ++lb) {
           std::uint32_t j = 0, c = 0;
           if (!reroute(up1.data() + plane * up1_per_plane, up2.data() + plane * up2_per_plane, la, lb, j, c))
-            throw std::invalid_argument(
-                "failed_links: no path is left between " +
-                t.graph()[t.link_source(up1[plane * up1_per_plane + std::size_t(la) * up])].name + " and " +
-                t.graph()[t.link_source(up1[plane * up1_per_plane + std::size_t(lb) * up])].name);
+            throw FailedLinksError("no path is left between " +
+                                   t.graph()[t.link_source(up1[plane * up1_per_plane + std::size_t(la) * up])].name +
+                                   " and " +
+                                   t.graph()[t.link_source(up1[plane * up1_per_plane + std::size_t(lb) * up])].name);
         }
 
   const bool ecmp = p.routing == ClosRouting::ecmp;

@@ -2,6 +2,7 @@
 // Folded Clos networks: the fat-tree and the rail-optimized layout.
 #include "topologies/network.hpp"
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,20 @@ enum class ClosRouting { d_mod_k, ecmp };
 /// after the GPUs: the leaves, then tree 0's switches, tree 1's, ...; in tree j a leaf sends up
 /// to spine j or its pod's aggregation switch j, which sends up to core j-0. Routes to and from
 /// them take those switches' links. One plane only.
+/// A Clos that `failed_links` make impossible: a name that is not a link between two switches,
+/// or no path left between two leaves. what() starts "failed_links: "; detail() is the rest.
+class FailedLinksError : public std::invalid_argument {
+public:
+  explicit FailedLinksError(const std::string& detail)
+      : std::invalid_argument("failed_links: " + detail), detail_(detail)
+  {
+  }
+  const std::string& detail() const { return detail_; }
+
+private:
+  std::string detail_;
+};
+
 struct ClosParams {
   int tiers;
   int radix;

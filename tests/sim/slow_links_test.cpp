@@ -127,6 +127,12 @@ TEST_CASE("failed links: a scenario names them under its fat-tree, and bad ones 
   CHECK_THROWS_WITH_AS(parse_scenario(doc, "failed.json"),
                        doctest::Contains("/cluster/network/failed_links: no path is left between leaf0 and leaf1"),
                        ScenarioError);
+  // With failed links too, an unknown slow link is still named at its own entry.
+  doc["cluster"]["network"]["failed_links"] = {"leaf0-spine1"};
+  doc["cluster"]["slow_links"] = {{{"link", "nope"}, {"bandwidth_factor", 0.5}}};
+  CHECK_THROWS_WITH_AS(parse_scenario(doc, "failed.json"),
+                       doctest::Contains("/cluster/slow_links/0/link: found 'nope'"), ScenarioError);
+  doc["cluster"].erase("slow_links");
   doc["cluster"]["network"] = {{"topology", "star"}, {"link", "ib-hdr-200"}, {"failed_links", json::array()}};
   CHECK_THROWS_WITH_AS(parse_scenario(doc, "failed.json"),
                        doctest::Contains("/cluster/network/failed_links: unknown key"), ScenarioError);
