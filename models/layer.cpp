@@ -89,7 +89,7 @@ Model tensor_shard(const Model& model, int t, bool sequence)
       Tensor& x = tensors[k];
       if (l.split == TensorSplit::column || l.split == TensorSplit::vocabulary)
         x.rows = part(x.rows);
-      else if (l.split == TensorSplit::row && k == 0)  // the weight; the bias stays whole
+      else if (l.split == TensorSplit::row && k < std::size_t(std::max(l.experts, 1)))  // weights; biases stay whole
         x.cols = part(x.cols);
     }
     l.params = 0;
@@ -97,6 +97,47 @@ Model tensor_shard(const Model& model, int t, bool sequence)
       l.params += x.elements();
     if (!l.tensors.empty())
       l.tensors = std::move(tensors);
+  }
+  return out;
+}
+
+int max_experts(const Model& model)
+{
+  int most = 0;
+  for (const Layer& l : model.layers)
+    most = std::max(most, l.experts);
+  return most;
+}
+
+Model expert_shard(const Model& model, int e)
+{
+  if (e < 1)
+    throw std::invalid_argument("expert parallelism needs at least 1 GPU per group, found " + std::to_string(e));
+  if (e == 1)
+    return model;
+  if (max_experts(model) == 0)
+    throw std::invalid_argument("model '" + model.name + "' has no experts (a mixture-of-experts layer) to spread");
+  Model out{model.name, model.layers};
+  for (Layer& l : out.layers) {
+    if (l.experts == 0)
+      continue;
+    if (l.experts % e != 0)
+      throw std::invalid_argument("layer '" + l.name + "': its " + std::to_string(l.experts) +
+                                  " experts do not split over " + std::to_string(e) + " GPUs");
+    const std::vector<Tensor> all = l.parameter_tensors();
+    const auto per_expert = all.size() / std::size_t(l.experts);  // a weight, and a bias if it has one
+    if (per_expert == 0 || all.size() % std::size_t(l.experts) != 0)
+      throw std::invalid_argument("layer '" + l.name + "': its tensors are not one set per expert");
+    const auto keep = std::size_t(l.experts / e);
+    std::vector<Tensor> kept;
+    for (std::size_t set = 0; set < per_expert; ++set)  // weights first, then biases
+      for (std::size_t j = 0; j < keep; ++j)
+        kept.push_back(all[set * std::size_t(l.experts) + j]);
+    l.params = 0;
+    for (const Tensor& x : kept)
+      l.params += x.elements();
+    l.tensors = std::move(kept);
+    l.experts /= e;
   }
   return out;
 }

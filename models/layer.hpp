@@ -68,6 +68,14 @@ struct Layer {
   double split_allreduce_elements_per_sample = 0;
   /// Convolutions: their window (the weight tensor gives the channels).
   ConvShape conv = {};
+  /// Mixture of experts: the layer holds `experts` experts' parameters, its tensors being the
+  /// experts' weights in expert order, then their biases in the same order (0: not an expert layer).
+  int experts = 0;
+  /// Expert parallelism: elements per sample that the expert-parallel group exchanges all-to-all
+  /// before this layer's forward (dispatch: every token to the GPUs of its experts) and after it
+  /// (combine: the experts' outputs back to the tokens' GPUs); backward sends their gradients the
+  /// other way.
+  double dispatch_elements_per_sample = 0, combine_elements_per_sample = 0;
 
   /// `tensors`, or one vector of params elements when none are given (none when params is 0).
   std::vector<Tensor> parameter_tensors() const;
@@ -112,5 +120,15 @@ struct Model {
 /// (reduce-scattered). t = 1 gives the model back. Throws std::invalid_argument for t < 1, for
 /// t > 1 on a model without splits, and for attention heads (a Gemm's count) that t does not divide.
 Model tensor_shard(const Model& model, int t, bool sequence = false);
+
+/// The most experts of an expert layer of `model` (0: it has none).
+int max_experts(const Model& model);
+
+/// What one GPU of an expert-parallel group of e GPUs holds (GShard, Lepikhin et al., 2021): E / e
+/// of each expert layer's E experts, their tensors and parameters. Its compute and activations stay
+/// as they are: with balanced routing each GPU's experts process as many tokens as it routes.
+/// e = 1 gives the model back. Throws std::invalid_argument for e < 1, for e > 1 on a model
+/// without experts, and for e not dividing a layer's experts.
+Model expert_shard(const Model& model, int e);
 
 }  // namespace ddlsim::model

@@ -22,7 +22,45 @@ Layer layernorm(const std::string& name, std::int64_t h, double tokens)
   return {name, LayerKind::layernorm, 2 * h, 8.0 * double(h) * tokens, double(h) * tokens, {{h, 1}, {h, 1}}};
 }
 
-void block(std::vector<Layer>& out, const std::string& p, const TransformerConfig& c)
+/// The feed-forward of a block with experts: router, the experts' two matrices with GELU between
+/// (C k tokens' worth of each token), and the residual add that weighs their k outputs.
+void expert_ffn(std::vector<Layer>& out, const std::string& p, const TransformerConfig& c)
+{
+  const double s = c.sequence;
+  const std::int64_t h = c.hidden, f = c.ffn, n = c.experts;
+  const double routed = s * c.top_k * c.capacity_factor;  // token slots per sample in the experts' buffers
+  out.push_back({p + ".ffn.router",
+                 LayerKind::linear,
+                 h * n,
+                 2.0 * double(h * n) * s + 5.0 * double(n) * s,
+                 s * double(n),
+                 {{n, h}}});
+  // One layer per matrix of every expert: weights in expert order, then biases. Each expert's
+  // product takes its share of the routed tokens, E products side by side.
+  const auto experts = [&](const std::string& name, std::int64_t in, std::int64_t width) {
+    Layer l{name, LayerKind::linear, n * (in * width + width), 2.0 * double(in) * double(width) * routed,
+            double(width) * routed};
+    for (std::int64_t j = 0; j < n; ++j)
+      l.tensors.push_back({width, in});
+    for (std::int64_t j = 0; j < n; ++j)
+      l.tensors.push_back({width, 1});
+    l.gemms = {{routed / double(n), double(width), double(in), double(n)}};
+    l.experts = c.experts;
+    return l;
+  };
+  const double tokens_out = routed * double(h);
+  out.push_back(experts(p + ".ffn.experts.intermediate", h, f));
+  out.back().dispatch_elements_per_sample = tokens_out;
+  set_split(out.back(), TensorSplit::column, tokens_out);
+  out.push_back({p + ".ffn.experts.gelu", LayerKind::gelu, 0, 8.0 * routed * double(f), routed * double(f)});
+  set_split(out.back(), TensorSplit::inner);
+  out.push_back(experts(p + ".ffn.experts.output", f, h));
+  out.back().combine_elements_per_sample = tokens_out;
+  set_split(out.back(), TensorSplit::row, tokens_out);
+  out.push_back({p + ".ffn.residual", LayerKind::add, 0, (1.0 + 2.0 * c.top_k) * s * double(h), s * double(h)});
+}
+
+void block(std::vector<Layer>& out, const std::string& p, const TransformerConfig& c, bool moe)
 {
   const double s = c.sequence;
   const std::int64_t h = c.hidden, f = c.ffn;
@@ -49,6 +87,12 @@ void block(std::vector<Layer>& out, const std::string& p, const TransformerConfi
   set_split(out.back(), TensorSplit::row, stream);
   out.push_back({p + ".attention.residual", LayerKind::add, 0, s * double(h), s * double(h)});
   out.push_back(layernorm(p + (c.pre_layernorm ? ".ln_2" : ".attention.layernorm"), h, s));
+  if (moe) {
+    expert_ffn(out, p, c);
+    if (!c.pre_layernorm)
+      out.push_back(layernorm(p + ".ffn.layernorm", h, s));
+    return;
+  }
   out.push_back(linear(p + ".ffn.intermediate", h, f, s));
   set_split(out.back(), TensorSplit::column, stream);
   out.push_back({p + ".ffn.gelu", LayerKind::gelu, 0, 8.0 * s * double(f), s * double(f)});
@@ -70,6 +114,13 @@ Model make_transformer(const TransformerConfig& c)
   if (c.hidden % c.heads != 0)
     throw std::invalid_argument("hidden size " + std::to_string(c.hidden) + " is not a multiple of heads " +
                                 std::to_string(c.heads));
+  if (c.experts < 0 || (c.experts > 0 && (c.top_k < 1 || c.top_k > c.experts)) || c.moe_every < 1 ||
+      !(c.capacity_factor >= 1))
+    throw std::invalid_argument("experts " + std::to_string(c.experts) + ", top_k " + std::to_string(c.top_k) +
+                                ", moe_every " + std::to_string(c.moe_every) + ", capacity factor " +
+                                std::to_string(c.capacity_factor) +
+                                ": expected experts >= 0, 1 <= top_k <= experts, moe_every >= 1 and a capacity "
+                                "factor >= 1");
   if (c.sequence > c.max_positions)
     throw std::invalid_argument("sequence " + std::to_string(c.sequence) + " is longer than the " +
                                 std::to_string(c.max_positions) + " learned positions");
@@ -89,7 +140,7 @@ Model make_transformer(const TransformerConfig& c)
     layers.push_back(layernorm("embeddings.layernorm", h, s));
   for (int i = 0; i < c.layers; ++i) {
     const std::size_t first = layers.size();
-    block(layers, "layer." + std::to_string(i), c);
+    block(layers, "layer." + std::to_string(i), c, c.experts > 0 && (i + 1) % c.moe_every == 0);
     seal_block(layers, first, s * double(h));  // the residual stream is open inside a block
   }
   if (c.pre_layernorm)

@@ -23,13 +23,27 @@ struct TransformerConfig {
   bool pooler = false;         ///< BERT: dense layer on the first token
   bool lm_head =
       false;  ///< output projection to the vocabulary, tied to the token embedding (no parameters of its own)
+  /// Mixture of experts (GShard, Lepikhin et al., 2021; Switch Transformer, Fedus et al., 2022):
+  /// experts per MoE block, whose FFN becomes `experts` FFNs of the same shape behind a router
+  /// (0: every FFN dense).
+  int experts = 0;
+  int top_k = 2;               ///< experts each token is routed to (GShard 2, Switch 1)
+  int moe_every = 1;           ///< blocks moe_every - 1, 2 moe_every - 1, ... have experts (GShard: 2)
+  double capacity_factor = 1;  ///< expert buffers hold capacity_factor x tokens x top_k / experts tokens
 };
 
 /// The layer list of `config`. Per block: fused QKV projection (3 h^2 + 3 h), attention scores and
 /// weighted sum (4 s^2 h flops, no parameters), output projection (h^2 + h), two layer norms
 /// (2 h each), feed-forward h -> f -> h (2 h f + f + h) with GELU. A multiply-add counts 2 flops.
-/// Throws std::invalid_argument for non-positive sizes, heads not dividing hidden, or a sequence
-/// longer than max_positions.
+/// A block with experts replaces the feed-forward by a router (h -> E, no bias; softmax and top-k
+/// about 5 flops per score), E feed-forwards as two expert layers (E (h f + f) and E (f h + h)
+/// parameters) that run every token through top_k of them, padded to the capacity factor C (flops
+/// and outputs C k times the dense FFN's), and the weighted sum of the k outputs in the residual
+/// add (2 k h flops a token more). The first expert layer dispatches C k s h elements per sample,
+/// the second combines as many (Layer::dispatch_elements_per_sample). Throws
+/// std::invalid_argument for non-positive sizes, heads not dividing hidden, a sequence longer than
+/// max_positions, experts below 0, top_k outside [1, experts], moe_every below 1 or a capacity
+/// factor below 1.
 Model make_transformer(const TransformerConfig& config);
 
 /// BERT-Base (Devlin et al. 2019): 12 layers, hidden 768, 12 heads, FFN 3072, vocabulary 30522,

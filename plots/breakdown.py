@@ -12,7 +12,7 @@ from ddlsim_plots import ok_rows, plt, read_csv, require_columns, save
 
 PARTS = [("compute_s", "compute"), ("exposed_communication_s", "exposed communication"),
          ("codec_s", "codec"), ("bubble_s", "pipeline bubble"),
-         ("tensor_s", "tensor-parallel all-reduces")]
+         ("tensor_s", "tensor-parallel all-reduces"), ("expert_s", "expert all-to-alls")]
 
 
 def main():

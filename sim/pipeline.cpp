@@ -148,23 +148,33 @@ struct Segment {
   /// Sequence parallelism, backward: bytes the tensor-parallel group all-gathers before this run (a
   /// column layer's input, kept sharded, which its weight gradient needs whole).
   double tensor_gather_bytes = 0;
+  /// Expert parallelism: bytes each GPU sends in the expert-parallel group's all-to-all after this
+  /// run (after its all-reduce, if any), which the next run waits for.
+  double alltoall_bytes = 0;
 };
 
 class PipelineBuilder {
 public:
   PipelineBuilder(const Scenario& s, const model::Model& model, const std::vector<coll::GroupShape>& groups,
-                  const std::vector<coll::GroupShape>& tensor_groups)
-      : s_(s), t_(s.training), groups_(groups), tensor_groups_(tensor_groups),
+                  const std::vector<coll::GroupShape>& tensor_groups, const ExpertGroups& experts)
+      : s_(s), t_(s.training), groups_(groups), tensor_groups_(tensor_groups), experts_(experts),
         stages_(static_cast<std::uint32_t>(t_.pipeline_parallel)), d_(static_cast<std::uint32_t>(t_.data_parallel)),
-        tp_(static_cast<std::uint32_t>(t_.tensor_parallel)), m_(t_.microbatches)
+        tp_(static_cast<std::uint32_t>(t_.tensor_parallel)), ep_(static_cast<std::uint32_t>(t_.expert_parallel)),
+        team_(ep_), lanes_(tp_ * ep_), m_(t_.microbatches)
   {
     if (groups_.size() != stages_ * tp_)
       throw std::invalid_argument("one data-parallel group per pipeline stage and tensor rank expected");
     if (tp_ > 1 && tensor_groups_.size() != stages_ * d_)
       throw std::invalid_argument("one tensor-parallel group per pipeline stage and replica expected");
-    // What one GPU runs: its share of each split layer. A measured single-GPU iteration scales
-    // the shares by measured / modelled of the whole model.
-    const model::Model shard = model::tensor_shard(model, t_.tensor_parallel, t_.sequence_parallel);
+    if (ep_ > 1 && (tp_ > 1 || t_.zero_stage > 0 || d_ % ep_ != 0 || experts_.alltoall.size() != stages_ * d_ / ep_ ||
+                    experts_.gradients.size() != stages_ * ep_))
+      throw std::invalid_argument("expert parallelism: tensor 1, no ZeRO, expert dividing data, and one all-to-all "
+                                  "group per stage and d / e replicas, one gradient group per stage and expert rank "
+                                  "expected");
+    // What one GPU runs: its share of each split layer and its experts. A measured single-GPU
+    // iteration scales the shares by measured / modelled of the whole model.
+    const model::Model shard =
+        model::expert_shard(model::tensor_shard(model, t_.tensor_parallel, t_.sequence_parallel), t_.expert_parallel);
     const std::vector<LayerCost> full = layer_costs(model, t_, s.gpu, s.profile.get());
     std::vector<LayerCost> costs = full;
     if (tp_ > 1) {
@@ -216,11 +226,24 @@ public:
       orders_.push_back(pipeline_order(t_.pipeline_schedule, t_.pipeline_parallel, m_, static_cast<int>(st_index)));
       st.in_flight = micro_batches_in_flight(orders_.back());
       buckets_.push_back(make_buckets(sub, sub_costs, t_));
+      // Expert layers' share of each bucket: with expert parallelism synchronised over its own groups.
+      expert_bytes_.emplace_back(buckets_.back().size(), 0.0);
+      for (std::size_t b = 0; b < buckets_.back().size(); ++b) {
+        const Bucket& bucket = buckets_.back()[b];
+        for (std::size_t l = bucket.first_layer; l < bucket.first_layer + bucket.layers; ++l)
+          if (sub.layers[l].experts > 0) {
+            st.expert_gradient_bytes += double(sub.layers[l].params) * e;
+            if (ep_ > 1)
+              expert_bytes_.back()[b] += double(sub.layers[l].params) * e;
+          }
+      }
       std::size_t synced = 0;
-      for (Bucket b : buckets_.back()) {
-        synced += b.gradient_bytes > 0 ? 1 : 0;
-        b.first_layer += st.first_layer;
-        plan.buckets.push_back(b);
+      for (std::size_t b = 0; b < buckets_.back().size(); ++b) {
+        Bucket bucket = buckets_.back()[b];
+        const double experts_part = expert_bytes_.back()[b];
+        synced += (bucket.gradient_bytes - experts_part > 0 ? 1 : 0) + (experts_part > 0 && d_ / ep_ > 1 ? 1 : 0);
+        bucket.first_layer += st.first_layer;
+        plan.buckets.push_back(bucket);
       }
       plan.slices = std::max(plan.slices, synced);
       plan.gradient_bytes += st.gradient_bytes;
@@ -246,21 +269,38 @@ public:
           }
         }
       }
+      if (ep_ > 1) {
+        const coll::GroupShape& group = experts_.alltoall[st_index * (d_ / ep_)];
+        const auto count = [&](const std::vector<Segment>& segments, int& n, double& bytes, double& seconds) {
+          for (const Segment& seg : segments)
+            if (seg.alltoall_bytes > 0) {
+              ++n;
+              bytes += seg.alltoall_bytes;
+              seconds +=
+                  coll::predicted_seconds(coll::Op::alltoall, coll::Algorithm::direct, group, seg.alltoall_bytes);
+            }
+        };
+        count(forward_segments_.back(), st.alltoalls_forward, st.alltoall_bytes_forward, st.alltoall_forward_seconds);
+        count(backward_segments_.back(), st.alltoalls_backward, st.alltoall_bytes_backward,
+              st.alltoall_backward_seconds);
+      }
       const double compute = m_ * (st.forward_seconds + st.backward_seconds);
       const double tensor = m_ * (st.tensor_forward_seconds + st.tensor_backward_seconds);
-      if (compute + tensor > busiest) {
-        busiest = compute + tensor;
+      const double alltoall = m_ * (st.alltoall_forward_seconds + st.alltoall_backward_seconds);
+      if (compute + tensor + alltoall > busiest) {
+        busiest = compute + tensor + alltoall;
         result_.busiest_stage = st_index;
         result_.busiest_compute_seconds = compute;
         result_.busiest_forward_seconds = m_ * st.forward_seconds;
         result_.busiest_tensor_seconds = tensor;
+        result_.busiest_alltoall_seconds = alltoall;
       }
       result_.stages.push_back(st);
     }
     std::vector<PipelineStage> with_tensor = result_.stages;
     for (PipelineStage& st : with_tensor) {
-      st.forward_seconds += st.tensor_forward_seconds;
-      st.backward_seconds += st.tensor_backward_seconds;
+      st.forward_seconds += st.tensor_forward_seconds + st.alltoall_forward_seconds;
+      st.backward_seconds += st.tensor_backward_seconds + st.alltoall_backward_seconds;
     }
     result_.ideal_seconds = pipeline_compute_seconds(with_tensor, t_.pipeline_schedule, m_);
     // Task labels, made once rather than per GPU and micro-batch (16,384 GPUs build millions of tasks).
@@ -273,11 +313,13 @@ public:
       segment_labels_.emplace_back();
       allreduce_labels_.emplace_back();
       allgather_labels_.emplace_back();
+      expert_labels_.emplace_back();
       for (std::size_t b = 0; b < buckets_[st_index].size(); ++b) {
         segment_labels_.back().push_back(last + " bucket " + std::to_string(b));
         const std::string where = "stage " + std::to_string(st_index) + " bucket " + std::to_string(b);
         allreduce_labels_.back().push_back((t_.zero_stage > 0 ? "reduce-scatter " : "allreduce ") + where);
         allgather_labels_.back().push_back("allgather parameters " + where);
+        expert_labels_.back().push_back("allreduce expert gradients " + where);
       }
     }
     if (t_.zero_stage == 3) {
@@ -329,7 +371,7 @@ public:
         }
       } else {
         for (std::uint32_t s = 0; s < stages_; ++s)
-          for (std::uint32_t i = 0; i < d_; ++i)
+          for (std::uint32_t i = 0; i < d_; i += team_)
             add_stage_compute(s, i, it, lanes);
       }
       for (std::uint32_t s = 0; s + 1 < stages_; ++s)
@@ -357,6 +399,8 @@ private:
   inline static const std::string TENSOR_FORWARD_LABEL = "tensor-parallel all-reduce (forward)";
   inline static const std::string TENSOR_BACKWARD_LABEL = "tensor-parallel all-reduce (backward)";
   inline static const std::string SEQUENCE_GATHER_LABEL = "sequence-parallel all-gather of an input (backward)";
+  inline static const std::string ALLTOALL_FORWARD_LABEL = "expert-parallel all-to-all (forward)";
+  inline static const std::string ALLTOALL_BACKWARD_LABEL = "expert-parallel all-to-all (backward)";
 
   /// Per GPU: the last task of its compute stream, the tasks its next forward waits for, and per
   /// micro-batch and bucket the tasks that transfers and all-reduces attach to.
@@ -449,6 +493,13 @@ private:
     return (stage * d_ + replica) * tp_ + k;
   }
 
+  /// The GPU of lane m of the team of stage s that starts at replica i: the team's replicas
+  /// (expert parallelism's group, else one) times their tensor ranks.
+  std::uint32_t lane_gpu(std::uint32_t stage, std::uint32_t replica, std::uint32_t m) const
+  {
+    return gpu_of(stage, replica + m / tp_, m % tp_);
+  }
+
   /// Each stage's first layer: stages are cut between blocks (a residual block, a transformer
   /// block, an Inception module), balancing forward + backward.
   std::vector<std::size_t> stage_firsts(const model::Model& model, const std::vector<LayerCost>& costs) const
@@ -476,6 +527,14 @@ private:
                           (l.split == model::TensorSplit::column) != forward;
       return splits ? l.split_allreduce_elements_per_sample * bytes_per_element_per_sample : 0.0;
     };
+    // Expert parallelism: tokens go to their experts' GPUs before an expert layer that dispatches,
+    // and come back after one that combines (backward: their gradients, the other way round).
+    const auto dispatch = [&](const model::Layer& l) {
+      return ep_ > 1 ? l.dispatch_elements_per_sample * bytes_per_element_per_sample : 0.0;
+    };
+    const auto combine = [&](const model::Layer& l) {
+      return ep_ > 1 ? l.combine_elements_per_sample * bytes_per_element_per_sample : 0.0;
+    };
     // Sequence parallelism: a column layer's backward first gathers its sharded input.
     const auto input_gather = [&](const model::Layer& l) {
       const bool gathers = tp_ > 1 && t_.sequence_parallel && l.split == model::TensorSplit::column &&
@@ -502,11 +561,19 @@ private:
         run = {};
         run.gather = bucket_from[l];
       }
+      if (const double bytes = dispatch(sub.layers[l]); bytes > 0) {
+        run.alltoall_bytes = bytes;
+        fwd.push_back(std::exchange(run, {}));
+      }
       run.seconds += costs[l].forward_seconds;
       if (const double bytes = allreduce(sub.layers[l], true); bytes > 0) {
         run.allreduce_bytes = bytes;
         fwd.push_back(run);
         run = {};
+      }
+      if (const double bytes = combine(sub.layers[l]); bytes > 0) {
+        run.alltoall_bytes = bytes;
+        fwd.push_back(std::exchange(run, {}));
       }
     }
     if (run.seconds > 0 || run.gather >= 0 || fwd.empty())
@@ -526,16 +593,24 @@ private:
           last.push_back(std::exchange(cut, {}));
         plain.tensor_gather_bytes = cut.tensor_gather_bytes = g;
       }
+      if (const double a = combine(sub.layers[l]); a > 0) {  // the outputs' gradients to the experts
+        plain.alltoall_bytes = cut.alltoall_bytes = a;
+        bwd.push_back(std::exchange(plain, {}));
+        last.push_back(std::exchange(cut, {}));
+      }
       plain.seconds += costs[l].backward_seconds;
       cut.seconds += costs[l].backward_seconds;
       const double bytes = allreduce(sub.layers[l], false);
-      if (bytes > 0) {
+      const double back = dispatch(sub.layers[l]);  // the inputs' gradients back to the tokens' GPUs
+      if (bytes > 0 || back > 0) {
         plain.allreduce_bytes = bytes;
+        plain.alltoall_bytes = back;
         bwd.push_back(plain);
         plain = {};
       }
-      if (bytes > 0 || bucket_from[l] >= 0) {
+      if (bytes > 0 || back > 0 || bucket_from[l] >= 0) {
         cut.allreduce_bytes = bytes;
+        cut.alltoall_bytes = back;
         cut.bucket = bucket_from[l];
         last.push_back(cut);
         cut = {};
@@ -592,22 +667,42 @@ private:
     return tasks;
   }
 
-  /// Segments run by every GPU of the tensor-parallel group of stage s, replica i: each GPU's
-  /// compute (times its factor), then the bucket release, then the group's all-reduce. Returns
-  /// each GPU's first task; `last` ends as each GPU's last. With `bucket_ready` (the last
-  /// backward), `bucket_ready[k][b]` is set for released buckets, whose segments take their labels.
+  /// The tasks of the expert-parallel all-to-all of `bytes` per GPU among the team of stage s that
+  /// starts at replica i, after each GPU's `last` (one per lane).
+  std::vector<std::uint32_t> expert_alltoall(std::uint32_t s, std::uint32_t i, double bytes, bool forward,
+                                             const std::vector<std::uint32_t>& last)
+  {
+    TaskGraph& g = result_.plan.graph;
+    const coll::GroupShape& group = experts_.alltoall[s * (d_ / ep_) + i / ep_];
+    PlannedCollective planned =
+        plan_collective(coll::Op::alltoall, coll::Algorithm::direct, t_.fidelity, group, bytes, stages_ * d_ / ep_);
+    const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts),
+                                             forward ? ALLTOALL_FORWARD_LABEL : ALLTOALL_BACKWARD_LABEL);
+    std::vector<std::uint32_t> tasks = g.collective(c).tasks;
+    for (std::uint32_t m = 0; m < lanes_; ++m)
+      after(last[m], tasks[m]);
+    if (s == result_.busiest_stage && i == 0)
+      result_.alltoall_tasks.push_back(tasks[0]);
+    return tasks;
+  }
+
+  /// Segments run by every GPU of the team of stage s that starts at replica i (a tensor-parallel
+  /// group, or an expert-parallel group of replicas): each GPU's compute (times its factor), then
+  /// the bucket release, then the tensor-parallel all-reduce, then the expert-parallel all-to-all.
+  /// Returns each lane's first task; `last` ends as each lane's last. With `bucket_ready` (the last
+  /// backward), `bucket_ready[m][b]` is set for released buckets, whose segments take their labels.
   std::vector<std::uint32_t> run_segments(std::uint32_t s, std::uint32_t i, const std::vector<Segment>& segments,
                                           bool forward, const std::string& label, const std::vector<double>& factors,
                                           std::vector<std::uint32_t>& last,
                                           std::vector<std::vector<std::uint32_t>>* bucket_ready = nullptr)
   {
     TaskGraph& g = result_.plan.graph;
-    std::vector<std::uint32_t> first(tp_, NONE);
+    std::vector<std::uint32_t> first(lanes_, NONE);
     for (const Segment& seg : segments) {
       if (seg.tensor_gather_bytes > 0)
         last = tensor_collective(s, i, coll::Op::allgather, seg.tensor_gather_bytes, forward, last);
-      for (std::uint32_t k = 0; k < tp_; ++k) {
-        const std::uint32_t gpu = gpu_of(s, i, k);
+      for (std::uint32_t k = 0; k < lanes_; ++k) {
+        const std::uint32_t gpu = lane_gpu(s, i, k);
         const std::string& name = seg.bucket >= 0 && bucket_ready ? segment_labels_[s][std::size_t(seg.bucket)] : label;
         const std::uint32_t task = g.add_delay(gpu, Stream::compute, seg.seconds * factors[k], name);
         if (seg.gather >= 0) {
@@ -631,53 +726,55 @@ private:
       }
       if (seg.allreduce_bytes > 0)
         last = tensor_collective(s, i, coll::Op::allreduce, seg.allreduce_bytes, forward, last);
+      if (seg.alltoall_bytes > 0)
+        last = expert_alltoall(s, i, seg.alltoall_bytes, forward, last);
     }
     return first;
   }
 
-  /// The steps of stage s of replica i in iteration `it`, on its GPUs' compute streams; each
-  /// GPU's first forward waits for its `waits` (the previous iteration's synchronisation), which
-  /// it then clears.
+  /// The steps of stage s of the team that starts at replica i in iteration `it`, on its GPUs'
+  /// compute streams; each GPU's first forward waits for its `waits` (the previous iteration's
+  /// synchronisation), which it then clears.
   void add_stage_compute(std::uint32_t s, std::uint32_t i, int it, Lanes& lanes)
   {
     TaskGraph& g = result_.plan.graph;
     const std::vector<PipelineStep>& order = orders_[s];
-    std::vector<std::uint32_t> last(tp_);
-    for (std::uint32_t k = 0; k < tp_; ++k)
-      last[k] = lanes.last[gpu_of(s, i, k)];
-    std::vector<std::vector<std::uint32_t>> bucket_ready(tp_, std::vector<std::uint32_t>(buckets_[s].size(), NONE));
-    std::vector<double> factors(tp_);  // per GPU, once per iteration: its straggler slowdown and jitter
-    for (std::uint32_t k = 0; k < tp_; ++k)
-      factors[k] = compute_factor(s_, gpu_of(s, i, k), it);
+    std::vector<std::uint32_t> last(lanes_);
+    for (std::uint32_t k = 0; k < lanes_; ++k)
+      last[k] = lanes.last[lane_gpu(s, i, k)];
+    std::vector<std::vector<std::uint32_t>> bucket_ready(lanes_, std::vector<std::uint32_t>(buckets_[s].size(), NONE));
+    std::vector<double> factors(lanes_);  // per GPU, once per iteration: its straggler slowdown and jitter
+    for (std::uint32_t k = 0; k < lanes_; ++k)
+      factors[k] = compute_factor(s_, lane_gpu(s, i, k), it);
     for (std::size_t step = 0; step < order.size(); ++step) {
       const auto j = static_cast<std::size_t>(order[step].microbatch);
       std::vector<std::uint32_t> first;
       if (order[step].forward) {
         first = run_segments(s, i, forward_segments_[s], true, forward_labels_[j], factors, last);
         if (step == 0)
-          for (std::uint32_t k = 0; k < tp_; ++k) {
-            std::vector<std::uint32_t>& waits = lanes.waits[gpu_of(s, i, k)];
+          for (std::uint32_t k = 0; k < lanes_; ++k) {
+            std::vector<std::uint32_t>& waits = lanes.waits[lane_gpu(s, i, k)];
             for (std::uint32_t w : waits)
               g.add_dependency(w, first[k]);
             waits.clear();
           }
-        for (std::uint32_t k = 0; k < tp_; ++k) {
-          lanes.first_forward[gpu_of(s, i, k)][j] = first[k];
-          lanes.forward[gpu_of(s, i, k)][j] = last[k];
+        for (std::uint32_t k = 0; k < lanes_; ++k) {
+          lanes.first_forward[lane_gpu(s, i, k)][j] = first[k];
+          lanes.forward[lane_gpu(s, i, k)][j] = last[k];
         }
       } else {
         const bool final = step + 1 == order.size();
         first = final ? run_segments(s, i, last_segments_[s], false, backward_labels_[j], factors, last, &bucket_ready)
                       : run_segments(s, i, backward_segments_[s], false, backward_labels_[j], factors, last);
-        for (std::uint32_t k = 0; k < tp_; ++k) {
-          lanes.backward_in[gpu_of(s, i, k)][j] = first[k];
-          lanes.backward_out[gpu_of(s, i, k)][j] = last[k];
+        for (std::uint32_t k = 0; k < lanes_; ++k) {
+          lanes.backward_in[lane_gpu(s, i, k)][j] = first[k];
+          lanes.backward_out[lane_gpu(s, i, k)][j] = last[k];
         }
       }
     }
-    for (std::uint32_t k = 0; k < tp_; ++k) {
-      lanes.last[gpu_of(s, i, k)] = last[k];
-      lanes.ready[gpu_of(s, i, k)] = std::move(bucket_ready[k]);
+    for (std::uint32_t k = 0; k < lanes_; ++k) {
+      lanes.last[lane_gpu(s, i, k)] = last[k];
+      lanes.ready[lane_gpu(s, i, k)] = std::move(bucket_ready[k]);
     }
   }
 
@@ -711,26 +808,44 @@ private:
       for (std::uint32_t k = 0; k < tp_; ++k) {
         std::vector<std::uint32_t> last(d_, NONE);
         const std::vector<Bucket>& buckets = buckets_[s];
-        const auto add = [&](coll::Op op, std::size_t b, const std::string& label, bool released) {
-          PlannedCollective planned = plan_collective(op, t_.algorithm, t_.fidelity, groups_[s * tp_ + k],
-                                                      buckets[b].gradient_bytes, stages_ * tp_);
-          if (it == 0 && k == 0 && op != coll::Op::allgather)
+        // Bucket b's `bytes` over `group`, whose j-th rank is replica `first` + j `stride`.
+        const auto add_over = [&](coll::Op op, std::size_t b, const std::string& label, bool released, double bytes,
+                                  const coll::GroupShape& group, std::uint32_t first, std::uint32_t stride,
+                                  double concurrent) {
+          PlannedCollective planned = plan_collective(op, t_.algorithm, t_.fidelity, group, bytes, concurrent);
+          if (it == 0 && k == 0 && first == 0 && op != coll::Op::allgather)
             plan.algorithms.push_back(planned.algorithm);
           if (planned.fidelity == coll::ScheduleFidelity::flow)
             plan.fidelity = planned.fidelity;
           const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
-          for (std::uint32_t i = 0; i < d_; ++i) {
-            const std::uint32_t part = g.collective(c).tasks[i];
+          for (std::uint32_t j = 0; j < group.ranks; ++j) {
+            const std::uint32_t i = first + j * stride;
+            const std::uint32_t part = g.collective(c).tasks[j];
             if (released)
               g.add_dependency(ready[gpu_of(s, i, k)][b], part);
             after(last[i], part);
             last[i] = part;
           }
         };
+        const auto add = [&](coll::Op op, std::size_t b, const std::string& label, bool released) {
+          add_over(op, b, label, released, buckets[b].gradient_bytes, groups_[s * tp_ + k], 0, 1, stages_ * tp_);
+        };
         const bool zero = t_.zero_stage > 0;
-        for (std::size_t b = 0; b < buckets.size(); ++b)
-          if (buckets[b].gradient_bytes > 0)
+        for (std::size_t b = 0; b < buckets.size(); ++b) {
+          // Expert parallelism: the experts' share of the bucket goes over the replicas that hold
+          // the same experts, the rest over all of them.
+          const double experts = expert_bytes_[s][b], dense = buckets[b].gradient_bytes - experts;
+          if (experts == 0 && dense > 0)
             add(zero ? coll::Op::reduce_scatter : coll::Op::allreduce, b, allreduce_labels_[s][b], true);
+          if (experts == 0)
+            continue;
+          if (dense > 0)
+            add_over(coll::Op::allreduce, b, allreduce_labels_[s][b], true, dense, groups_[s * tp_ + k], 0, 1,
+                     stages_ * tp_);
+          for (std::uint32_t r = 0; r < ep_ && d_ / ep_ > 1; ++r)
+            add_over(coll::Op::allreduce, b, expert_labels_[s][b], true, experts, experts_.gradients[s * ep_ + r], r,
+                     ep_, stages_ * ep_);
+        }
         for (std::size_t b = 0; zero && t_.zero_stage < 3 && b < buckets.size(); ++b)
           if (buckets[b].gradient_bytes > 0)
             add(coll::Op::allgather, b, allgather_labels_[s][b], false);
@@ -746,7 +861,10 @@ private:
   const TrainingConfig& t_;
   const std::vector<coll::GroupShape>& groups_;
   const std::vector<coll::GroupShape>& tensor_groups_;
-  const std::uint32_t stages_, d_, tp_;
+  const ExpertGroups& experts_;
+  /// ep_: expert-parallel group size; team_: replicas whose compute is built together (ep_);
+  /// lanes_: GPUs of a team (tp_ ep_, one of them 1).
+  const std::uint32_t stages_, d_, tp_, ep_, team_, lanes_;
   const int m_;
   std::vector<std::vector<PipelineStep>> orders_;  ///< per stage
   std::vector<std::vector<Bucket>> buckets_;       ///< per stage, first_layer within the stage
@@ -756,6 +874,9 @@ private:
   std::vector<std::vector<std::string>> segment_labels_;       ///< per stage and bucket: the last backward's
   std::vector<std::vector<std::string>> allreduce_labels_;     ///< per stage and bucket (reduce-scatter with ZeRO)
   std::vector<std::vector<std::string>> allgather_labels_;     ///< per stage and bucket (ZeRO 1 and 2)
+  std::vector<std::vector<std::string>> expert_labels_;        ///< per stage and bucket (expert parallelism)
+  /// Per stage and bucket: the bytes of expert layers' gradients in it (0 with expert 1).
+  std::vector<std::vector<double>> expert_bytes_;
   std::vector<std::string> gather_forward_labels_, gather_backward_labels_;  ///< per bucket (ZeRO 3)
   /// ZeRO stage 3, per tensor rank and bucket, for the replica being built: its part of the
   /// all-gather that forward (backward) waits for (NONE: none), and the compute task before the
@@ -768,9 +889,10 @@ private:
 
 PipelineTraining build_pipeline_training(const Scenario& s, const model::Model& model,
                                          const std::vector<coll::GroupShape>& stage_groups,
-                                         const std::vector<coll::GroupShape>& tensor_groups)
+                                         const std::vector<coll::GroupShape>& tensor_groups,
+                                         const ExpertGroups& expert_groups)
 {
-  return PipelineBuilder(s, model, stage_groups, tensor_groups).build();
+  return PipelineBuilder(s, model, stage_groups, tensor_groups, expert_groups).build();
 }
 
 }  // namespace ddlsim

@@ -23,6 +23,13 @@
 // time, in the order compute needs them, and keeps at most two gathered: the next unit's gather
 // starts once the unit before it may start computing (FSDP's prefetch of one unit, forward and
 // backward). The next iteration's first gather waits for the GPU's last reduce-scatter.
+//
+// Expert parallelism (GShard; DeepSpeed-MoE): with expert e, each expert layer's experts are spread
+// over e consecutive replicas of a stage, which exchange their tokens all-to-all (direct, as NCCL's
+// grouped sends do) before the first expert layer (dispatch) and after the second (combine), and
+// the gradients of those the other way in backward; the compute stream waits for each. Expert
+// layers' gradients are all-reduced over the d / e replicas holding the same experts, the rest
+// over all d, bucket by bucket.
 #include "sim/training.hpp"
 
 #include <vector>
@@ -50,6 +57,15 @@ struct PipelineStage {
   /// are in tensor_backward_seconds).
   int tensor_allgathers_backward = 0;
   double tensor_gather_bytes_backward = 0;
+  /// Expert parallelism, per micro-batch: the expert-parallel group's all-to-alls in forward and
+  /// in backward (dispatch and combine), the bytes each GPU sends to them (its own share
+  /// included), and their alpha-beta seconds as direct all-to-alls; 0 with expert 1.
+  int alltoalls_forward = 0, alltoalls_backward = 0;
+  double alltoall_bytes_forward = 0, alltoall_bytes_backward = 0;
+  double alltoall_forward_seconds = 0, alltoall_backward_seconds = 0;
+  /// Of gradient_bytes, the expert layers' (all-reduced over the d / e replicas that hold the same
+  /// experts; with expert 1 over all d, as the rest).
+  double expert_gradient_bytes = 0;
 };
 
 /// Alpha-beta seconds of a ring all-reduce of `bytes` over a tensor-parallel group inside a node:
@@ -93,11 +109,23 @@ struct PipelineTraining {
   double busiest_forward_seconds = 0;
   /// Per GPU and iteration, the busiest stage's tensor-parallel all-reduces at their alpha-beta time.
   double busiest_tensor_seconds = 0;
+  /// Per GPU and iteration, the busiest stage's expert-parallel all-to-alls at their alpha-beta time.
+  double busiest_alltoall_seconds = 0;
   /// pipeline_compute_seconds of the stages, tensor-parallel all-reduces at their alpha-beta time
   /// included: the busiest stage's compute plus its all-reduces plus its bubble.
   double ideal_seconds = 0;
   /// The tasks in which the busiest stage's first GPU takes part in tensor-parallel all-reduces.
   std::vector<std::uint32_t> tensor_tasks;
+  /// The tasks in which the busiest stage's first GPU takes part in expert-parallel all-to-alls.
+  std::vector<std::uint32_t> alltoall_tasks;
+};
+
+/// Expert parallelism's groups, per pipeline stage s (with tensor 1): `alltoall[s (d / e) + g]` the
+/// e consecutive replicas g e .. g e + e - 1 that exchange tokens (GPUs s d + g e ..), and
+/// `gradients[s e + r]` the d / e replicas r, r + e, ... that hold the same experts and all-reduce
+/// their gradients (GPUs s d + r + j e). Empty with expert 1.
+struct ExpertGroups {
+  std::vector<coll::GroupShape> alltoall, gradients;
 };
 
 /// The task graph of `scenario`'s pipeline- and tensor-parallel training. `stage_groups[s t + k]`
@@ -106,6 +134,7 @@ struct PipelineTraining {
 /// (s d + i) t + t - 1; none needed with t = 1).
 PipelineTraining build_pipeline_training(const Scenario& scenario, const model::Model& model,
                                          const std::vector<coll::GroupShape>& stage_groups,
-                                         const std::vector<coll::GroupShape>& tensor_groups = {});
+                                         const std::vector<coll::GroupShape>& tensor_groups = {},
+                                         const ExpertGroups& expert_groups = {});
 
 }  // namespace ddlsim

@@ -142,6 +142,15 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
                                               gathers)
                                 : fmt::format(", ZeRO stage {} (reduce-scatter, then all-gather)", stage);
     }
+    if (w.contains("expert")) {
+      const auto& e = w.at("expert");
+      const int group = e.at("gradient_group").get<int>();
+      parallelism += fmt::format(", expert-parallel x{} ({} of {} experts per GPU in {} MoE layers; {})",
+                                 e.at("size").get<int>(), e.at("experts_per_gpu").get<int>(),
+                                 e.at("experts_per_layer").get<int>(), e.at("moe_layers").get<int>(),
+                                 group > 1 ? fmt::format("expert gradients all-reduced over {} replicas", group)
+                                           : std::string("no other replica holds a GPU's experts"));
+    }
     if (const std::string r = w.value("recompute", "none"); r != "none")
       parallelism += fmt::format(", {} activation recomputation", r);
     if (w.contains("pipeline")) {
@@ -197,6 +206,8 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     std::string parts = part("compute", compute, w.contains("pipeline") ? ", busiest stage" : "");
     if (w.contains("tensor"))
       parts += ", " + part("tensor-parallel all-reduces", b.at("tensor_parallel_communication").get<double>(), "");
+    if (w.contains("expert"))
+      parts += ", " + part("expert all-to-alls", b.at("expert_parallel_communication").get<double>(), "");
     if (w.contains("compression"))
       parts +=
           ", " + part("codec", b.at("codec").get<double>(),

@@ -327,6 +327,34 @@ json tensor_json(const Scenario& s, const PipelineTraining& pt)
           {"per_stage", stages}};
 }
 
+json expert_json(const Scenario& s, const model::Model& model, const PipelineTraining& pt)
+{
+  const TrainingConfig& t = s.training;
+  int layers = 0;
+  for (const model::Layer& l : model.layers)
+    layers += l.dispatch_elements_per_sample > 0 ? 1 : 0;
+  json stages = json::array();
+  for (const PipelineStage& st : pt.stages)
+    stages.push_back({{"alltoalls_forward", st.alltoalls_forward},
+                      {"alltoalls_backward", st.alltoalls_backward},
+                      {"bytes_forward", st.alltoall_bytes_forward},
+                      {"bytes_backward", st.alltoall_bytes_backward},
+                      {"alpha_beta_forward_s", st.alltoall_forward_seconds},
+                      {"alpha_beta_backward_s", st.alltoall_backward_seconds},
+                      {"expert_gradient_bytes", st.expert_gradient_bytes}});
+  return {{"size", t.expert_parallel},
+          {"experts_per_layer", model::max_experts(model)},
+          {"experts_per_gpu", model::max_experts(model) / t.expert_parallel},
+          {"moe_layers", layers},
+          {"algorithm", "direct"},
+          {"gradient_group", t.data_parallel / t.expert_parallel},
+          {"note", "per micro-batch and GPU: the expert-parallel group's all-to-alls (dispatch before and combine "
+                   "after each mixture-of-experts feed-forward, their gradients in backward; bytes: what a GPU sends, "
+                   "its own share included), on the compute stream; expert gradients are all-reduced over the "
+                   "gradient_group replicas that hold the same experts"},
+          {"per_stage", stages}};
+}
+
 RunResult simulate_training(const Scenario& s, const topo::Topology& topology, const Platform& platform)
 {
   const model::Model model = scenario_model(s);
@@ -341,6 +369,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   TrainingPlan plan;
   if (t.staged()) {
     std::vector<coll::GroupShape> groups, tensor_groups;
+    ExpertGroups experts;
+    const auto ep = static_cast<std::uint32_t>(t.expert_parallel);
     for (std::uint32_t stage = 0; stage < static_cast<std::uint32_t>(t.pipeline_parallel); ++stage) {
       for (std::uint32_t k = 0; k < tp; ++k) {
         groups.push_back(group_shape(topology, d, std::min(gpn / tp, d), stage * d * tp + k, tp));
@@ -348,8 +378,17 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       }
       for (std::uint32_t i = 0; i < d && tp > 1; ++i)
         tensor_groups.push_back(group_shape(topology, tp, tp, (stage * d + i) * tp));
+      // Expert parallelism (tensor 1): groups of e consecutive replicas, and the replicas e apart.
+      for (std::uint32_t g = 0; ep > 1 && g < d / ep; ++g)
+        experts.alltoall.push_back(group_shape(topology, ep, std::min(gpn, ep), stage * d + g * ep));
+      for (std::uint32_t r = 0; ep > 1 && r < ep; ++r) {
+        experts.gradients.push_back(
+            group_shape(topology, d / ep, std::min(std::max(gpn / ep, 1u), d / ep), stage * d + r, ep));
+        experts.gradients.back().channels =
+            std::min(static_cast<coll::Rank>(t.channels), experts.gradients.back().gpus_per_node);
+      }
     }
-    pipeline = build_pipeline_training(s, model, groups, tensor_groups);
+    pipeline = build_pipeline_training(s, model, groups, tensor_groups, experts);
     plan = std::move(pipeline->plan);
   } else {
     coll::GroupShape shape = group_shape(topology, p, gpn);
@@ -477,7 +516,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   // bubble (what the schedule idles it with free communication), exposed communication (the rest).
   // Tensor-parallel all-reduces: the time the busiest stage's first GPU spends in them, waits for
   // the rest of its group included.
-  double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0, tensor_s = 0;
+  double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0, tensor_s = 0, alltoall_s = 0;
   std::vector<std::array<double, 4>> memory_stages;  // per stage: see memory_json
   std::vector<double> unit_bytes;                    // ZeRO stage 3: per unit gathered
   if (!pipeline) {
@@ -489,6 +528,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       workload["pipeline"] = pipeline_json(s, model, *pipeline);
     if (tp > 1)
       workload["tensor"] = tensor_json(s, *pipeline);
+    if (t.expert_parallel > 1)
+      workload["expert"] = expert_json(s, model, *pipeline);
     if (t.zero_stage > 0) {
       // What the busiest stage's GPUs keep of its parameters, gradients and Adam's state.
       const ZeroShares shares = zero_shares(t, pipeline->stages[pipeline->busiest_stage].gradient_bytes);
@@ -523,10 +564,14 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
     compute_s = pipeline->busiest_compute_seconds;
     forward_s = pipeline->busiest_forward_seconds;
     // At least 0: the ideal pipeline holds its busiest stage's compute and all-reduces (rounding aside).
-    bubble_s = std::max(0.0, pipeline->ideal_seconds - compute_s - pipeline->busiest_tensor_seconds);
+    bubble_s = std::max(0.0, pipeline->ideal_seconds - compute_s - pipeline->busiest_tensor_seconds -
+                                 pipeline->busiest_alltoall_seconds);
     for (std::uint32_t task : pipeline->tensor_tasks)
       tensor_s += tl.end_seconds[task] - tl.start_seconds[task];
     tensor_s /= t.iterations;
+    for (std::uint32_t task : pipeline->alltoall_tasks)
+      alltoall_s += tl.end_seconds[task] - tl.start_seconds[task];
+    alltoall_s /= t.iterations;
   }
   json report = {
       {"schema", 1},
@@ -560,7 +605,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
         {"codec", codec_seconds},
         {"pipeline_bubble", bubble_s},
         {"tensor_parallel_communication", tensor_s},
-        {"exposed_communication", mean - compute_s - bubble_s - tensor_s - exposed_codec}}},
+        {"expert_parallel_communication", alltoall_s},
+        {"exposed_communication", mean - compute_s - bubble_s - tensor_s - alltoall_s - exposed_codec}}},
       {"per_rank", per_rank},
       {"statistics", statistics},
       {"traffic", {{"bytes_sent_per_gpu_per_iteration", sent_rank0 / t.iterations}}},

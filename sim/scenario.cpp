@@ -509,6 +509,7 @@ void check_model_parallel_support(const JsonNode& w, const TrainingConfig& t, in
   const std::string what = t.pipeline_parallel > 1
                                ? fmt::format("pipeline parallelism (pipeline {})", t.pipeline_parallel)
                            : t.tensor_parallel > 1 ? fmt::format("tensor parallelism (tensor {})", t.tensor_parallel)
+                           : t.expert_parallel > 1 ? fmt::format("expert parallelism (expert {})", t.expert_parallel)
                                                    : fmt::format("ZeRO stage {}", t.zero_stage);
   if (t.architecture != ArchitectureKind::allreduce)
     w.child("architecture")
@@ -552,7 +553,8 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   t.data_parallel = gpus;
   t.tensor_parallel = t.pipeline_parallel = 1;
   if (auto par = w.optional_child("parallelism")) {
-    par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "sequence", "zero"});
+    par->allow_keys(
+        {"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "sequence", "zero", "expert"});
     t.data_parallel = par->int_or("data", gpus, 1);
     t.tensor_parallel = par->int_or("tensor", 1, 1);
     t.pipeline_parallel = par->int_or("pipeline", 1, 1);
@@ -573,6 +575,28 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
           "found 3 with pipeline {}; ZeRO stage 3 (FSDP) with pipeline stages is not modelled (each stage would "
           "gather its parameters for every micro-batch); expected pipeline 1, or ZeRO stage 0, 1 or 2",
           t.pipeline_parallel));
+    t.expert_parallel = par->int_or("expert", 1, 1);
+    if (t.expert_parallel > 1) {
+      const JsonNode e = par->child("expert");
+      const int ep = t.expert_parallel;
+      if (t.data_parallel % ep != 0)
+        e.fail(fmt::format("found {}; an expert-parallel group is {} of the {} data-parallel replicas; expected a "
+                           "divisor of data ({})",
+                           ep, ep, t.data_parallel, t.data_parallel));
+      if (ep % gpus_per_node != 0 && gpus_per_node % ep != 0)
+        e.fail(fmt::format("found {}; an expert-parallel group runs on {} consecutive GPUs, which must fill whole "
+                           "nodes or divide one; expected a multiple or a divisor of gpus_per_node ({})",
+                           ep, ep, gpus_per_node));
+      if (t.tensor_parallel > 1)
+        e.fail(fmt::format("found {} with tensor {}; expert parallelism with tensor parallelism is not modelled; "
+                           "expected tensor 1, or expert 1 (with tensor parallelism alone every GPU holds 1/t of "
+                           "every expert)",
+                           ep, t.tensor_parallel));
+      if (t.zero_stage > 0)
+        e.fail(fmt::format("found {} with ZeRO stage {}; ZeRO with expert parallelism is not modelled (expert "
+                           "states would shard over d / e replicas, the others over d); expected zero 0",
+                           ep, t.zero_stage));
+    }
     if (t.tensor_parallel > 1) {
       t.tensor_comm = static_cast<TensorComm>(par->choice_or("tensor_comm", {"simulate", "alpha_beta"}, 0));
       t.sequence_parallel = par->boolean_or("sequence", false);
@@ -815,7 +839,7 @@ void parse_model(const JsonNode& model, Scenario& s)
     model.allow_keys({"name", "transformer"});
     const JsonNode t = model.child("transformer");
     t.allow_keys({"layers", "hidden", "heads", "ffn", "vocabulary", "sequence", "max_positions", "token_types",
-                  "pre_layernorm", "pooler", "lm_head"});
+                  "pre_layernorm", "pooler", "lm_head", "experts", "top_k", "moe_every", "capacity_factor"});
     model::TransformerConfig c;
     c.name = s.model = model.string("name");
     c.layers = t.int_value("layers", 1);
@@ -832,6 +856,27 @@ void parse_model(const JsonNode& model, Scenario& s)
     c.pre_layernorm = t.boolean_or("pre_layernorm", true);
     c.pooler = t.boolean_or("pooler", false);
     c.lm_head = t.boolean_or("lm_head", true);
+    c.experts = t.int_or("experts", 0, 0);
+    if (c.experts == 0) {
+      for (const char* key : {"top_k", "moe_every", "capacity_factor"})
+        if (t.has(key))
+          t.child(key).fail(fmt::format("'{}' applies to a mixture of experts; expected 'experts' above 0", key));
+    } else {
+      c.top_k = t.int_or("top_k", 2, 1);
+      if (c.top_k > c.experts)
+        t.child("top_k").fail(fmt::format("found {}; a token goes to at most all {} experts; expected 1 to {}", c.top_k,
+                                          c.experts, c.experts));
+      c.moe_every = t.int_or("moe_every", 1, 1);
+      if (c.moe_every > c.layers)
+        t.child("moe_every")
+            .fail(fmt::format("found {}; no block of the {} would have experts; expected 1 to {}", c.moe_every,
+                              c.layers, c.layers));
+      c.capacity_factor = t.number_or("capacity_factor", 1, Bound::positive);
+      if (c.capacity_factor < 1)
+        t.child("capacity_factor")
+            .fail(fmt::format("found {}; expected at least 1 (below it tokens are dropped, which is not modelled)",
+                              c.capacity_factor));
+    }
     try {
       model::make_transformer(c);
     } catch (const std::invalid_argument& e) {
@@ -1032,6 +1077,18 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
         model::tensor_shard(scenario_model(s), s.training.tensor_parallel, s.training.sequence_parallel);
       } catch (const std::invalid_argument& e) {
         w.child("parallelism").child("tensor").fail(fmt::format("{}; expected 1", e.what()));
+      }
+    }
+    if (s.training.expert_parallel > 1) {
+      const model::Model m = scenario_model(s);
+      try {
+        model::expert_shard(m, s.training.expert_parallel);
+      } catch (const std::invalid_argument& e) {
+        const int most = model::max_experts(m);
+        w.child("parallelism")
+            .child("expert")
+            .fail(fmt::format("{}; expected {}", e.what(),
+                              most == 0 ? std::string("1") : fmt::format("1 or a divisor of {}", most)));
       }
     }
     if (s.training.pipeline_parallel > 1) {
@@ -1252,6 +1309,11 @@ nlohmann::json to_json(const Scenario& s)
                         {"pre_layernorm", c.pre_layernorm},
                         {"pooler", c.pooler},
                         {"lm_head", c.lm_head}}}};
+      if (c.experts > 0)
+        doc["model"]["transformer"].update({{"experts", c.experts},
+                                            {"top_k", c.top_k},
+                                            {"moe_every", c.moe_every},
+                                            {"capacity_factor", c.capacity_factor}});
     } else if (!s.custom_layers.empty()) {
       json layers = json::array();
       for (const model::Layer& l : s.custom_layers) {
@@ -1322,6 +1384,8 @@ nlohmann::json to_json(const Scenario& s)
     }
     if (t.zero_stage > 0)
       parallelism["zero"] = t.zero_stage;
+    if (t.expert_parallel > 1)
+      parallelism["expert"] = t.expert_parallel;
     if (t.pipeline_parallel > 1) {
       parallelism["microbatches"] = t.microbatches;
       parallelism["schedule"] = to_string(t.pipeline_schedule);

@@ -164,13 +164,18 @@ struct TrainingConfig {
   /// sharded over the data-parallel group, so each bucket is reduce-scattered instead of
   /// all-reduced and the updated parameters are all-gathered before the next forward.
   int zero_stage = 0;
+  /// Expert parallelism (GShard): each expert layer's experts spread over groups of this many
+  /// consecutive data-parallel replicas, which exchange tokens all-to-all around them; expert
+  /// gradients are all-reduced over the replicas that hold the same experts (d / e of them).
+  int expert_parallel = 1;
   Recompute recompute = Recompute::none;
   FailureConfig failures;
 
   /// GPUs of one model replica (its stages, each over a tensor-parallel group).
   int model_parallel() const { return tensor_parallel * pipeline_parallel; }
-  /// Whether the stage-wise builder (sim/pipeline.hpp) runs it: stages, tensor groups or ZeRO.
-  bool staged() const { return model_parallel() > 1 || zero_stage > 0; }
+  /// Whether the stage-wise builder (sim/pipeline.hpp) runs it: stages, tensor groups, ZeRO or
+  /// expert groups.
+  bool staged() const { return model_parallel() > 1 || zero_stage > 0 || expert_parallel > 1; }
   ComputeConfig compute;
   SyncScheme sync;
   int staleness;  ///< ssp: a worker may run this many iterations ahead of the slowest

@@ -246,6 +246,7 @@ const std::vector<std::string>& metric_columns(const std::string& kind)
                                                  "codec_s",
                                                  "bubble_s",
                                                  "tensor_s",
+                                                 "expert_s",
                                                  "memory_bytes_per_gpu",
                                                  "fits_memory",
                                                  "effective_samples_per_s"};
@@ -269,6 +270,7 @@ json headline_metrics(const json& report)
     m["codec_s"] = report.at("breakdown_s").at("codec");
     m["bubble_s"] = report.at("breakdown_s").at("pipeline_bubble");
     m["tensor_s"] = report.at("breakdown_s").at("tensor_parallel_communication");
+    m["expert_s"] = report.at("breakdown_s").at("expert_parallel_communication");
     m["bytes_sent_per_gpu"] = report.at("traffic").at("bytes_sent_per_gpu_per_iteration");
     m["memory_bytes_per_gpu"] = report.at("memory").at("bytes_per_gpu").at("total");
     m["fits_memory"] = report.at("memory").at("fits");  // null without a GPU profile

@@ -1,0 +1,316 @@
+#include "models/transformer.hpp"
+#include "sim/child_process.hpp"
+#include "sim/collective_plan.hpp"
+#include "sim/error.hpp"
+#include "sim/pipeline.hpp"
+#include "sim/run.hpp"
+#include "topologies/cluster.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "approx.hpp"
+
+using namespace ddlsim;
+using nlohmann::json;
+
+namespace {
+
+constexpr int H = 256, F = 1024, E = 4, V = 1000, S = 128, LAYERS = 2;
+
+model::TransformerConfig moe_config()
+{
+  model::TransformerConfig c;
+  c.name = "small-moe";
+  c.layers = LAYERS, c.hidden = H, c.heads = 8, c.ffn = F, c.vocabulary = V, c.sequence = S;
+  c.max_positions = S, c.token_types = 0, c.pre_layernorm = true, c.lm_head = true;
+  c.experts = E, c.top_k = 2;
+  return c;
+}
+
+// Parameters of one expert layer pair (h -> f -> h with biases) per expert.
+constexpr std::int64_t EXPERT_PARAMS = std::int64_t{H} * F + F + std::int64_t{F} * H + H;
+
+// The model above in fp16 at 2 samples per GPU on `nodes` nodes of 4 GPUs joined by an NVSwitch
+// (100 GB/s, 1 us a link: a GPU-to-GPU route is 2 us and 100 GB/s), a 10 GB/s NIC per node.
+// Compute: 100 TFLOPS at efficiency 1; policy none, so gradients are all-reduced after backward.
+json expert_scenario(int nodes, int data, int expert, int pipeline = 1)
+{
+  json parallelism = {{"data", data}, {"expert", expert}, {"pipeline", pipeline}};
+  if (pipeline > 1)
+    parallelism["microbatches"] = 2;
+  return {{"schema", 1},
+          {"name", "ep"},
+          {"model",
+           {{"name", "small-moe"},
+            {"transformer",
+             {{"layers", LAYERS},
+              {"hidden", H},
+              {"heads", 8},
+              {"ffn", F},
+              {"vocabulary", V},
+              {"sequence", S},
+              {"experts", E},
+              {"top_k", 2}}}}},
+          {"gpu", {{"peak", "100TFLOPS"}, {"efficiency", 1}}},
+          {"cluster",
+           {{"nodes", nodes},
+            {"gpus_per_node", 4},
+            {"intra_node", {{"fabric", "nvswitch"}, {"bandwidth", "100GBps"}, {"latency", "1us"}}},
+            {"network", {{"link", {{"bandwidth", "10GBps"}, {"latency", "1us"}}}}}}},
+          {"workload",
+           {{"kind", "training"},
+            {"batch_per_gpu", 2},
+            {"precision", "fp16"},
+            {"iterations", 3},
+            {"fidelity", "step"},
+            {"scheduling", {{"policy", "none"}}},
+            {"parallelism", parallelism}}}};
+}
+
+json run(const json& doc)
+{
+  const Scenario s = parse_scenario(doc, "ep.json");
+  return run_in_child([&] { return simulate(s).report; });
+}
+
+double compute_seconds(const Scenario& s)
+{
+  double sum = 0;
+  for (const LayerCost& c : layer_costs(scenario_model(s), s.training, s.gpu))
+    sum += c.forward_seconds + c.backward_seconds;
+  return sum;
+}
+
+constexpr double ROUTE_ALPHA = 2e-6, ROUTE_BW = 100e9;
+// What a GPU sends in one all-to-all: top_k copies of each token's hidden state, 2 samples, fp16.
+constexpr double ALLTOALL_BYTES = 2.0 * S * H * 2 * 2;
+
+double ring(double p, double bytes)
+{
+  return 2 * (p - 1) * (ROUTE_ALPHA + bytes / (p * ROUTE_BW));
+}
+
+// Direct all-to-all among e GPUs of one NVSwitch: (e - 1) / e of the bytes leave each GPU's link.
+double alltoall(double e, double bytes)
+{
+  return ROUTE_ALPHA + (e - 1) / e * bytes / ROUTE_BW;
+}
+
+}  // namespace
+
+TEST_CASE("a mixture-of-experts transformer: E feed-forwards per block, k C times the dense FFN's flops")
+{
+  const model::Model moe = model::make_transformer(moe_config());
+  model::TransformerConfig dense_config = moe_config();
+  dense_config.experts = 0;
+  const model::Model dense = model::make_transformer(dense_config);
+  // Per block: the dense FFN's h f + f + f h + h becomes E of them plus an h x E router.
+  CHECK(moe.total_params() - dense.total_params() == LAYERS * ((E - 1) * EXPERT_PARAMS + std::int64_t{H} * E));
+  CHECK(model::max_experts(moe) == E);
+  CHECK(model::max_experts(dense) == 0);
+  double expert_flops = 0, dispatched = 0, combined = 0, dense_ffn = 0;
+  for (const model::Layer& l : moe.layers) {
+    if (l.experts > 0)
+      expert_flops += l.forward_flops_per_sample;
+    dispatched += l.dispatch_elements_per_sample;
+    combined += l.combine_elements_per_sample;
+  }
+  for (const model::Layer& l : dense.layers)
+    if (l.name.find(".ffn.intermediate") != std::string::npos || l.name.find(".ffn.output") != std::string::npos)
+      dense_ffn += l.forward_flops_per_sample;
+  CHECK(expert_flops == test::Rel(2 * dense_ffn).epsilon(1e-15));  // top_k 2
+  CHECK(dispatched == test::Rel(LAYERS * 2.0 * S * H).epsilon(1e-15));
+  CHECK(combined == dispatched);
+
+  model::TransformerConfig padded = moe_config();
+  padded.capacity_factor = 1.25;
+  padded.moe_every = 2;  // block 1 only
+  const model::Model p = model::make_transformer(padded);
+  double padded_flops = 0, padded_dispatch = 0;
+  for (const model::Layer& l : p.layers) {
+    if (l.experts > 0) {
+      padded_flops += l.forward_flops_per_sample;
+      CHECK(l.name.starts_with("layer.1."));
+    }
+    padded_dispatch += l.dispatch_elements_per_sample;
+  }
+  CHECK(padded_flops == test::Rel(1.25 * expert_flops / LAYERS).epsilon(1e-15));
+  CHECK(padded_dispatch == test::Rel(1.25 * 2.0 * S * H).epsilon(1e-15));
+  CHECK(p.total_params() - dense.total_params() == (E - 1) * EXPERT_PARAMS + std::int64_t{H} * E);
+
+  model::TransformerConfig bad = moe_config();
+  bad.top_k = E + 1;
+  CHECK_THROWS_AS(model::make_transformer(bad), std::invalid_argument);
+}
+
+TEST_CASE("expert_shard keeps E / e experts' tensors of each expert layer and nothing else changes")
+{
+  const model::Model moe = model::make_transformer(moe_config());
+  const model::Model half = model::expert_shard(moe, 2);
+  CHECK(moe.total_params() - half.total_params() == LAYERS * (E / 2) * EXPERT_PARAMS);
+  for (std::size_t i = 0; i < moe.layers.size(); ++i) {
+    const model::Layer &a = moe.layers[i], &b = half.layers[i];
+    CHECK(a.forward_flops_per_sample == b.forward_flops_per_sample);
+    if (a.experts == 0) {
+      CHECK(a.params == b.params);
+      continue;
+    }
+    CHECK(b.experts == E / 2);
+    CHECK(b.tensors.size() == a.tensors.size() / 2);
+    std::int64_t sum = 0;
+    for (const model::Tensor& t : b.tensors)
+      sum += t.elements();
+    CHECK(sum == b.params);
+    CHECK(b.params * 2 == a.params);
+  }
+  CHECK(model::expert_shard(moe, 1).total_params() == moe.total_params());
+  CHECK_THROWS_AS(model::expert_shard(moe, 3), std::invalid_argument);
+  model::TransformerConfig dense = moe_config();
+  dense.experts = 0;
+  CHECK_THROWS_AS(model::expert_shard(model::make_transformer(dense), 2), std::invalid_argument);
+}
+
+TEST_CASE("expert parallelism in one node: compute, four direct all-to-alls per MoE layer, dense and expert "
+          "all-reduces")
+{
+  for (int e : {2, 4}) {
+    CAPTURE(e);
+    const json doc = expert_scenario(1, 4, e);
+    const Scenario s = parse_scenario(doc, "ep.json");
+    const json r = run(doc);
+    const double compute = compute_seconds(s);
+    const model::Model moe = scenario_model(s);
+    const double experts_bytes = double(LAYERS * E * EXPERT_PARAMS) * 2;
+    const double dense_bytes = double(moe.total_params()) * 2 - experts_bytes;
+    const double a2a = 4 * LAYERS * alltoall(e, ALLTOALL_BYTES);
+    // Dense gradients over the 4 replicas, then each GPU's experts' over the 4 / e that hold them
+    // ({0, 2} and {1, 3} with e = 2, on links of their own; none with e = 4).
+    double expected = compute + a2a + ring(4, dense_bytes);
+    if (e == 2)
+      expected += ring(2, experts_bytes / e);
+    CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
+    const json& b = r["breakdown_s"];
+    CHECK(b["compute"].get<double>() == test::Rel(compute).epsilon(1e-12));
+    CHECK(b["expert_parallel_communication"].get<double>() == test::Rel(a2a).epsilon(1e-9));
+    const json& w = r["workload"]["expert"];
+    CHECK(w["size"] == e);
+    CHECK(w["experts_per_gpu"] == E / e);
+    CHECK(w["moe_layers"] == LAYERS);
+    CHECK(w["gradient_group"] == 4 / e);
+    const json& st = w["per_stage"][0];
+    CHECK(st["alltoalls_forward"] == 2 * LAYERS);
+    CHECK(st["alltoalls_backward"] == 2 * LAYERS);
+    CHECK(st["bytes_forward"].get<double>() == test::Rel(2 * LAYERS * ALLTOALL_BYTES).epsilon(1e-15));
+    CHECK(st["alpha_beta_forward_s"].get<double>() ==
+          test::Rel(2 * LAYERS * alltoall(e, ALLTOALL_BYTES)).epsilon(1e-12));
+    CHECK(st["expert_gradient_bytes"].get<double>() == test::Rel(experts_bytes / e).epsilon(1e-15));
+    CHECK(r["workload"]["gradient_bytes"].get<double>() == test::Rel(dense_bytes + experts_bytes / e).epsilon(1e-15));
+    CHECK(r["workload"]["collectives_per_iteration"] == (e == 2 ? 2 : 1));
+    // Traffic: the all-to-alls' (e - 1) / e, the dense ring's 2 (3/4), the experts' ring's 2 (1/2).
+    double sent = 4 * LAYERS * ALLTOALL_BYTES * (e - 1) / e + 2 * 0.75 * dense_bytes;
+    if (e == 2)
+      sent += experts_bytes / e;
+    CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(sent).epsilon(1e-12));
+    // Memory: each GPU keeps E / e experts' weights, gradients and Adam's state.
+    CHECK(r["memory"]["bytes_per_gpu"]["parameters"].get<double>() ==
+          test::Rel(dense_bytes + experts_bytes / e).epsilon(1e-15));
+  }
+}
+
+TEST_CASE("a mixture of experts without expert parallelism keeps every expert on every GPU and sends no "
+          "all-to-all")
+{
+  json doc = expert_scenario(1, 4, 1);
+  const Scenario s = parse_scenario(doc, "ep.json");
+  const json r = run(doc);
+  const double bytes = double(scenario_model(s).total_params()) * 2;
+  CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(compute_seconds(s) + ring(4, bytes)).epsilon(1e-9));
+  CHECK(!r["workload"].contains("expert"));
+  CHECK(r["breakdown_s"]["expert_parallel_communication"].get<double>() == 0);
+}
+
+TEST_CASE("expert groups across nodes: the all-to-all is bound by the NIC that 4 GPUs share")
+{
+  // e = 8 over two nodes: each GPU sends S/8 to each of the 4 GPUs of the other node, so each NIC
+  // carries 16 x S/8 = 2 S each way at 10 GB/s; inside a node 3 x S/8 at 100 GB/s finish first.
+  json doc = expert_scenario(2, 8, 8);
+  doc["model"]["transformer"]["experts"] = 8;
+  // One iteration: in later ones the replicas leave the previous all-reduce's ring at different
+  // times, so part of what GPU 0 receives arrives before its own part of the all-to-all starts.
+  doc["workload"]["iterations"] = 1;
+  const Scenario s = parse_scenario(doc, "ep.json");
+  const topo::Topology topology = topo::make_cluster(cluster_params(s));
+  const double latency = topology.route_latency_seconds(0, 4);
+  const json r = run(doc);
+  const double per = latency + 2 * ALLTOALL_BYTES / 10e9;
+  CHECK(r["breakdown_s"]["expert_parallel_communication"].get<double>() == test::Rel(4 * LAYERS * per).epsilon(1e-9));
+  CHECK(r["workload"]["expert"]["gradient_group"] == 1);
+}
+
+TEST_CASE("expert parallelism with pipeline stages: each stage's all-to-alls are its MoE layers'")
+{
+  const json doc = expert_scenario(1, 2, 2, 2);
+  const json r = run(doc);
+  const json& stages = r["workload"]["expert"]["per_stage"];
+  REQUIRE(stages.size() == 2);
+  CHECK(stages[0]["alltoalls_forward"].get<int>() + stages[1]["alltoalls_forward"].get<int>() == 2 * LAYERS);
+  CHECK(stages[0]["alltoalls_forward"] == 2);  // one block per stage
+  CHECK(stages[1]["alltoalls_backward"] == 2);
+  CHECK(r["iteration_time_s"]["mean"].get<double>() > 0);
+  CHECK(r["breakdown_s"]["expert_parallel_communication"].get<double>() > 0);
+}
+
+TEST_CASE("bad expert-parallel scenarios name the key and what was expected")
+{
+  const auto fails = [](json doc, const std::string& message) {
+    CAPTURE(message);
+    CHECK_THROWS_WITH_AS(parse_scenario(doc, "ep.json"), doctest::Contains(message.c_str()), ScenarioError);
+  };
+  fails(expert_scenario(1, 4, 3), "/workload/parallelism/expert: found 3; an expert-parallel group is 3 of the 4");
+  json eight = expert_scenario(2, 8, 8);
+  eight["model"]["transformer"]["experts"] = 4;
+  fails(eight, "experts do not split over 8 GPUs; expected 1 or a divisor of 4");
+  json dense = expert_scenario(1, 4, 2);
+  dense["model"]["transformer"].erase("experts");
+  dense["model"]["transformer"].erase("top_k");
+  fails(dense, "has no experts (a mixture-of-experts layer) to spread; expected 1");
+  json tensor = expert_scenario(1, 2, 2);
+  tensor["workload"]["parallelism"]["tensor"] = 2;
+  fails(tensor, "expert parallelism with tensor parallelism is not modelled");
+  json zero = expert_scenario(1, 4, 2);
+  zero["workload"]["parallelism"]["zero"] = 1;
+  fails(zero, "ZeRO with expert parallelism is not modelled");
+  json k = expert_scenario(1, 4, 2);
+  k["model"]["transformer"]["top_k"] = 5;
+  fails(k, "/model/transformer/top_k: found 5; a token goes to at most all 4 experts");
+  json stray = expert_scenario(1, 4, 1);
+  stray["model"]["transformer"].erase("experts");
+  fails(stray, "/model/transformer/top_k: 'top_k' applies to a mixture of experts");
+  json capacity = expert_scenario(1, 4, 2);
+  capacity["model"]["transformer"]["capacity_factor"] = 0.5;
+  fails(capacity, "expected at least 1 (below it tokens are dropped");
+  json ps = expert_scenario(1, 4, 2);
+  ps["workload"]["architecture"] = {{"kind", "ps"}};
+  fails(ps, "expert parallelism (expert 2) is modelled with architecture 'allreduce'");
+}
+
+TEST_CASE("the resolved scenario keeps the experts and the expert-parallel degree, and reads back the same")
+{
+  json doc = expert_scenario(1, 4, 2);
+  doc["model"]["transformer"]["capacity_factor"] = 1.25;
+  doc["model"]["transformer"]["moe_every"] = 2;
+  const Scenario s = parse_scenario(doc, "ep.json");
+  const json resolved = to_json(s);
+  CHECK(resolved["workload"]["parallelism"]["expert"] == 2);
+  CHECK(resolved["model"]["transformer"]["experts"] == E);
+  CHECK(resolved["model"]["transformer"]["top_k"] == 2);
+  CHECK(resolved["model"]["transformer"]["moe_every"] == 2);
+  CHECK(resolved["model"]["transformer"]["capacity_factor"].get<double>() == 1.25);
+  const Scenario again = parse_scenario(resolved, "resolved.json");
+  CHECK(again.training.expert_parallel == 2);
+  CHECK(scenario_model(again).total_params() == scenario_model(s).total_params());
+  CHECK(to_json(again) == resolved);
+}
