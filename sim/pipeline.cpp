@@ -674,11 +674,19 @@ private:
   {
     TaskGraph& g = result_.plan.graph;
     const coll::GroupShape& group = experts_.alltoall[s * (d_ / ep_) + i / ep_];
-    PlannedCollective planned =
-        plan_collective(coll::Op::alltoall, coll::Algorithm::direct, t_.fidelity, group, bytes, stages_ * d_ / ep_);
-    const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts),
-                                             forward ? ALLTOALL_FORWARD_LABEL : ALLTOALL_BACKWARD_LABEL);
-    std::vector<std::uint32_t> tasks = g.collective(c).tasks;
+    const std::string& label = forward ? ALLTOALL_FORWARD_LABEL : ALLTOALL_BACKWARD_LABEL;
+    std::vector<std::uint32_t> tasks;
+    if (t_.expert_comm == TensorComm::alpha_beta) {
+      const std::uint32_t delay =
+          g.add_delay(group.first_gpu, Stream::communication,
+                      coll::predicted_seconds(coll::Op::alltoall, coll::Algorithm::direct, group, bytes), label);
+      tasks.assign(lanes_, delay);
+    } else {
+      PlannedCollective planned =
+          plan_collective(coll::Op::alltoall, coll::Algorithm::direct, t_.fidelity, group, bytes, stages_ * d_ / ep_);
+      const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
+      tasks = g.collective(c).tasks;
+    }
     for (std::uint32_t m = 0; m < lanes_; ++m)
       after(last[m], tasks[m]);
     if (s == result_.busiest_stage && i == 0)

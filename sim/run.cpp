@@ -347,6 +347,7 @@ json expert_json(const Scenario& s, const model::Model& model, const PipelineTra
           {"experts_per_gpu", model::max_experts(model) / t.expert_parallel},
           {"moe_layers", layers},
           {"algorithm", "direct"},
+          {"comm", to_string(t.expert_comm)},
           {"gradient_group", t.data_parallel / t.expert_parallel},
           {"note", "per micro-batch and GPU: the expert-parallel group's all-to-alls (dispatch before and combine "
                    "after each mixture-of-experts feed-forward, their gradients in backward; bytes: what a GPU sends, "
@@ -495,6 +496,13 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
     const PipelineStage& first = pipeline->stages.front();
     sent_rank0 += double(t.iterations) * t.microbatches * (first.tensor_bytes_forward + first.tensor_bytes_backward) *
                   2 * (tp - 1) / tp;
+  }
+  if (pipeline && t.expert_parallel > 1 && t.expert_comm == TensorComm::alpha_beta) {
+    // What GPU 0 sends in the all-to-alls that alpha_beta charges: (e - 1) / e of each one's bytes.
+    const PipelineStage& first = pipeline->stages.front();
+    const double e = t.expert_parallel;
+    sent_rank0 += double(t.iterations) * t.microbatches *
+                  (first.alltoall_bytes_forward + first.alltoall_bytes_backward) * (e - 1) / e;
   }
 
   json workload = {

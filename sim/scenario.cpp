@@ -553,8 +553,8 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   t.data_parallel = gpus;
   t.tensor_parallel = t.pipeline_parallel = 1;
   if (auto par = w.optional_child("parallelism")) {
-    par->allow_keys(
-        {"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "sequence", "zero", "expert"});
+    par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "sequence", "zero",
+                     "expert", "expert_comm"});
     t.data_parallel = par->int_or("data", gpus, 1);
     t.tensor_parallel = par->int_or("tensor", 1, 1);
     t.pipeline_parallel = par->int_or("pipeline", 1, 1);
@@ -596,6 +596,9 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
         e.fail(fmt::format("found {} with ZeRO stage {}; ZeRO with expert parallelism is not modelled (expert "
                            "states would shard over d / e replicas, the others over d); expected zero 0",
                            ep, t.zero_stage));
+      t.expert_comm = static_cast<TensorComm>(par->choice_or("expert_comm", {"simulate", "alpha_beta"}, 0));
+    } else if (par->has("expert_comm")) {
+      par->child("expert_comm").fail("'expert_comm' applies to expert parallelism; expected 'expert' above 1");
     }
     if (t.tensor_parallel > 1) {
       t.tensor_comm = static_cast<TensorComm>(par->choice_or("tensor_comm", {"simulate", "alpha_beta"}, 0));
@@ -1384,8 +1387,10 @@ nlohmann::json to_json(const Scenario& s)
     }
     if (t.zero_stage > 0)
       parallelism["zero"] = t.zero_stage;
-    if (t.expert_parallel > 1)
+    if (t.expert_parallel > 1) {
       parallelism["expert"] = t.expert_parallel;
+      parallelism["expert_comm"] = to_string(t.expert_comm);
+    }
     if (t.pipeline_parallel > 1) {
       parallelism["microbatches"] = t.microbatches;
       parallelism["schedule"] = to_string(t.pipeline_schedule);

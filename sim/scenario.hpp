@@ -168,6 +168,9 @@ struct TrainingConfig {
   /// consecutive data-parallel replicas, which exchange tokens all-to-all around them; expert
   /// gradients are all-reduced over the replicas that hold the same experts (d / e of them).
   int expert_parallel = 1;
+  /// How the expert-parallel all-to-alls are costed: simulated on the network, or charged their
+  /// alpha-beta time (TensorComm's two choices).
+  TensorComm expert_comm = TensorComm::simulate;
   Recompute recompute = Recompute::none;
   FailureConfig failures;
 

@@ -176,48 +176,52 @@ TEST_CASE("expert_shard keeps E / e experts' tensors of each expert layer and no
 TEST_CASE("expert parallelism in one node: compute, four direct all-to-alls per MoE layer, dense and expert "
           "all-reduces")
 {
-  for (int e : {2, 4}) {
-    CAPTURE(e);
-    const json doc = expert_scenario(1, 4, e);
-    const Scenario s = parse_scenario(doc, "ep.json");
-    const json r = run(doc);
-    const double compute = compute_seconds(s);
-    const model::Model moe = scenario_model(s);
-    const double experts_bytes = double(LAYERS * E * EXPERT_PARAMS) * 2;
-    const double dense_bytes = double(moe.total_params()) * 2 - experts_bytes;
-    const double a2a = 4 * LAYERS * alltoall(e, ALLTOALL_BYTES);
-    // Dense gradients over the 4 replicas, then each GPU's experts' over the 4 / e that hold them
-    // ({0, 2} and {1, 3} with e = 2, on links of their own; none with e = 4).
-    double expected = compute + a2a + ring(4, dense_bytes);
-    if (e == 2)
-      expected += ring(2, experts_bytes / e);
-    CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
-    const json& b = r["breakdown_s"];
-    CHECK(b["compute"].get<double>() == test::Rel(compute).epsilon(1e-12));
-    CHECK(b["expert_parallel_communication"].get<double>() == test::Rel(a2a).epsilon(1e-9));
-    const json& w = r["workload"]["expert"];
-    CHECK(w["size"] == e);
-    CHECK(w["experts_per_gpu"] == E / e);
-    CHECK(w["moe_layers"] == LAYERS);
-    CHECK(w["gradient_group"] == 4 / e);
-    const json& st = w["per_stage"][0];
-    CHECK(st["alltoalls_forward"] == 2 * LAYERS);
-    CHECK(st["alltoalls_backward"] == 2 * LAYERS);
-    CHECK(st["bytes_forward"].get<double>() == test::Rel(2 * LAYERS * ALLTOALL_BYTES).epsilon(1e-15));
-    CHECK(st["alpha_beta_forward_s"].get<double>() ==
-          test::Rel(2 * LAYERS * alltoall(e, ALLTOALL_BYTES)).epsilon(1e-12));
-    CHECK(st["expert_gradient_bytes"].get<double>() == test::Rel(experts_bytes / e).epsilon(1e-15));
-    CHECK(r["workload"]["gradient_bytes"].get<double>() == test::Rel(dense_bytes + experts_bytes / e).epsilon(1e-15));
-    CHECK(r["workload"]["collectives_per_iteration"] == (e == 2 ? 2 : 1));
-    // Traffic: the all-to-alls' (e - 1) / e, the dense ring's 2 (3/4), the experts' ring's 2 (1/2).
-    double sent = 4 * LAYERS * ALLTOALL_BYTES * (e - 1) / e + 2 * 0.75 * dense_bytes;
-    if (e == 2)
-      sent += experts_bytes / e;
-    CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(sent).epsilon(1e-12));
-    // Memory: each GPU keeps E / e experts' weights, gradients and Adam's state.
-    CHECK(r["memory"]["bytes_per_gpu"]["parameters"].get<double>() ==
-          test::Rel(dense_bytes + experts_bytes / e).epsilon(1e-15));
-  }
+  for (const char* comm : {"simulate", "alpha_beta"})
+    for (int e : {2, 4}) {
+      CAPTURE(comm);
+      CAPTURE(e);
+      json doc = expert_scenario(1, 4, e);
+      doc["workload"]["parallelism"]["expert_comm"] = comm;
+      const Scenario s = parse_scenario(doc, "ep.json");
+      const json r = run(doc);
+      const double compute = compute_seconds(s);
+      const model::Model moe = scenario_model(s);
+      const double experts_bytes = double(LAYERS * E * EXPERT_PARAMS) * 2;
+      const double dense_bytes = double(moe.total_params()) * 2 - experts_bytes;
+      const double a2a = 4 * LAYERS * alltoall(e, ALLTOALL_BYTES);
+      // Dense gradients over the 4 replicas, then each GPU's experts' over the 4 / e that hold them
+      // ({0, 2} and {1, 3} with e = 2, on links of their own; none with e = 4).
+      double expected = compute + a2a + ring(4, dense_bytes);
+      if (e == 2)
+        expected += ring(2, experts_bytes / e);
+      CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
+      const json& b = r["breakdown_s"];
+      CHECK(b["compute"].get<double>() == test::Rel(compute).epsilon(1e-12));
+      CHECK(b["expert_parallel_communication"].get<double>() == test::Rel(a2a).epsilon(1e-9));
+      const json& w = r["workload"]["expert"];
+      CHECK(w["size"] == e);
+      CHECK(w["comm"] == comm);
+      CHECK(w["experts_per_gpu"] == E / e);
+      CHECK(w["moe_layers"] == LAYERS);
+      CHECK(w["gradient_group"] == 4 / e);
+      const json& st = w["per_stage"][0];
+      CHECK(st["alltoalls_forward"] == 2 * LAYERS);
+      CHECK(st["alltoalls_backward"] == 2 * LAYERS);
+      CHECK(st["bytes_forward"].get<double>() == test::Rel(2 * LAYERS * ALLTOALL_BYTES).epsilon(1e-15));
+      CHECK(st["alpha_beta_forward_s"].get<double>() ==
+            test::Rel(2 * LAYERS * alltoall(e, ALLTOALL_BYTES)).epsilon(1e-12));
+      CHECK(st["expert_gradient_bytes"].get<double>() == test::Rel(experts_bytes / e).epsilon(1e-15));
+      CHECK(r["workload"]["gradient_bytes"].get<double>() == test::Rel(dense_bytes + experts_bytes / e).epsilon(1e-15));
+      CHECK(r["workload"]["collectives_per_iteration"] == (e == 2 ? 2 : 1));
+      // Traffic: the all-to-alls' (e - 1) / e, the dense ring's 2 (3/4), the experts' ring's 2 (1/2).
+      double sent = 4 * LAYERS * ALLTOALL_BYTES * (e - 1) / e + 2 * 0.75 * dense_bytes;
+      if (e == 2)
+        sent += experts_bytes / e;
+      CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(sent).epsilon(1e-12));
+      // Memory: each GPU keeps E / e experts' weights, gradients and Adam's state.
+      CHECK(r["memory"]["bytes_per_gpu"]["parameters"].get<double>() ==
+            test::Rel(dense_bytes + experts_bytes / e).epsilon(1e-15));
+    }
 }
 
 TEST_CASE("a mixture of experts without expert parallelism keeps every expert on every GPU and sends no "
@@ -292,6 +296,9 @@ TEST_CASE("bad expert-parallel scenarios name the key and what was expected")
   json capacity = expert_scenario(1, 4, 2);
   capacity["model"]["transformer"]["capacity_factor"] = 0.5;
   fails(capacity, "expected at least 1 (below it tokens are dropped");
+  json comm = expert_scenario(1, 4, 1);
+  comm["workload"]["parallelism"]["expert_comm"] = "alpha_beta";
+  fails(comm, "/workload/parallelism/expert_comm: 'expert_comm' applies to expert parallelism");
   json ps = expert_scenario(1, 4, 2);
   ps["workload"]["architecture"] = {{"kind", "ps"}};
   fails(ps, "expert parallelism (expert 2) is modelled with architecture 'allreduce'");
@@ -305,6 +312,7 @@ TEST_CASE("the resolved scenario keeps the experts and the expert-parallel degre
   const Scenario s = parse_scenario(doc, "ep.json");
   const json resolved = to_json(s);
   CHECK(resolved["workload"]["parallelism"]["expert"] == 2);
+  CHECK(resolved["workload"]["parallelism"]["expert_comm"] == "simulate");
   CHECK(resolved["model"]["transformer"]["experts"] == E);
   CHECK(resolved["model"]["transformer"]["top_k"] == 2);
   CHECK(resolved["model"]["transformer"]["moe_every"] == 2);
