@@ -166,9 +166,9 @@ public:
       throw std::invalid_argument("one data-parallel group per pipeline stage and tensor rank expected");
     if (tp_ > 1 && tensor_groups_.size() != stages_ * d_)
       throw std::invalid_argument("one tensor-parallel group per pipeline stage and replica expected");
-    if (ep_ > 1 && (tp_ > 1 || t_.zero_stage > 0 || d_ % ep_ != 0 || experts_.alltoall.size() != stages_ * d_ / ep_ ||
+    if (ep_ > 1 && (tp_ > 1 || t_.zero_stage == 3 || d_ % ep_ != 0 || experts_.alltoall.size() != stages_ * d_ / ep_ ||
                     experts_.gradients.size() != stages_ * ep_))
-      throw std::invalid_argument("expert parallelism: tensor 1, no ZeRO, expert dividing data, and one all-to-all "
+      throw std::invalid_argument("expert parallelism: tensor 1, no ZeRO 3, expert dividing data, and one all-to-all "
                                   "group per stage and d / e replicas, one gradient group per stage and expert rank "
                                   "expected");
     // What one GPU runs: its share of each split layer and its experts. A measured single-GPU
@@ -314,12 +314,15 @@ public:
       allreduce_labels_.emplace_back();
       allgather_labels_.emplace_back();
       expert_labels_.emplace_back();
+      expert_allgather_labels_.emplace_back();
       for (std::size_t b = 0; b < buckets_[st_index].size(); ++b) {
         segment_labels_.back().push_back(last + " bucket " + std::to_string(b));
         const std::string where = "stage " + std::to_string(st_index) + " bucket " + std::to_string(b);
         allreduce_labels_.back().push_back((t_.zero_stage > 0 ? "reduce-scatter " : "allreduce ") + where);
         allgather_labels_.back().push_back("allgather parameters " + where);
-        expert_labels_.back().push_back("allreduce expert gradients " + where);
+        expert_labels_.back().push_back(
+            (t_.zero_stage > 0 ? "reduce-scatter expert gradients " : "allreduce expert gradients ") + where);
+        expert_allgather_labels_.back().push_back("allgather expert parameters " + where);
       }
     }
     if (t_.zero_stage == 3) {
@@ -838,25 +841,27 @@ private:
         const auto add = [&](coll::Op op, std::size_t b, const std::string& label, bool released) {
           add_over(op, b, label, released, buckets[b].gradient_bytes, groups_[s * tp_ + k], 0, 1, stages_ * tp_);
         };
-        const bool zero = t_.zero_stage > 0;
-        for (std::size_t b = 0; b < buckets.size(); ++b) {
-          // Expert parallelism: the experts' share of the bucket goes over the replicas that hold
-          // the same experts, the rest over all of them.
+        // Bucket b: expert parallelism sends the experts' share over the replicas that hold the
+        // same experts, the rest over all of them.
+        const auto sync = [&](coll::Op op, std::size_t b, const std::string& label, const std::string& expert_label,
+                              bool released) {
           const double experts = expert_bytes_[s][b], dense = buckets[b].gradient_bytes - experts;
-          if (experts == 0 && dense > 0)
-            add(zero ? coll::Op::reduce_scatter : coll::Op::allreduce, b, allreduce_labels_[s][b], true);
-          if (experts == 0)
-            continue;
+          if (experts == 0) {
+            if (dense > 0)
+              add(op, b, label, released);
+            return;
+          }
           if (dense > 0)
-            add_over(coll::Op::allreduce, b, allreduce_labels_[s][b], true, dense, groups_[s * tp_ + k], 0, 1,
-                     stages_ * tp_);
+            add_over(op, b, label, released, dense, groups_[s * tp_ + k], 0, 1, stages_ * tp_);
           for (std::uint32_t r = 0; r < ep_ && d_ / ep_ > 1; ++r)
-            add_over(coll::Op::allreduce, b, expert_labels_[s][b], true, experts, experts_.gradients[s * ep_ + r], r,
-                     ep_, stages_ * ep_);
-        }
+            add_over(op, b, expert_label, released, experts, experts_.gradients[s * ep_ + r], r, ep_, stages_ * ep_);
+        };
+        const bool zero = t_.zero_stage > 0;
+        for (std::size_t b = 0; b < buckets.size(); ++b)
+          sync(zero ? coll::Op::reduce_scatter : coll::Op::allreduce, b, allreduce_labels_[s][b], expert_labels_[s][b],
+               true);
         for (std::size_t b = 0; zero && t_.zero_stage < 3 && b < buckets.size(); ++b)
-          if (buckets[b].gradient_bytes > 0)
-            add(coll::Op::allgather, b, allgather_labels_[s][b], false);
+          sync(coll::Op::allgather, b, allgather_labels_[s][b], expert_allgather_labels_[s][b], false);
         for (std::uint32_t i = 0; i < d_; ++i)
           if (last[i] != NONE) {
             ends[gpu_of(s, i, k)].push_back(last[i]);
@@ -878,11 +883,12 @@ private:
   std::vector<std::vector<Bucket>> buckets_;       ///< per stage, first_layer within the stage
   /// Per stage: one micro-batch's forward, backward, and the last backward (cut at buckets too).
   std::vector<std::vector<Segment>> forward_segments_, backward_segments_, last_segments_;
-  std::vector<std::string> forward_labels_, backward_labels_;  ///< per micro-batch
-  std::vector<std::vector<std::string>> segment_labels_;       ///< per stage and bucket: the last backward's
-  std::vector<std::vector<std::string>> allreduce_labels_;     ///< per stage and bucket (reduce-scatter with ZeRO)
-  std::vector<std::vector<std::string>> allgather_labels_;     ///< per stage and bucket (ZeRO 1 and 2)
-  std::vector<std::vector<std::string>> expert_labels_;        ///< per stage and bucket (expert parallelism)
+  std::vector<std::string> forward_labels_, backward_labels_;      ///< per micro-batch
+  std::vector<std::vector<std::string>> segment_labels_;           ///< per stage and bucket: the last backward's
+  std::vector<std::vector<std::string>> allreduce_labels_;         ///< per stage and bucket (reduce-scatter with ZeRO)
+  std::vector<std::vector<std::string>> allgather_labels_;         ///< per stage and bucket (ZeRO 1 and 2)
+  std::vector<std::vector<std::string>> expert_labels_;            ///< per stage and bucket (expert parallelism)
+  std::vector<std::vector<std::string>> expert_allgather_labels_;  ///< per stage and bucket (with ZeRO 1 and 2)
   /// Per stage and bucket: the bytes of expert layers' gradients in it (0 with expert 1).
   std::vector<std::vector<double>> expert_bytes_;
   std::vector<std::string> gather_forward_labels_, gather_backward_labels_;  ///< per bucket (ZeRO 3)

@@ -211,29 +211,38 @@ double adam_bytes_per_parameter(Precision precision)
 
 /// Bytes one GPU keeps of a stage's `weights` bytes of parameters, of their gradients and of
 /// Adam's state: ZeRO's 1/d shards over the d replicas (stage 1 shards the optimizer states, 2
-/// also the gradients, 3 also the parameters), before what stage 3 gathers.
+/// also the gradients, 3 also the parameters), before what stage 3 gathers. With expert
+/// parallelism, the `experts` bytes of them (its own experts') are sharded over the d / e replicas
+/// that hold the same experts.
 struct ZeroShares {
   double parameters, gradients, optimizer_states;
 };
-ZeroShares zero_shares(const TrainingConfig& t, double weights)
+ZeroShares zero_shares(const TrainingConfig& t, double weights, double experts = 0)
 {
-  const double d = t.data_parallel, params = weights / bytes_per_element(t.precision);
-  return {t.zero_stage >= 3 ? weights / d : weights, t.zero_stage >= 2 ? weights / d : weights,
-          adam_bytes_per_parameter(t.precision) * params / (t.zero_stage >= 1 ? d : 1)};
+  const auto shares = [&](double bytes, double d) {
+    const double params = bytes / bytes_per_element(t.precision);
+    return ZeroShares{t.zero_stage >= 3 ? bytes / d : bytes, t.zero_stage >= 2 ? bytes / d : bytes,
+                      adam_bytes_per_parameter(t.precision) * params / (t.zero_stage >= 1 ? d : 1)};
+  };
+  const double d = t.data_parallel;
+  const ZeroShares dense = shares(weights - experts, d), own = shares(experts, d / t.expert_parallel);
+  return {dense.parameters + own.parameters, dense.gradients + own.gradients,
+          dense.optimizer_states + own.optimizer_states};
 }
 
 /// What one GPU keeps in device memory at its peak, from what the simulator knows of the model:
 /// the weights and their gradients in the training precision, Adam's state, ZeRO's shards of them
 /// over the d replicas, the layer outputs its micro-batches in flight keep for backward, and a
 /// codec's residuals. `stages`: (parameters' bytes, activation bytes of a micro-batch, micro-batches
-/// in flight, bytes that recomputation re-creates at once) per pipeline stage of a GPU; the stage
+/// in flight, bytes that recomputation re-creates at once, and of the parameters' bytes its experts'
+/// under expert parallelism) per pipeline stage of a GPU; the stage
 /// that needs the most is reported. An estimate: without recomputation every layer's output and
 /// attention's probabilities count as kept (in-place ReLUs and FlashAttention keep less), and
 /// framework workspace and fragmentation are not counted.
 /// ZeRO stage 3 keeps a 1/d shard of the weights plus the two units it may have gathered at once
 /// (`units`: each unit's bytes), and a 1/d shard of the gradients plus the full gradient of the
 /// unit being reduce-scattered.
-json memory_json(const Scenario& s, const std::vector<std::array<double, 4>>& stages, double codec_bytes,
+json memory_json(const Scenario& s, const std::vector<std::array<double, 5>>& stages, double codec_bytes,
                  std::vector<double> units = {})
 {
   const TrainingConfig& t = s.training;
@@ -242,8 +251,8 @@ json memory_json(const Scenario& s, const std::vector<std::array<double, 4>>& st
   json best;
   double most = -1;
   for (std::size_t i = 0; i < stages.size(); ++i) {
-    const auto [full_weights, activations, in_flight, recomputed] = stages[i];
-    const ZeroShares shares = zero_shares(t, full_weights);
+    const auto [full_weights, activations, in_flight, recomputed, experts] = stages[i];
+    const ZeroShares shares = zero_shares(t, full_weights, experts);
     const double weights = shares.parameters + units[0] + units[1];  // units: stage 3 only
     const double gradients = shares.gradients + units[0];
     const double optimizer = shares.optimizer_states;
@@ -525,12 +534,12 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
   // Tensor-parallel all-reduces: the time the busiest stage's first GPU spends in them, waits for
   // the rest of its group included.
   double compute_s = plan.compute_seconds, forward_s = plan.forward_seconds, bubble_s = 0, tensor_s = 0, alltoall_s = 0;
-  std::vector<std::array<double, 4>> memory_stages;  // per stage: see memory_json
+  std::vector<std::array<double, 5>> memory_stages;  // per stage: see memory_json
   std::vector<double> unit_bytes;                    // ZeRO stage 3: per unit gathered
   if (!pipeline) {
     const KeptActivations kept = kept_activations(model, 0, model.layers.size(), t.recompute);
     const double per_sample = t.batch_per_gpu * bytes_per_element(t.precision);
-    memory_stages.push_back({plan.gradient_bytes, kept.kept * per_sample, 1, kept.peak * per_sample});
+    memory_stages.push_back({plan.gradient_bytes, kept.kept * per_sample, 1, kept.peak * per_sample, 0});
   } else {
     if (t.pipeline_parallel > 1)
       workload["pipeline"] = pipeline_json(s, model, *pipeline);
@@ -540,13 +549,19 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
       workload["expert"] = expert_json(s, model, *pipeline);
     if (t.zero_stage > 0) {
       // What the busiest stage's GPUs keep of its parameters, gradients and Adam's state.
-      const ZeroShares shares = zero_shares(t, pipeline->stages[pipeline->busiest_stage].gradient_bytes);
+      const PipelineStage& busiest = pipeline->stages[pipeline->busiest_stage];
+      const ZeroShares shares =
+          zero_shares(t, busiest.gradient_bytes, t.expert_parallel > 1 ? busiest.expert_gradient_bytes : 0);
       // Per GPU and iteration: one all-gather per bucket with parameters (stage 3: two, but for the
       // unit that keeps its parameters from forward to backward); none without replicas.
       long long units = 0;
       for (const Bucket& b : plan.buckets)
         units += b.gradient_bytes > 0 ? 1 : 0;
-      const long long gathers = d < 2 || units == 0 ? 0 : t.zero_stage == 3 ? 2 * units - 1 : units;
+      // With expert parallelism a bucket's experts are gathered over their own replicas: one more.
+      const long long gathers = d < 2 || units == 0     ? 0
+                                : t.zero_stage == 3     ? 2 * units - 1
+                                : t.expert_parallel > 1 ? static_cast<long long>(plan.slices)
+                                                        : units;
       workload["zero"] = {
           {"stage", t.zero_stage},
           {"allgathers_per_iteration", gathers},
@@ -565,7 +580,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
             {"optimizer_states", shares.optimizer_states}}}};
     }
     for (const PipelineStage& st : pipeline->stages)
-      memory_stages.push_back({st.gradient_bytes, st.activation_bytes, double(st.in_flight), st.recompute_peak_bytes});
+      memory_stages.push_back({st.gradient_bytes, st.activation_bytes, double(st.in_flight), st.recompute_peak_bytes,
+                               t.expert_parallel > 1 ? st.expert_gradient_bytes : 0});
     if (t.zero_stage == 3)
       for (const Bucket& b : plan.buckets)
         unit_bytes.push_back(b.gradient_bytes);

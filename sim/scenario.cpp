@@ -592,10 +592,10 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
                            "expected tensor 1, or expert 1 (with tensor parallelism alone every GPU holds 1/t of "
                            "every expert)",
                            ep, t.tensor_parallel));
-      if (t.zero_stage > 0)
-        e.fail(fmt::format("found {} with ZeRO stage {}; ZeRO with expert parallelism is not modelled (expert "
-                           "states would shard over d / e replicas, the others over d); expected zero 0",
-                           ep, t.zero_stage));
+      if (t.zero_stage == 3)
+        e.fail(fmt::format("found {} with ZeRO stage 3; ZeRO stage 3 with expert parallelism is not modelled; "
+                           "expected zero 0, 1 or 2",
+                           ep));
       t.expert_comm = static_cast<TensorComm>(par->choice_or("expert_comm", {"simulate", "alpha_beta"}, 0));
     } else if (par->has("expert_comm")) {
       par->child("expert_comm").fail("'expert_comm' applies to expert parallelism; expected 'expert' above 1");

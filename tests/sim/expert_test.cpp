@@ -224,6 +224,36 @@ TEST_CASE("expert parallelism in one node: compute, four direct all-to-alls per 
     }
 }
 
+TEST_CASE("ZeRO 1 and 2 with expert parallelism: dense states shard over d, expert states over d / e")
+{
+  for (int stage : {1, 2}) {
+    CAPTURE(stage);
+    json doc = expert_scenario(1, 4, 2);
+    doc["workload"]["parallelism"]["zero"] = stage;
+    const Scenario s = parse_scenario(doc, "ep.json");
+    const json r = run(doc);
+    const double experts_bytes = double(LAYERS * E * EXPERT_PARAMS) * 2 / 2;  // each GPU's 2 of 4 experts
+    const double dense_bytes = double(scenario_model(s).total_params()) * 2 - 2 * experts_bytes;
+    // Ring reduce-scatter and all-gather: (p - 1)(alpha + S / (p B)) each; dense over the 4
+    // replicas, each GPU's experts over the 2 that hold them, one after the other.
+    const auto half_ring = [](double p, double bytes) {
+      return (p - 1) * (ROUTE_ALPHA + bytes / (p * ROUTE_BW));
+    };
+    const double sync = 2 * (half_ring(4, dense_bytes) + half_ring(2, experts_bytes));
+    const double expected = compute_seconds(s) + 4 * LAYERS * alltoall(2, ALLTOALL_BYTES) + sync;
+    CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
+    const json& z = r["workload"]["zero"];
+    CHECK(z["allgathers_per_iteration"] == 2);
+    // Adam's 12 bytes per parameter (bf16 mixed precision), a quarter of the dense ones, half of the experts'.
+    const double params_dense = dense_bytes / 2, params_experts = experts_bytes / 2;
+    CHECK(z["bytes_per_gpu"]["optimizer_states"].get<double>() ==
+          test::Rel(12 * (params_dense / 4 + params_experts / 2)).epsilon(1e-12));
+    const double gradients = stage == 2 ? dense_bytes / 4 + experts_bytes / 2 : dense_bytes + experts_bytes;
+    CHECK(z["bytes_per_gpu"]["gradients"].get<double>() == test::Rel(gradients).epsilon(1e-12));
+    CHECK(r["memory"]["bytes_per_gpu"]["optimizer_states"] == z["bytes_per_gpu"]["optimizer_states"]);
+  }
+}
+
 TEST_CASE("a mixture of experts without expert parallelism keeps every expert on every GPU and sends no "
           "all-to-all")
 {
@@ -285,8 +315,8 @@ TEST_CASE("bad expert-parallel scenarios name the key and what was expected")
   tensor["workload"]["parallelism"]["tensor"] = 2;
   fails(tensor, "expert parallelism with tensor parallelism is not modelled");
   json zero = expert_scenario(1, 4, 2);
-  zero["workload"]["parallelism"]["zero"] = 1;
-  fails(zero, "ZeRO with expert parallelism is not modelled");
+  zero["workload"]["parallelism"]["zero"] = 3;
+  fails(zero, "ZeRO stage 3 with expert parallelism is not modelled; expected zero 0, 1 or 2");
   json k = expert_scenario(1, 4, 2);
   k["model"]["transformer"]["top_k"] = 5;
   fails(k, "/model/transformer/top_k: found 5; a token goes to at most all 4 experts");
