@@ -11,7 +11,7 @@ namespace ddlsim::model {
 const std::vector<std::string_view>& layer_kind_names()
 {
   static const std::vector<std::string_view> names{"conv",   "batchnorm", "relu",      "maxpool",   "avgpool", "add",
-                                                   "linear", "embedding", "layernorm", "attention", "gelu"};
+                                                   "linear", "embedding", "layernorm", "attention", "gelu",    "silu"};
   return names;
 }
 

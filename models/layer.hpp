@@ -8,7 +8,20 @@
 
 namespace ddlsim::model {
 
-enum class LayerKind { conv, batchnorm, relu, maxpool, avgpool, add, linear, embedding, layernorm, attention, gelu };
+enum class LayerKind {
+  conv,
+  batchnorm,
+  relu,
+  maxpool,
+  avgpool,
+  add,
+  linear,
+  embedding,
+  layernorm,
+  attention,
+  gelu,
+  silu,  ///< SwiGLU's gating: SiLU of one half of its input times the other half
+};
 
 /// Kind names as scenarios spell them, in enum order.
 const std::vector<std::string_view>& layer_kind_names();

@@ -30,6 +30,14 @@ struct TransformerConfig {
   int top_k = 2;               ///< experts each token is routed to (GShard 2, Switch 1)
   int moe_every = 1;           ///< blocks moe_every - 1, 2 moe_every - 1, ... have experts (GShard: 2)
   double capacity_factor = 1;  ///< expert buffers hold capacity_factor x tokens x top_k / experts tokens
+  /// Llama's block (Touvron et al., 2023): grouped-query attention, a SwiGLU feed-forward, RMS
+  /// norms, no biases, rotary positions and an output projection of its own.
+  int kv_heads = 0;               ///< key and value heads (grouped-query attention); 0: as many as heads
+  bool gated_ffn = false;         ///< SwiGLU: h -> 2f (gate and up), SiLU(gate) x up, f -> h
+  bool bias = true;               ///< linear layers have biases
+  bool rms_norm = false;          ///< norms scale only (RMSNorm: h parameters, not 2h)
+  bool learned_positions = true;  ///< a position embedding of max_positions rows; false: rotary (no parameters)
+  bool tie_embeddings = true;     ///< the LM head reuses the token embedding; false: its own V x h weight
 };
 
 /// The layer list of `config`. Per block: fused QKV projection (3 h^2 + 3 h), attention scores and
@@ -62,6 +70,18 @@ Model make_gpt2(const std::string& size, int sequence);
 /// locally banded sparse layers, which the flop count here does not model). Throws
 /// std::invalid_argument for another size.
 Model make_gpt3(const std::string& size, int sequence);
+
+/// Llama 2 7B (Touvron et al., 2023: 32 layers, hidden 4,096, 32 heads, SwiGLU FFN 11,008,
+/// vocabulary 32,000, 4,096 positions): 6,738,415,616 parameters.
+Model make_llama2_7b(int sequence);
+/// Llama 3 (Dubey et al., 2024, Table 3) `size` "8b" (32 layers, hidden 4,096, FFN 14,336, 32
+/// heads) or "70b" (80, 8,192, 28,672, 64 heads), both with 8 key-value heads, a 128,256-token
+/// vocabulary and 8,192 positions: 8,030,261,248 and 70,553,706,496 parameters.
+Model make_llama3(const std::string& size, int sequence);
+/// Mixtral 8x7B (Jiang et al., 2024, Table 1): Mistral 7B's blocks (32 layers, hidden 4,096, 32
+/// heads, 8 key-value heads, SwiGLU FFN 14,336, vocabulary 32,000, 32,768 positions) with 8
+/// experts in every feed-forward, top 2: 46,702,792,704 parameters.
+Model make_mixtral_8x7b(int sequence);
 
 /// One transformer block of GPT-2 `size` (its layers "layer.0.*"), as "gpt2-SIZE-block": the
 /// unit of a compute prediction without embeddings and output projection.

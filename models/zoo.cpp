@@ -35,6 +35,12 @@ const std::map<std::string, Entry, std::less<>>& registry()
       {"gpt3-13b", {[](int s) { return make_gpt3("13b", s); }, 2048}},
       {"gpt3-175b", {[](int s) { return make_gpt3("175b", s); }, 2048}},
       {"gpt2-124m-block", {[](int s) { return make_gpt2_block("124m", s); }, 1024}},
+      // Llama 2 and Llama 3 at their pre-training contexts; Mixtral's paper gives no training
+      // sequence, so it takes Llama 2's 4,096 (its positions allow 32,768).
+      {"llama2-7b", {make_llama2_7b, 4096}},
+      {"llama3-8b", {[](int s) { return make_llama3("8b", s); }, 8192}},
+      {"llama3-70b", {[](int s) { return make_llama3("70b", s); }, 8192}},
+      {"mixtral-8x7b", {make_mixtral_8x7b, 4096}},
   };
   return entries;
 }

@@ -14,9 +14,8 @@ namespace ddlsim::model {
 std::vector<std::string> model_names();
 
 /// Tokens per sample that model `name` uses when the scenario does not say: 128 for BERT (its
-/// pre-training phase 1), 1024 for GPT-2 and 2048 for GPT-3 (their contexts); 0 for models without
-/// a sequence (CNNs)
-/// and for unknown names.
+/// pre-training phase 1), 1024 for GPT-2, 2048 for GPT-3, 4096 for Llama 2 and 8192 for Llama 3
+/// (their contexts), 4096 for Mixtral; 0 for models without a sequence (CNNs) and for unknown names.
 int default_sequence(std::string_view name);
 
 /// The model called `name`, or nullopt when there is none. `sequence` (tokens per sample) applies

@@ -148,7 +148,7 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
       parallelism += fmt::format(", expert-parallel x{} ({} of {} experts per GPU in {} MoE layers; {})",
                                  e.at("size").get<int>(), e.at("experts_per_gpu").get<int>(),
                                  e.at("experts_per_layer").get<int>(), e.at("moe_layers").get<int>(),
-                                 group > 1 ? fmt::format("expert gradients all-reduced over {} replicas", group)
+                                 group > 1 ? fmt::format("expert gradients synchronised over {} replicas", group)
                                            : std::string("no other replica holds a GPU's experts"));
     }
     if (const std::string r = w.value("recompute", "none"); r != "none")

@@ -841,8 +841,11 @@ void parse_model(const JsonNode& model, Scenario& s)
   if (model.is_object() && model.has("transformer")) {
     model.allow_keys({"name", "transformer"});
     const JsonNode t = model.child("transformer");
-    t.allow_keys({"layers", "hidden", "heads", "ffn", "vocabulary", "sequence", "max_positions", "token_types",
-                  "pre_layernorm", "pooler", "lm_head", "experts", "top_k", "moe_every", "capacity_factor"});
+    t.allow_keys({"layers",        "hidden",        "heads",       "ffn",           "vocabulary",
+                  "sequence",      "max_positions", "token_types", "pre_layernorm", "pooler",
+                  "lm_head",       "experts",       "top_k",       "moe_every",     "capacity_factor",
+                  "kv_heads",      "gated_ffn",     "bias",        "rms_norm",      "learned_positions",
+                  "tie_embeddings"});
     model::TransformerConfig c;
     c.name = s.model = model.string("name");
     c.layers = t.int_value("layers", 1);
@@ -859,6 +862,19 @@ void parse_model(const JsonNode& model, Scenario& s)
     c.pre_layernorm = t.boolean_or("pre_layernorm", true);
     c.pooler = t.boolean_or("pooler", false);
     c.lm_head = t.boolean_or("lm_head", true);
+    c.kv_heads = t.int_or("kv_heads", c.heads, 1);
+    if (c.kv_heads > c.heads || c.heads % c.kv_heads != 0)
+      t.child("kv_heads")
+          .fail(fmt::format("found {}; key and value heads are shared by groups of query heads; "
+                            "expected a divisor of heads ({})",
+                            c.kv_heads, c.heads));
+    c.gated_ffn = t.boolean_or("gated_ffn", false);
+    c.bias = t.boolean_or("bias", true);
+    c.rms_norm = t.boolean_or("rms_norm", false);
+    c.learned_positions = t.boolean_or("learned_positions", true);
+    c.tie_embeddings = t.boolean_or("tie_embeddings", true);
+    if (!c.lm_head && t.has("tie_embeddings"))
+      t.child("tie_embeddings").fail("'tie_embeddings' applies to an LM head; expected 'lm_head' true");
     c.experts = t.int_or("experts", 0, 0);
     if (c.experts == 0) {
       for (const char* key : {"top_k", "moe_every", "capacity_factor"})
@@ -1311,7 +1327,14 @@ nlohmann::json to_json(const Scenario& s)
                         {"token_types", c.token_types},
                         {"pre_layernorm", c.pre_layernorm},
                         {"pooler", c.pooler},
-                        {"lm_head", c.lm_head}}}};
+                        {"lm_head", c.lm_head},
+                        {"kv_heads", c.kv_heads > 0 ? c.kv_heads : c.heads},
+                        {"gated_ffn", c.gated_ffn},
+                        {"bias", c.bias},
+                        {"rms_norm", c.rms_norm},
+                        {"learned_positions", c.learned_positions}}}};
+      if (c.lm_head)
+        doc["model"]["transformer"]["tie_embeddings"] = c.tie_embeddings;
       if (c.experts > 0)
         doc["model"]["transformer"].update({{"experts", c.experts},
                                             {"top_k", c.top_k},

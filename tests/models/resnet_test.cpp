@@ -54,8 +54,8 @@ TEST_CASE("the zoo finds models by name and lists them")
   CHECK_FALSE(find_model("resnet-50").has_value());
   CHECK(model_names() == std::vector<std::string>{"bert-base", "bert-large", "gpt2-1.5b", "gpt2-124m",
                                                   "gpt2-124m-block", "gpt2-355m", "gpt2-774m", "gpt3-13b", "gpt3-175b",
-                                                  "gpt3-2.7b", "gpt3-6.7b", "inception-v3", "resnet101", "resnet50",
-                                                  "vgg16"});
+                                                  "gpt3-2.7b", "gpt3-6.7b", "inception-v3", "llama2-7b", "llama3-70b",
+                                                  "llama3-8b", "mixtral-8x7b", "resnet101", "resnet50", "vgg16"});
 }
 
 TEST_CASE("ResNet-101, VGG-16 and Inception-v3 have torchvision's parameter counts")

@@ -155,3 +155,36 @@ TEST_CASE("GPT-3's sizes: 12 L h^2 + 13 L h + (V + 2048) h + 2 h parameters, nea
   CHECK_THROWS_AS(make_gpt3("1.3b", 2048), std::invalid_argument);
   CHECK(default_sequence("gpt3-175b") == 2048);
 }
+
+TEST_CASE("Llama 2 7B, Llama 3 8B and 70B, Mixtral 8x7B: the released checkpoints' parameter counts")
+{
+  // Hugging Face's LlamaForCausalLM and MixtralForCausalLM with the papers' configurations.
+  CHECK(ddlsim::model::make_llama2_7b(4096).total_params() == 6'738'415'616);
+  CHECK(ddlsim::model::make_llama3("8b", 8192).total_params() == 8'030'261'248);
+  CHECK(ddlsim::model::make_llama3("70b", 8192).total_params() == 70'553'706'496);
+  const ddlsim::model::Model mixtral = ddlsim::model::make_mixtral_8x7b(4096);
+  CHECK(mixtral.total_params() == 46'702'792'704);
+  CHECK(ddlsim::model::max_experts(mixtral) == 8);
+  CHECK_THROWS_AS(ddlsim::model::make_llama3("405b", 8192), std::invalid_argument);
+  // Grouped-query attention: Q h x h, K and V h x (kv d) each, no biases; SwiGLU's up and gate 2f x h.
+  const ddlsim::model::Model llama = ddlsim::model::make_llama3("8b", 128);
+  for (const ddlsim::model::Layer& l : llama.layers) {
+    if (l.name == "layer.0.attention.qkv")
+      CHECK(l.params == 4096LL * (4096 + 2 * 8 * 128));
+    if (l.name == "layer.0.ffn.intermediate")
+      CHECK(l.params == 4096LL * 2 * 14336);
+    if (l.name == "layer.0.ffn.swiglu")
+      CHECK(l.kind == ddlsim::model::LayerKind::silu);
+    if (l.name == "layer.0.ln_1")
+      CHECK(l.params == 4096);
+    CHECK(l.name != "embeddings.position");
+  }
+  // Mixtral's active parameters per token: the dense ones plus 2 of 8 experts (12.9 B; Jiang et al.
+  // give 13 B).
+  double experts = 0;
+  for (const ddlsim::model::Layer& l : mixtral.layers)
+    if (l.experts > 0)
+      experts += double(l.params);
+  const double active = double(mixtral.total_params()) - experts * 6 / 8;
+  CHECK(active == doctest::Approx(12.88e9).epsilon(0.01));
+}

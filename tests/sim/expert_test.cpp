@@ -352,3 +352,43 @@ TEST_CASE("the resolved scenario keeps the experts and the expert-parallel degre
   CHECK(scenario_model(again).total_params() == scenario_model(s).total_params());
   CHECK(to_json(again) == resolved);
 }
+
+TEST_CASE("a Llama-style custom transformer reads back as Llama 2 7B, and Mixtral spreads its experts")
+{
+  json doc = expert_scenario(1, 4, 1);
+  doc["model"] = {{"name", "my-llama"},
+                  {"transformer",
+                   {{"layers", 32},
+                    {"hidden", 4096},
+                    {"heads", 32},
+                    {"ffn", 11008},
+                    {"vocabulary", 32000},
+                    {"sequence", 512},
+                    {"max_positions", 4096},
+                    {"gated_ffn", true},
+                    {"bias", false},
+                    {"rms_norm", true},
+                    {"learned_positions", false},
+                    {"tie_embeddings", false}}}};
+  const Scenario s = parse_scenario(doc, "llama.json");
+  CHECK(scenario_model(s).total_params() == 6'738'415'616);
+  CHECK(scenario_model(parse_scenario(to_json(s), "again.json")).total_params() == 6'738'415'616);
+
+  json gqa = doc;
+  gqa["model"]["transformer"]["kv_heads"] = 5;
+  CHECK_THROWS_WITH_AS(parse_scenario(gqa, "llama.json"),
+                       doctest::Contains("/model/transformer/kv_heads: found 5; key and value heads are shared by "
+                                         "groups of query heads; expected a divisor of heads (32)"),
+                       ScenarioError);
+
+  json mixtral = expert_scenario(2, 8, 8);
+  mixtral["model"] = "mixtral-8x7b";
+  const Scenario m = parse_scenario(mixtral, "mixtral.json");
+  CHECK(m.sequence == 4096);
+  const model::Model full = scenario_model(m), one = model::expert_shard(full, 8);
+  // Each GPU keeps one expert of each of the 32 layers: 3 x 4,096 x 14,336 parameters each.
+  CHECK(full.total_params() - one.total_params() == 32LL * 7 * 3 * 4096 * 14336);
+  json odd = mixtral;
+  odd["workload"]["parallelism"] = {{"data", 8}, {"expert", 16}};
+  CHECK_THROWS_AS(parse_scenario(odd, "mixtral.json"), ScenarioError);
+}

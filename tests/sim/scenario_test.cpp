@@ -138,7 +138,7 @@ TEST_CASE("an unknown model lists the available ones")
       parse(j),
       doctest::Contains("/model: unknown model 'resnet5O'; expected one of: bert-base, bert-large, gpt2-1.5b, "
                         "gpt2-124m, gpt2-124m-block, gpt2-355m, gpt2-774m, gpt3-13b, gpt3-175b, gpt3-2.7b, gpt3-6.7b, "
-                        "inception-v3, resnet101, resnet50, "
+                        "inception-v3, llama2-7b, llama3-70b, llama3-8b, mixtral-8x7b, resnet101, resnet50, "
                         "vgg16 (or a custom "
                         "model with 'layers')"),
       ScenarioError);
