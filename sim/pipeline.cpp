@@ -642,32 +642,44 @@ private:
                                      : coll::predicted_seconds(op, coll::Algorithm::ring, group, bytes);
   }
 
+  /// The tasks of a collective of `group`'s GPUs after each one's `last`: simulated by `algorithm`,
+  /// or with `comm` alpha_beta one delay of `seconds` that all of them share. With `record`, the
+  /// first GPU's task is added to it.
+  std::vector<std::uint32_t> group_collective(coll::Op op, coll::Algorithm algorithm, TensorComm comm,
+                                              const coll::GroupShape& group, double bytes, double seconds,
+                                              double concurrent, const std::string& label,
+                                              const std::vector<std::uint32_t>& last,
+                                              std::vector<std::uint32_t>* record)
+  {
+    TaskGraph& g = result_.plan.graph;
+    std::vector<std::uint32_t> tasks;
+    if (comm == TensorComm::alpha_beta) {
+      tasks.assign(last.size(), g.add_delay(group.first_gpu, Stream::communication, seconds, label));
+    } else {
+      PlannedCollective planned = plan_collective(op, algorithm, t_.fidelity, group, bytes, concurrent);
+      const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
+      tasks = g.collective(c).tasks;
+    }
+    for (std::size_t k = 0; k < last.size(); ++k)
+      after(last[k], tasks[k]);
+    if (record)
+      record->push_back(tasks[0]);
+    return tasks;
+  }
+
   /// The tasks of the tensor-parallel all-reduce (or, with `op` allgather, the sequence-parallel
   /// all-gather) of `bytes` after each GPU's `last` (one per GPU; with alpha_beta one delay that
   /// all of them share).
   std::vector<std::uint32_t> tensor_collective(std::uint32_t s, std::uint32_t i, coll::Op op, double bytes,
                                                bool forward, const std::vector<std::uint32_t>& last)
   {
-    TaskGraph& g = result_.plan.graph;
     const coll::GroupShape& group = tensor_groups_[s * d_ + i];
     const std::string& label = op == coll::Op::allgather ? SEQUENCE_GATHER_LABEL
                                : forward                 ? TENSOR_FORWARD_LABEL
                                                          : TENSOR_BACKWARD_LABEL;
-    std::vector<std::uint32_t> tasks;
-    if (t_.tensor_comm == TensorComm::alpha_beta) {
-      const std::uint32_t delay =
-          g.add_delay(group.first_gpu, Stream::communication, tensor_seconds(op, group, bytes), label);
-      tasks.assign(tp_, delay);
-    } else {
-      PlannedCollective planned = plan_collective(op, coll::Algorithm::ring, t_.fidelity, group, bytes, stages_ * d_);
-      const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
-      tasks = g.collective(c).tasks;
-    }
-    for (std::uint32_t k = 0; k < tp_; ++k)
-      after(last[k], tasks[k]);
-    if (s == result_.busiest_stage && i == 0)
-      result_.tensor_tasks.push_back(tasks[0]);
-    return tasks;
+    const bool busiest = s == result_.busiest_stage && i == 0;
+    return group_collective(op, coll::Algorithm::ring, t_.tensor_comm, group, bytes, tensor_seconds(op, group, bytes),
+                            stages_ * d_, label, last, busiest ? &result_.tensor_tasks : nullptr);
   }
 
   /// The tasks of the expert-parallel all-to-all of `bytes` per GPU among the team of stage s that
@@ -675,26 +687,12 @@ private:
   std::vector<std::uint32_t> expert_alltoall(std::uint32_t s, std::uint32_t i, double bytes, bool forward,
                                              const std::vector<std::uint32_t>& last)
   {
-    TaskGraph& g = result_.plan.graph;
     const coll::GroupShape& group = experts_.alltoall[s * (d_ / ep_) + i / ep_];
-    const std::string& label = forward ? ALLTOALL_FORWARD_LABEL : ALLTOALL_BACKWARD_LABEL;
-    std::vector<std::uint32_t> tasks;
-    if (t_.expert_comm == TensorComm::alpha_beta) {
-      const std::uint32_t delay =
-          g.add_delay(group.first_gpu, Stream::communication,
-                      coll::predicted_seconds(coll::Op::alltoall, coll::Algorithm::direct, group, bytes), label);
-      tasks.assign(lanes_, delay);
-    } else {
-      PlannedCollective planned =
-          plan_collective(coll::Op::alltoall, coll::Algorithm::direct, t_.fidelity, group, bytes, stages_ * d_ / ep_);
-      const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
-      tasks = g.collective(c).tasks;
-    }
-    for (std::uint32_t m = 0; m < lanes_; ++m)
-      after(last[m], tasks[m]);
-    if (s == result_.busiest_stage && i == 0)
-      result_.alltoall_tasks.push_back(tasks[0]);
-    return tasks;
+    const bool busiest = s == result_.busiest_stage && i == 0;
+    return group_collective(coll::Op::alltoall, coll::Algorithm::direct, t_.expert_comm, group, bytes,
+                            coll::predicted_seconds(coll::Op::alltoall, coll::Algorithm::direct, group, bytes),
+                            stages_ * d_ / ep_, forward ? ALLTOALL_FORWARD_LABEL : ALLTOALL_BACKWARD_LABEL, last,
+                            busiest ? &result_.alltoall_tasks : nullptr);
   }
 
   /// Segments run by every GPU of the team of stage s that starts at replica i (a tensor-parallel

@@ -15,6 +15,31 @@
 
 namespace ddlsim::test {
 
+/// A training scenario of `model` on `nodes` nodes of 4 GPUs joined by an NVSwitch (100 GB/s, 1 us a
+/// link: a GPU-to-GPU route is 2 us, no two ring hops share a link direction), a 10 GB/s, 1 us NIC
+/// per node; compute at 100 TFLOPS and efficiency 1; 2 samples per GPU in fp16, 3 iterations at
+/// step fidelity, policy none (the data-parallel synchronisation starts after backward).
+inline nlohmann::json nvswitch_training(const nlohmann::json& model, int nodes, const nlohmann::json& parallelism)
+{
+  return {{"schema", 1},
+          {"name", "nvswitch"},
+          {"model", model},
+          {"gpu", {{"peak", "100TFLOPS"}, {"efficiency", 1}}},
+          {"cluster",
+           {{"nodes", nodes},
+            {"gpus_per_node", 4},
+            {"intra_node", {{"fabric", "nvswitch"}, {"bandwidth", "100GBps"}, {"latency", "1us"}}},
+            {"network", {{"link", {{"bandwidth", "10GBps"}, {"latency", "1us"}}}}}}},
+          {"workload",
+           {{"kind", "training"},
+            {"batch_per_gpu", 2},
+            {"precision", "fp16"},
+            {"iterations", 3},
+            {"fidelity", "step"},
+            {"scheduling", {{"policy", "none"}}},
+            {"parallelism", parallelism}}}};
+}
+
 /// `gpus` GPUs, one per node, each with its own NIC (bandwidth, latency per link) to one switch:
 /// contention-free for any permutation, route latency 2 * latency, bottleneck = bandwidth.
 inline topo::StarParams flat_star(int gpus, double bandwidth_bytes_per_s, double latency_seconds)

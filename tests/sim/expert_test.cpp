@@ -12,6 +12,7 @@
 #include <string>
 
 #include "approx.hpp"
+#include "sim_helpers.hpp"
 
 using namespace ddlsim;
 using nlohmann::json;
@@ -33,41 +34,25 @@ model::TransformerConfig moe_config()
 // Parameters of one expert layer pair (h -> f -> h with biases) per expert.
 constexpr std::int64_t EXPERT_PARAMS = std::int64_t{H} * F + F + std::int64_t{F} * H + H;
 
-// The model above in fp16 at 2 samples per GPU on `nodes` nodes of 4 GPUs joined by an NVSwitch
-// (100 GB/s, 1 us a link: a GPU-to-GPU route is 2 us and 100 GB/s), a 10 GB/s NIC per node.
-// Compute: 100 TFLOPS at efficiency 1; policy none, so gradients are all-reduced after backward.
+// The model above on test::nvswitch_training's nodes (2 samples per GPU in fp16, policy none).
 json expert_scenario(int nodes, int data, int expert, int pipeline = 1)
 {
   json parallelism = {{"data", data}, {"expert", expert}, {"pipeline", pipeline}};
   if (pipeline > 1)
     parallelism["microbatches"] = 2;
-  return {{"schema", 1},
-          {"name", "ep"},
-          {"model",
-           {{"name", "small-moe"},
-            {"transformer",
-             {{"layers", LAYERS},
-              {"hidden", H},
-              {"heads", 8},
-              {"ffn", F},
-              {"vocabulary", V},
-              {"sequence", S},
-              {"experts", E},
-              {"top_k", 2}}}}},
-          {"gpu", {{"peak", "100TFLOPS"}, {"efficiency", 1}}},
-          {"cluster",
-           {{"nodes", nodes},
-            {"gpus_per_node", 4},
-            {"intra_node", {{"fabric", "nvswitch"}, {"bandwidth", "100GBps"}, {"latency", "1us"}}},
-            {"network", {{"link", {{"bandwidth", "10GBps"}, {"latency", "1us"}}}}}}},
-          {"workload",
-           {{"kind", "training"},
-            {"batch_per_gpu", 2},
-            {"precision", "fp16"},
-            {"iterations", 3},
-            {"fidelity", "step"},
-            {"scheduling", {{"policy", "none"}}},
-            {"parallelism", parallelism}}}};
+  const json model = {{"name", "small-moe"},
+                      {"transformer",
+                       {{"layers", LAYERS},
+                        {"hidden", H},
+                        {"heads", 8},
+                        {"ffn", F},
+                        {"vocabulary", V},
+                        {"sequence", S},
+                        {"experts", E},
+                        {"top_k", 2}}}};
+  json doc = test::nvswitch_training(model, nodes, parallelism);
+  doc["name"] = "ep";
+  return doc;
 }
 
 json run(const json& doc)

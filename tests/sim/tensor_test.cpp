@@ -13,40 +13,25 @@
 #include <string>
 
 #include "approx.hpp"
+#include "sim_helpers.hpp"
 
 using namespace ddlsim;
 using nlohmann::json;
 
 namespace {
 
-// A 4-block transformer (h 256, 8 heads, s 128, vocabulary 1000) in fp16 at 2 samples per GPU, on
-// `nodes` nodes of 4 GPUs joined by an NVSwitch (100 GB/s, 1 us a link: a GPU-to-GPU route is
-// 2 us, no two ring hops share a link direction), a 10 GB/s NIC per node. Compute: 100 TFLOPS at
-// efficiency 1; policy none, so the data-parallel all-reduce starts after backward.
+// A 4-block transformer (h 256, 8 heads, s 128, vocabulary 1000) on test::nvswitch_training's nodes.
 json tensor_scenario(int nodes, int data, int tensor, int pipeline, int microbatches, const std::string& comm)
 {
   json parallelism = {{"data", data}, {"tensor", tensor}, {"pipeline", pipeline}, {"tensor_comm", comm}};
   if (pipeline > 1)
     parallelism["microbatches"] = microbatches;
-  return {{"schema", 1},
-          {"name", "tp"},
-          {"model",
-           {{"name", "small-gpt"},
-            {"transformer", {{"layers", 4}, {"hidden", 256}, {"heads", 8}, {"vocabulary", 1000}, {"sequence", 128}}}}},
-          {"gpu", {{"peak", "100TFLOPS"}, {"efficiency", 1}}},
-          {"cluster",
-           {{"nodes", nodes},
-            {"gpus_per_node", 4},
-            {"intra_node", {{"fabric", "nvswitch"}, {"bandwidth", "100GBps"}, {"latency", "1us"}}},
-            {"network", {{"link", {{"bandwidth", "10GBps"}, {"latency", "1us"}}}}}}},
-          {"workload",
-           {{"kind", "training"},
-            {"batch_per_gpu", 2},
-            {"precision", "fp16"},
-            {"iterations", 3},
-            {"fidelity", "step"},
-            {"scheduling", {{"policy", "none"}}},
-            {"parallelism", parallelism}}}};
+  const json model = {
+      {"name", "small-gpt"},
+      {"transformer", {{"layers", 4}, {"hidden", 256}, {"heads", 8}, {"vocabulary", 1000}, {"sequence", 128}}}};
+  json doc = test::nvswitch_training(model, nodes, parallelism);
+  doc["name"] = "tp";
+  return doc;
 }
 
 json run(const json& doc)
