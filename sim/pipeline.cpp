@@ -149,8 +149,12 @@ struct Segment {
   /// column layer's input, kept sharded, which its weight gradient needs whole).
   double tensor_gather_bytes = 0;
   /// Expert parallelism: bytes each GPU sends in the expert-parallel group's all-to-all after this
-  /// run (after its all-reduce, if any), which the next run waits for.
+  /// run (after its all-reduce, if any), which the next run waits for; `alltoall_back`: from the
+  /// experts' GPUs to the tokens' (combine, or dispatch's gradient), the routing's transpose.
   double alltoall_bytes = 0;
+  bool alltoall_back = false;
+  /// Of `seconds`, the experts' compute (from dispatch to combine), which routing skew scales per GPU.
+  double expert_seconds = 0;
 };
 
 class PipelineBuilder {
@@ -193,6 +197,25 @@ public:
       }
       add_recomputation(shard, t_.recompute, costs);
     }
+    // Routing skew: every GPU sends GPU j of its expert group the share w_j / sum(w) of its tokens,
+    // so GPU j's experts take e w_j / sum(w) times the balanced compute.
+    expert_load_.assign(lanes_, 1.0);
+    if (ep_ > 1 && t_.expert_zipf > 0) {
+      const std::vector<double> w = coll::zipf_weights(ep_, t_.expert_zipf);
+      dispatch_shares_ = std::make_shared<const std::vector<double>>(coll::alltoall_shares(ep_, w));
+      std::vector<double> back(std::size_t(ep_) * ep_);
+      for (std::uint32_t r = 0; r < ep_; ++r)
+        for (std::uint32_t d = 0; d < ep_; ++d)
+          back[std::size_t(d) * ep_ + r] = (*dispatch_shares_)[std::size_t(r) * ep_ + d];
+      combine_shares_ = std::make_shared<const std::vector<double>>(std::move(back));
+      for (std::uint32_t j = 0; j < ep_; ++j) {
+        double received = 0;
+        for (std::uint32_t r = 0; r < ep_; ++r)
+          received += (*dispatch_shares_)[std::size_t(r) * ep_ + j];
+        expert_load_[j] = received;
+      }
+    }
+    const double hottest = *std::max_element(expert_load_.begin(), expert_load_.end());
     TrainingPlan& plan = result_.plan;
     plan.forward_seconds = plan.compute_seconds = plan.gradient_bytes = 0;
     for (const LayerCost& c : full) {
@@ -270,28 +293,33 @@ public:
         }
       }
       if (ep_ > 1) {
-        const coll::GroupShape& group = experts_.alltoall[st_index * (d_ / ep_)];
         const auto count = [&](const std::vector<Segment>& segments, int& n, double& bytes, double& seconds) {
           for (const Segment& seg : segments)
             if (seg.alltoall_bytes > 0) {
               ++n;
               bytes += seg.alltoall_bytes;
-              seconds +=
-                  coll::predicted_seconds(coll::Op::alltoall, coll::Algorithm::direct, group, seg.alltoall_bytes);
+              seconds += coll::predicted_seconds(coll::Op::alltoall, coll::Algorithm::direct,
+                                                 alltoall_group(st_index, 0, seg.alltoall_back), seg.alltoall_bytes);
             }
         };
+        for (const Segment& seg : forward_segments_.back())
+          st.expert_forward_seconds += seg.expert_seconds;
+        for (const Segment& seg : backward_segments_.back())
+          st.expert_backward_seconds += seg.expert_seconds;
         count(forward_segments_.back(), st.alltoalls_forward, st.alltoall_bytes_forward, st.alltoall_forward_seconds);
         count(backward_segments_.back(), st.alltoalls_backward, st.alltoall_bytes_backward,
               st.alltoall_backward_seconds);
       }
-      const double compute = m_ * (st.forward_seconds + st.backward_seconds);
+      // The hottest GPU's experts (GPU 0's with routing skew) take `hottest` times their balanced time.
+      const double compute = m_ * (st.forward_seconds + st.backward_seconds +
+                                   (st.expert_forward_seconds + st.expert_backward_seconds) * (hottest - 1));
       const double tensor = m_ * (st.tensor_forward_seconds + st.tensor_backward_seconds);
       const double alltoall = m_ * (st.alltoall_forward_seconds + st.alltoall_backward_seconds);
       if (compute + tensor + alltoall > busiest) {
         busiest = compute + tensor + alltoall;
         result_.busiest_stage = st_index;
         result_.busiest_compute_seconds = compute;
-        result_.busiest_forward_seconds = m_ * st.forward_seconds;
+        result_.busiest_forward_seconds = m_ * (st.forward_seconds + st.expert_forward_seconds * (hottest - 1));
         result_.busiest_tensor_seconds = tensor;
         result_.busiest_alltoall_seconds = alltoall;
       }
@@ -299,8 +327,10 @@ public:
     }
     std::vector<PipelineStage> with_tensor = result_.stages;
     for (PipelineStage& st : with_tensor) {
-      st.forward_seconds += st.tensor_forward_seconds + st.alltoall_forward_seconds;
-      st.backward_seconds += st.tensor_backward_seconds + st.alltoall_backward_seconds;
+      st.forward_seconds +=
+          st.tensor_forward_seconds + st.alltoall_forward_seconds + st.expert_forward_seconds * (hottest - 1);
+      st.backward_seconds +=
+          st.tensor_backward_seconds + st.alltoall_backward_seconds + st.expert_backward_seconds * (hottest - 1);
     }
     result_.ideal_seconds = pipeline_compute_seconds(with_tensor, t_.pipeline_schedule, m_);
     // Task labels, made once rather than per GPU and micro-batch (16,384 GPUs build millions of tasks).
@@ -557,6 +587,7 @@ private:
     };
     std::vector<Segment> fwd, bwd, last;
     Segment run;
+    bool experts = false;  // between a dispatch and its combine
     for (std::size_t l = 0; l < sub.layers.size(); ++l) {
       if (gathered(bucket_from[l])) {
         if (run.seconds > 0 || run.gather >= 0)
@@ -567,8 +598,11 @@ private:
       if (const double bytes = dispatch(sub.layers[l]); bytes > 0) {
         run.alltoall_bytes = bytes;
         fwd.push_back(std::exchange(run, {}));
+        experts = true;
       }
       run.seconds += costs[l].forward_seconds;
+      if (experts)
+        run.expert_seconds += costs[l].forward_seconds;
       if (const double bytes = allreduce(sub.layers[l], true); bytes > 0) {
         run.allreduce_bytes = bytes;
         fwd.push_back(run);
@@ -576,7 +610,9 @@ private:
       }
       if (const double bytes = combine(sub.layers[l]); bytes > 0) {
         run.alltoall_bytes = bytes;
+        run.alltoall_back = true;
         fwd.push_back(std::exchange(run, {}));
+        experts = false;
       }
     }
     if (run.seconds > 0 || run.gather >= 0 || fwd.empty())
@@ -600,20 +636,29 @@ private:
         plain.alltoall_bytes = cut.alltoall_bytes = a;
         bwd.push_back(std::exchange(plain, {}));
         last.push_back(std::exchange(cut, {}));
+        experts = true;
       }
       plain.seconds += costs[l].backward_seconds;
       cut.seconds += costs[l].backward_seconds;
+      if (experts) {
+        plain.expert_seconds += costs[l].backward_seconds;
+        cut.expert_seconds += costs[l].backward_seconds;
+      }
       const double bytes = allreduce(sub.layers[l], false);
       const double back = dispatch(sub.layers[l]);  // the inputs' gradients back to the tokens' GPUs
+      if (back > 0)
+        experts = false;
       if (bytes > 0 || back > 0) {
         plain.allreduce_bytes = bytes;
         plain.alltoall_bytes = back;
+        plain.alltoall_back = back > 0;
         bwd.push_back(plain);
         plain = {};
       }
       if (bytes > 0 || back > 0 || bucket_from[l] >= 0) {
         cut.allreduce_bytes = bytes;
         cut.alltoall_bytes = back;
+        cut.alltoall_back = back > 0;
         cut.bucket = bucket_from[l];
         last.push_back(cut);
         cut = {};
@@ -682,12 +727,22 @@ private:
                             stages_ * d_, label, last, busiest ? &result_.tensor_tasks : nullptr);
   }
 
+  /// The expert group of stage s that starts at replica i, with routing skew its all-to-allv shares
+  /// towards the experts' GPUs, or with `back` from them.
+  coll::GroupShape alltoall_group(std::uint32_t s, std::uint32_t i, bool back) const
+  {
+    coll::GroupShape group = experts_.alltoall[s * (d_ / ep_) + i / ep_];
+    if (dispatch_shares_)
+      group.alltoall_shares = back ? combine_shares_ : dispatch_shares_;
+    return group;
+  }
+
   /// The tasks of the expert-parallel all-to-all of `bytes` per GPU among the team of stage s that
   /// starts at replica i, after each GPU's `last` (one per lane).
-  std::vector<std::uint32_t> expert_alltoall(std::uint32_t s, std::uint32_t i, double bytes, bool forward,
+  std::vector<std::uint32_t> expert_alltoall(std::uint32_t s, std::uint32_t i, double bytes, bool back, bool forward,
                                              const std::vector<std::uint32_t>& last)
   {
-    const coll::GroupShape& group = experts_.alltoall[s * (d_ / ep_) + i / ep_];
+    const coll::GroupShape group = alltoall_group(s, i, back);
     const bool busiest = s == result_.busiest_stage && i == 0;
     return group_collective(coll::Op::alltoall, coll::Algorithm::direct, t_.expert_comm, group, bytes,
                             coll::predicted_seconds(coll::Op::alltoall, coll::Algorithm::direct, group, bytes),
@@ -713,7 +768,8 @@ private:
       for (std::uint32_t k = 0; k < lanes_; ++k) {
         const std::uint32_t gpu = lane_gpu(s, i, k);
         const std::string& name = seg.bucket >= 0 && bucket_ready ? segment_labels_[s][std::size_t(seg.bucket)] : label;
-        const std::uint32_t task = g.add_delay(gpu, Stream::compute, seg.seconds * factors[k], name);
+        const double seconds = seg.seconds + seg.expert_seconds * (expert_load_[k] - 1);
+        const std::uint32_t task = g.add_delay(gpu, Stream::compute, seconds * factors[k], name);
         if (seg.gather >= 0) {
           const auto b = std::size_t(seg.gather);
           after((forward ? gather_forward_ : gather_backward_)[k][b], task);
@@ -736,7 +792,7 @@ private:
       if (seg.allreduce_bytes > 0)
         last = tensor_collective(s, i, coll::Op::allreduce, seg.allreduce_bytes, forward, last);
       if (seg.alltoall_bytes > 0)
-        last = expert_alltoall(s, i, seg.alltoall_bytes, forward, last);
+        last = expert_alltoall(s, i, seg.alltoall_bytes, seg.alltoall_back, forward, last);
     }
     return first;
   }
@@ -889,6 +945,10 @@ private:
   std::vector<std::vector<std::string>> expert_allgather_labels_;  ///< per stage and bucket (with ZeRO 1 and 2)
   /// Per stage and bucket: the bytes of expert layers' gradients in it (0 with expert 1).
   std::vector<std::vector<double>> expert_bytes_;
+  /// Routing skew: per lane, its experts' compute over the balanced one (1 without skew), and the
+  /// all-to-allv shares towards the experts' GPUs and back (null without skew).
+  std::vector<double> expert_load_;
+  std::shared_ptr<const std::vector<double>> dispatch_shares_, combine_shares_;
   std::vector<std::string> gather_forward_labels_, gather_backward_labels_;  ///< per bucket (ZeRO 3)
   /// ZeRO stage 3, per tensor rank and bucket, for the replica being built: its part of the
   /// all-gather that forward (backward) waits for (NONE: none), and the compute task before the

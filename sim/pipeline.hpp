@@ -66,6 +66,9 @@ struct PipelineStage {
   /// Of gradient_bytes, the expert layers' (all-reduced over the d / e replicas that hold the same
   /// experts; with expert 1 over all d, as the rest).
   double expert_gradient_bytes = 0;
+  /// Of forward_seconds and backward_seconds, the experts' compute with balanced routing (from each
+  /// dispatch to its combine); with routing skew GPU j takes its load e w_j / sum(w) times it.
+  double expert_forward_seconds = 0, expert_backward_seconds = 0;
 };
 
 /// Alpha-beta seconds of a ring all-reduce of `bytes` over a tensor-parallel group inside a node:

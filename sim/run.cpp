@@ -357,6 +357,7 @@ json expert_json(const Scenario& s, const model::Model& model, const PipelineTra
           {"moe_layers", layers},
           {"algorithm", "direct"},
           {"comm", to_string(t.expert_comm)},
+          {"zipf", t.expert_zipf},
           {"gradient_group", t.data_parallel / t.expert_parallel},
           {"note", "per micro-batch and GPU: the expert-parallel group's all-to-alls (dispatch before and combine "
                    "after each mixture-of-experts feed-forward, their gradients in backward; bytes: what a GPU sends, "

@@ -554,7 +554,7 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
   t.tensor_parallel = t.pipeline_parallel = 1;
   if (auto par = w.optional_child("parallelism")) {
     par->allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "sequence", "zero",
-                     "expert", "expert_comm"});
+                     "expert", "expert_comm", "expert_zipf"});
     t.data_parallel = par->int_or("data", gpus, 1);
     t.tensor_parallel = par->int_or("tensor", 1, 1);
     t.pipeline_parallel = par->int_or("pipeline", 1, 1);
@@ -597,8 +597,11 @@ TrainingConfig parse_training(const JsonNode& w, int gpus, int gpus_per_node)
                            "expected zero 0, 1 or 2",
                            ep));
       t.expert_comm = static_cast<TensorComm>(par->choice_or("expert_comm", {"simulate", "alpha_beta"}, 0));
-    } else if (par->has("expert_comm")) {
-      par->child("expert_comm").fail("'expert_comm' applies to expert parallelism; expected 'expert' above 1");
+      t.expert_zipf = par->number_or("expert_zipf", 0, Bound::non_negative);
+    } else {
+      for (const char* key : {"expert_comm", "expert_zipf"})
+        if (par->has(key))
+          par->child(key).fail(fmt::format("'{}' applies to expert parallelism; expected 'expert' above 1", key));
     }
     if (t.tensor_parallel > 1) {
       t.tensor_comm = static_cast<TensorComm>(par->choice_or("tensor_comm", {"simulate", "alpha_beta"}, 0));
@@ -1413,6 +1416,7 @@ nlohmann::json to_json(const Scenario& s)
     if (t.expert_parallel > 1) {
       parallelism["expert"] = t.expert_parallel;
       parallelism["expert_comm"] = to_string(t.expert_comm);
+      parallelism["expert_zipf"] = t.expert_zipf;
     }
     if (t.pipeline_parallel > 1) {
       parallelism["microbatches"] = t.microbatches;

@@ -171,6 +171,9 @@ struct TrainingConfig {
   /// How the expert-parallel all-to-alls are costed: simulated on the network, or charged their
   /// alpha-beta time (TensorComm's two choices).
   TensorComm expert_comm = TensorComm::simulate;
+  /// Routing skew: GPU j of an expert group receives a share of every GPU's tokens proportional to
+  /// 1 / (j + 1)^expert_zipf (0: balanced), and its experts' compute scales with what it receives.
+  double expert_zipf = 0;
   Recompute recompute = Recompute::none;
   FailureConfig failures;
 

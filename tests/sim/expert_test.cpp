@@ -377,3 +377,43 @@ TEST_CASE("a Llama-style custom transformer reads back as Llama 2 7B, and Mixtra
   odd["workload"]["parallelism"] = {{"data", 8}, {"expert", 16}};
   CHECK_THROWS_AS(parse_scenario(odd, "mixtral.json"), ScenarioError);
 }
+
+TEST_CASE("routing skew: the hot GPU's experts compute longer and the all-to-alls carry the skewed shares")
+{
+  // d = 4, e = 2, Zipf exponent 1: weights 1 and 1/2, so every GPU sends 2/3 of its routed tokens
+  // to the first GPU of its expert group and 1/3 to the second. GPU 0's experts take 4/3 of the balanced compute, GPU
+  // 1's 2/3, and every all-to-all's larger message is 2S/3 (dispatch: GPU 1 to GPU 0; combine: back).
+  for (const char* comm : {"simulate", "alpha_beta"}) {
+    CAPTURE(comm);
+    json doc = expert_scenario(1, 4, 2);
+    doc["workload"]["parallelism"]["expert_zipf"] = 1;
+    doc["workload"]["parallelism"]["expert_comm"] = comm;
+    const Scenario s = parse_scenario(doc, "ep.json");
+    const json r = run(doc);
+    const model::Model moe = scenario_model(s);
+    const std::vector<LayerCost> costs = layer_costs(moe, s.training, s.gpu);
+    double compute = 0, experts = 0;
+    bool inside = false;
+    for (std::size_t l = 0; l < moe.layers.size(); ++l) {
+      compute += costs[l].forward_seconds + costs[l].backward_seconds;
+      inside = inside || moe.layers[l].dispatch_elements_per_sample > 0;
+      if (inside)
+        experts += costs[l].forward_seconds + costs[l].backward_seconds;
+      inside = inside && moe.layers[l].combine_elements_per_sample == 0;
+    }
+    const double experts_bytes = double(LAYERS * E * EXPERT_PARAMS) * 2;
+    const double dense_bytes = double(moe.total_params()) * 2 - experts_bytes;
+    const double a2a = ROUTE_ALPHA + 2.0 / 3 * ALLTOALL_BYTES / ROUTE_BW;
+    const double expected =
+        compute + experts / 3 + 4 * LAYERS * a2a + ring(4, dense_bytes) + ring(2, experts_bytes / 2);
+    CHECK(r["iteration_time_s"]["mean"].get<double>() == test::Rel(expected).epsilon(1e-9));
+    CHECK(r["breakdown_s"]["compute"].get<double>() == test::Rel(compute + experts / 3).epsilon(1e-12));
+    const json& st = r["workload"]["expert"]["per_stage"][0];
+    CHECK(st["alpha_beta_forward_s"].get<double>() == test::Rel(2 * LAYERS * a2a).epsilon(1e-12));
+    CHECK(r["workload"]["expert"]["zipf"].get<double>() == 1);
+  }
+  json skew = expert_scenario(1, 4, 1);
+  skew["workload"]["parallelism"]["expert_zipf"] = 1;
+  CHECK_THROWS_WITH_AS(parse_scenario(skew, "ep.json"),
+                       doctest::Contains("'expert_zipf' applies to expert parallelism"), ScenarioError);
+}
