@@ -164,7 +164,7 @@ public:
       : s_(s), t_(s.training), groups_(groups), tensor_groups_(tensor_groups), experts_(experts),
         stages_(static_cast<std::uint32_t>(t_.pipeline_parallel)), d_(static_cast<std::uint32_t>(t_.data_parallel)),
         tp_(static_cast<std::uint32_t>(t_.tensor_parallel)), ep_(static_cast<std::uint32_t>(t_.expert_parallel)),
-        team_(ep_), lanes_(tp_ * ep_), m_(t_.microbatches)
+        lanes_(tp_ * ep_), m_(t_.microbatches)
   {
     if (groups_.size() != stages_ * tp_)
       throw std::invalid_argument("one data-parallel group per pipeline stage and tensor rank expected");
@@ -404,7 +404,7 @@ public:
         }
       } else {
         for (std::uint32_t s = 0; s < stages_; ++s)
-          for (std::uint32_t i = 0; i < d_; i += team_)
+          for (std::uint32_t i = 0; i < d_; i += ep_)  // an expert group's replicas are built together
             add_stage_compute(s, i, it, lanes);
       }
       for (std::uint32_t s = 0; s + 1 < stages_; ++s)
@@ -688,8 +688,9 @@ private:
   }
 
   /// The tasks of a collective of `group`'s GPUs after each one's `last`: simulated by `algorithm`,
-  /// or with `comm` alpha_beta one delay of `seconds` that all of them share. With `record`, the
-  /// first GPU's task is added to it.
+  /// or with `comm` alpha_beta one delay of `seconds` that all of them share (what GPU 0 would send
+  /// in it then counts in alpha_beta_bytes_sent_gpu0). With `record`, the first GPU's task is added
+  /// to it.
   std::vector<std::uint32_t> group_collective(coll::Op op, coll::Algorithm algorithm, TensorComm comm,
                                               const coll::GroupShape& group, double bytes, double seconds,
                                               double concurrent, const std::string& label,
@@ -700,6 +701,8 @@ private:
     std::vector<std::uint32_t> tasks;
     if (comm == TensorComm::alpha_beta) {
       tasks.assign(last.size(), g.add_delay(group.first_gpu, Stream::communication, seconds, label));
+      if (group.first_gpu == 0)
+        result_.alpha_beta_bytes_sent_gpu0 += coll::make_schedule(op, algorithm, group, bytes).bytes_sent_by(0);
     } else {
       PlannedCollective planned = plan_collective(op, algorithm, t_.fidelity, group, bytes, concurrent);
       const std::uint32_t c = g.add_collective(std::move(planned.schedule), std::move(planned.hosts), label);
@@ -723,8 +726,10 @@ private:
                                : forward                 ? TENSOR_FORWARD_LABEL
                                                          : TENSOR_BACKWARD_LABEL;
     const bool busiest = s == result_.busiest_stage && i == 0;
-    return group_collective(op, coll::Algorithm::ring, t_.tensor_comm, group, bytes, tensor_seconds(op, group, bytes),
-                            stages_ * d_, label, last, busiest ? &result_.tensor_tasks : nullptr);
+    const bool charged = t_.tensor_comm == TensorComm::alpha_beta;
+    return group_collective(op, coll::Algorithm::ring, t_.tensor_comm, group, bytes,
+                            charged ? tensor_seconds(op, group, bytes) : 0.0, stages_ * d_, label, last,
+                            busiest ? &result_.tensor_tasks : nullptr);
   }
 
   /// The expert group of stage s that starts at replica i, with routing skew its all-to-allv shares
@@ -744,8 +749,10 @@ private:
   {
     const coll::GroupShape group = alltoall_group(s, i, back);
     const bool busiest = s == result_.busiest_stage && i == 0;
+    const bool charged = t_.expert_comm == TensorComm::alpha_beta;
     return group_collective(coll::Op::alltoall, coll::Algorithm::direct, t_.expert_comm, group, bytes,
-                            coll::predicted_seconds(coll::Op::alltoall, coll::Algorithm::direct, group, bytes),
+                            charged ? coll::predicted_seconds(coll::Op::alltoall, coll::Algorithm::direct, group, bytes)
+                                    : 0.0,
                             stages_ * d_ / ep_, forward ? ALLTOALL_FORWARD_LABEL : ALLTOALL_BACKWARD_LABEL, last,
                             busiest ? &result_.alltoall_tasks : nullptr);
   }
@@ -929,9 +936,9 @@ private:
   const std::vector<coll::GroupShape>& groups_;
   const std::vector<coll::GroupShape>& tensor_groups_;
   const ExpertGroups& experts_;
-  /// ep_: expert-parallel group size; team_: replicas whose compute is built together (ep_);
+  /// ep_: expert-parallel group size, the replicas whose compute is built together (a team);
   /// lanes_: GPUs of a team (tp_ ep_, one of them 1).
-  const std::uint32_t stages_, d_, tp_, ep_, team_, lanes_;
+  const std::uint32_t stages_, d_, tp_, ep_, lanes_;
   const int m_;
   std::vector<std::vector<PipelineStep>> orders_;  ///< per stage
   std::vector<std::vector<Bucket>> buckets_;       ///< per stage, first_layer within the stage

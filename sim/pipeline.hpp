@@ -121,6 +121,9 @@ struct PipelineTraining {
   std::vector<std::uint32_t> tensor_tasks;
   /// The tasks in which the busiest stage's first GPU takes part in expert-parallel all-to-alls.
   std::vector<std::uint32_t> alltoall_tasks;
+  /// Bytes GPU 0 would send, over all iterations, in the tensor-parallel and expert-parallel
+  /// collectives that alpha_beta charges as delays instead of simulating them.
+  double alpha_beta_bytes_sent_gpu0 = 0;
 };
 
 /// Expert parallelism's groups, per pipeline stage s (with tensor 1): `alltoall[s (d / e) + g]` the

@@ -211,9 +211,9 @@ double adam_bytes_per_parameter(Precision precision)
 
 /// Bytes one GPU keeps of a stage's `weights` bytes of parameters, of their gradients and of
 /// Adam's state: ZeRO's 1/d shards over the d replicas (stage 1 shards the optimizer states, 2
-/// also the gradients, 3 also the parameters), before what stage 3 gathers. With expert
-/// parallelism, the `experts` bytes of them (its own experts') are sharded over the d / e replicas
-/// that hold the same experts.
+/// also the gradients, 3 also the parameters), before what stage 3 gathers. The `experts` bytes of
+/// them (its own experts') are sharded over the d / e replicas that hold the same experts (all d
+/// without expert parallelism, which gives the same as counting them with the rest).
 struct ZeroShares {
   double parameters, gradients, optimizer_states;
 };
@@ -500,20 +500,8 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
     for (std::size_t g = 0; g < c.ranks.size(); ++g)
       if (c.ranks[g] == 0)
         sent_rank0 += c.schedule->bytes_sent_by(static_cast<coll::Rank>(g));
-  if (pipeline && tp > 1 && t.tensor_comm == TensorComm::alpha_beta) {
-    // What GPU 0 (stage 0) sends in the rings that alpha_beta charges without simulating them:
-    // 2 (t - 1) / t of each all-reduce's bytes.
-    const PipelineStage& first = pipeline->stages.front();
-    sent_rank0 += double(t.iterations) * t.microbatches * (first.tensor_bytes_forward + first.tensor_bytes_backward) *
-                  2 * (tp - 1) / tp;
-  }
-  if (pipeline && t.expert_parallel > 1 && t.expert_comm == TensorComm::alpha_beta) {
-    // What GPU 0 sends in the all-to-alls that alpha_beta charges: (e - 1) / e of each one's bytes.
-    const PipelineStage& first = pipeline->stages.front();
-    const double e = t.expert_parallel;
-    sent_rank0 += double(t.iterations) * t.microbatches *
-                  (first.alltoall_bytes_forward + first.alltoall_bytes_backward) * (e - 1) / e;
-  }
+  if (pipeline)  // what GPU 0 sends in the collectives that alpha_beta charges without simulating them
+    sent_rank0 += pipeline->alpha_beta_bytes_sent_gpu0;
 
   json workload = {
       {"data_parallel", d},
@@ -551,8 +539,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
     if (t.zero_stage > 0) {
       // What the busiest stage's GPUs keep of its parameters, gradients and Adam's state.
       const PipelineStage& busiest = pipeline->stages[pipeline->busiest_stage];
-      const ZeroShares shares =
-          zero_shares(t, busiest.gradient_bytes, t.expert_parallel > 1 ? busiest.expert_gradient_bytes : 0);
+      const ZeroShares shares = zero_shares(t, busiest.gradient_bytes, busiest.expert_gradient_bytes);
       // Per GPU and iteration: one all-gather per bucket with parameters (stage 3: two, but for the
       // unit that keeps its parameters from forward to backward); none without replicas.
       long long units = 0;
@@ -582,7 +569,7 @@ RunResult simulate_training(const Scenario& s, const topo::Topology& topology, c
     }
     for (const PipelineStage& st : pipeline->stages)
       memory_stages.push_back({st.gradient_bytes, st.activation_bytes, double(st.in_flight), st.recompute_peak_bytes,
-                               t.expert_parallel > 1 ? st.expert_gradient_bytes : 0});
+                               st.expert_gradient_bytes});
     if (t.zero_stage == 3)
       for (const Bucket& b : plan.buckets)
         unit_bytes.push_back(b.gradient_bytes);

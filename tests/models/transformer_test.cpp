@@ -168,17 +168,27 @@ TEST_CASE("Llama 2 7B, Llama 3 8B and 70B, Mixtral 8x7B: the released checkpoint
   CHECK_THROWS_AS(ddlsim::model::make_llama3("405b", 8192), std::invalid_argument);
   // Grouped-query attention: Q h x h, K and V h x (kv d) each, no biases; SwiGLU's up and gate 2f x h.
   const ddlsim::model::Model llama = ddlsim::model::make_llama3("8b", 128);
+  int seen = 0;
   for (const ddlsim::model::Layer& l : llama.layers) {
-    if (l.name == "layer.0.attention.qkv")
+    if (l.name == "layer.0.attention.qkv") {
       CHECK(l.params == 4096LL * (4096 + 2 * 8 * 128));
-    if (l.name == "layer.0.ffn.intermediate")
+      ++seen;
+    }
+    if (l.name == "layer.0.ffn.intermediate") {
       CHECK(l.params == 4096LL * 2 * 14336);
-    if (l.name == "layer.0.ffn.swiglu")
+      ++seen;
+    }
+    if (l.name == "layer.0.ffn.swiglu") {
       CHECK(l.kind == ddlsim::model::LayerKind::silu);
-    if (l.name == "layer.0.ln_1")
+      ++seen;
+    }
+    if (l.name == "layer.0.ln_1") {
       CHECK(l.params == 4096);
+      ++seen;
+    }
     CHECK(l.name != "embeddings.position");
   }
+  CHECK(seen == 4);
   // Mixtral's active parameters per token: the dense ones plus 2 of 8 experts (12.9 B; Jiang et al.
   // give 13 B).
   double experts = 0;

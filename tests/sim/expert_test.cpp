@@ -411,6 +411,10 @@ TEST_CASE("routing skew: the hot GPU's experts compute longer and the all-to-all
     const json& st = r["workload"]["expert"]["per_stage"][0];
     CHECK(st["alpha_beta_forward_s"].get<double>() == test::Rel(2 * LAYERS * a2a).epsilon(1e-12));
     CHECK(r["workload"]["expert"]["zipf"].get<double>() == 1);
+    // GPU 0 (the hot one) keeps 2/3 of what it dispatches and sends back 2/3 of what it received:
+    // per MoE block S/3 + 2S/3 forward and the same backward, plus its rings' 2 (3/4) and 2 (1/2).
+    CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() ==
+          test::Rel(2 * LAYERS * ALLTOALL_BYTES + 1.5 * dense_bytes + experts_bytes / 2).epsilon(1e-12));
   }
   json skew = expert_scenario(1, 4, 1);
   skew["workload"]["parallelism"]["expert_zipf"] = 1;

@@ -139,6 +139,10 @@ TEST_CASE("sequence parallelism: unsplit layers on 1/t of the sequence, plus an 
       CHECK(w["sequence_parallel"] == true);
       CHECK(w["per_stage"][0]["allgathers_backward"] == ALLREDUCES);
       CHECK(w["per_stage"][0]["allgather_bytes_backward"].get<double>() == ALLREDUCES * STREAM_BYTES);
+      // GPU 0 sends 2 (t - 1) / t of every all-reduce and (t - 1) / t of every gather, simulated or charged.
+      if (t == 4)
+        CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() ==
+              test::Rel(ALLREDUCES * (2 * 1.5 + 0.75) * STREAM_BYTES).epsilon(1e-12));
       CHECK(w["per_stage"][0]["alpha_beta_backward_s"].get<double>() ==
             test::Rel(ALLREDUCES * (ring(t, STREAM_BYTES) + gather(t, STREAM_BYTES))).epsilon(1e-12));
       // Activations: every layer's output is 1/t of the full model's (row and unsplit layers too).
