@@ -24,18 +24,22 @@ struct Datasheet {
   std::map<std::string, double> peak_tflops;  ///< dense
   double memory_gbps;
   const char* source;
+  const char* unless = nullptr;  ///< a substring of other variants' names, which this row must not claim
 };
 
 // Dense peaks (the datasheets' tensor figures are "with sparsity", twice these).
 const std::vector<Datasheet>& datasheets()
 {
   static const std::vector<Datasheet> table{
-      // NVIDIA H200 Tensor Core GPU datasheet (2024), SXM: compute as H100 SXM, HBM3e 4.8 TB/s.
+      // NVIDIA H200 Tensor Core GPU datasheet (2024), SXM: compute as H100 SXM, HBM3e 4.8 TB/s. The
+      // PCIe cards (H200 NVL, H100 NVL) run at lower power and clocks, with other peaks: they are
+      // not in this table, so their profiles take the measured peaks.
       {"H200",
        "h200-sxm",
        {{"fp32", 67}, {"tf32", 494.7}, {"fp16", 989.4}, {"bf16", 989.4}, {"fp8", 1978.9}},
        4800,
-       "NVIDIA H200 datasheet, SXM (dense)"},
+       "NVIDIA H200 datasheet, SXM (dense)",
+       "NVL"},
       // NVIDIA H100 Tensor Core GPU datasheet (2023), PCIe: fp32 51, tf32 378, fp16/bf16 756.5, fp8
       // 1513 TFLOPS dense (756, 1,513 and 3,026 with sparsity); HBM2e 2 TB/s. Before "H100": its
       // CUDA name ("NVIDIA H100 PCIe") contains that too.
@@ -50,7 +54,8 @@ const std::vector<Datasheet>& datasheets()
        "h100-sxm",
        {{"fp32", 67}, {"tf32", 494.7}, {"fp16", 989.4}, {"bf16", 989.4}, {"fp8", 1978.9}},
        3350,
-       "NVIDIA H100 datasheet, SXM5 (dense)"},
+       "NVIDIA H100 datasheet, SXM5 (dense)",
+       "NVL"},
       // NVIDIA A100 Tensor Core GPU datasheet (2021), 80GB SXM: fp32 19.5, tf32 156, fp16/bf16 312;
       // HBM2e 2,039 GB/s.
       {"A100",
@@ -129,7 +134,8 @@ void write_profile(const Options& o, const Results& r)
 {
   const Datasheet* sheet = nullptr;
   for (const Datasheet& d : datasheets())
-    if (r.device.name.find(d.match) != std::string::npos) {
+    if (r.device.name.find(d.match) != std::string::npos &&
+        !(d.unless && r.device.name.find(d.unless) != std::string::npos)) {
       sheet = &d;
       break;
     }

@@ -102,6 +102,31 @@ TEST_CASE("an H100 PCIe run takes the PCIe card's datasheet peaks, not the SXM m
   CHECK(p.memory_bandwidth_bytes_per_s == test::Rel(2e12).epsilon(1e-12));
 }
 
+TEST_CASE("an H200 NVL card is not taken for the SXM module: without a datasheet row, the measured peaks stand")
+{
+  gpubench::Results r;
+  r.device = {"NVIDIA H200 NVL", 132, 9, 0, 150e9, "580.159.04 (CUDA driver API 13.0)", "13.0"};
+  r.gemm = {{"fp32", 4096, 4096, 4096, 2.0 * 4096 * 4096 * 4096 / 50e12},
+            {"bf16", 4096, 4096, 4096, 2.0 * 4096 * 4096 * 4096 / 600e12}};
+  r.bandwidth = {{"copy", 1073741824.0, 4e12}, {"read", 1073741824.0, 4.2e12}};
+  r.launch_seconds = 2.5e-6;
+  gpubench::Options o;
+  o.output = (std::filesystem::temp_directory_path() / (std::to_string(getpid()) + "-h200-nvl.json")).string();
+  gpubench::write_profile(o, r);
+  const GpuProfile p = load_profile(o.output);
+  CHECK(p.name == "nvidia-h200-nvl");
+  CHECK(p.peak("bf16") == test::Rel(600e12).epsilon(1e-5));
+  CHECK(p.memory_bandwidth_bytes_per_s == test::Rel(4.2e12).epsilon(1e-5));
+  CHECK(p.source.find("not in the datasheet table") != std::string::npos);
+  r.device.name = "NVIDIA H200";
+  gpubench::write_profile(o, r);
+  const GpuProfile sxm = load_profile(o.output);
+  CHECK(sxm.name == "h200-sxm");
+  CHECK(sxm.peak("bf16") == test::Rel(989.4e12).epsilon(1e-12));
+  CHECK(sxm.memory_bandwidth_bytes_per_s == test::Rel(4.8e12).epsilon(1e-12));
+  std::filesystem::remove(o.output);
+}
+
 TEST_CASE("derive_profile.py scales a measured profile to another GPU by its peaks and bandwidth")
 {
   gpubench::Results r;
