@@ -62,6 +62,9 @@ struct CheckFailed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Keeps the GPU busy copying memory for about a second (a fifth with --quick), so that the first
+/// measurements do not run at idle clocks.
+void warm_up(const Options& o);
 void run_gemm(const Options& o, Results& r);
 void run_memory(const Options& o, Results& r);
 void run_codecs(const Options& o, Results& r);

@@ -67,6 +67,10 @@ int main(int argc, char** argv)
       std::fprintf(stderr, "%s: %.1f s\n", part,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     };
+    const auto start = std::chrono::steady_clock::now();
+    gpubench::warm_up(o);
+    std::fprintf(stderr, "warm-up: %.1f s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     timed("memory, launch and reduction", gpubench::run_memory);
     timed("GEMM", gpubench::run_gemm);
     timed("codecs", gpubench::run_codecs);

@@ -183,7 +183,7 @@ TEST_CASE("choices list the valid names - features not modelled yet say so")
   j["gpu"] = "a100-pcie";
   CHECK_THROWS_WITH_AS(parse(j),
                        doctest::Contains("/gpu: found 'a100-pcie'; expected a shipped GPU profile (a100-sxm4, "
-                                         "h100-sxm, rtx2080ti, v100-sxm2) or a path "
+                                         "h100-sxm, h200-sxm, rtx2080ti, v100-sxm2) or a path "
                                          "to a profile ending in .json"),
                        ScenarioError);
 }
