@@ -83,7 +83,7 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
                     their shapes, other layers at its memory bandwidth, plus kernel launches;
                     printed next to the GEMM-only and memory-only bounds
   --gpu PROFILE     a shipped profile name or a profile file (.json)
-  --batch N         samples (default 32); --precision fp32|fp16|bf16 (default fp32)
+  --batch N         samples (default 32); --precision fp32|tf32|fp16|bf16 (default fp32)
   --sequence S      tokens per sample for transformers (default: the model's)
   --fusion F        none (default): every ReLU, GELU and add its own pass over memory;
                     elementwise: each in the epilogue of the layer before it

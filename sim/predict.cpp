@@ -29,8 +29,9 @@ nlohmann::json predict(const PredictRequest& r)
   if (!m)
     throw ScenarioError(
         fmt::format("unknown model '{}'; expected one of: {}", r.model, join_names(model::model_names())));
-  if (r.precision != "fp32" && r.precision != "fp16" && r.precision != "bf16")
-    throw ScenarioError(fmt::format("--precision: found '{}'; expected fp32, fp16 or bf16", r.precision));
+  // tf32: fp32 data whose products run on the tensor cores (PyTorch's default for cuDNN convolutions).
+  if (r.precision != "fp32" && r.precision != "tf32" && r.precision != "fp16" && r.precision != "bf16")
+    throw ScenarioError(fmt::format("--precision: found '{}'; expected fp32, tf32, fp16 or bf16", r.precision));
   if (gpu.peak(r.precision) <= 0)
     throw ScenarioError(fmt::format("GPU profile {} has no {} peak", gpu.file, r.precision));
   const auto& fusions = calib::fusion_names();

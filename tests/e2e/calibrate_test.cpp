@@ -47,6 +47,23 @@ TEST_CASE("predict prints the iteration next to its bounds, then the measured on
   CHECK(again["measured_iteration_s"].get<double>() == Rel(0.17).epsilon(1e-12));
 }
 
+TEST_CASE("predict in tf32: fp32 data, products at the tf32 rate")
+{
+  auto j = profile_json();
+  j["peak"]["tf32"] = "40TFLOPS";  // 4 x the fp32 peak, both at the profile's GEMM efficiency
+  const std::string profile = write_profile("e2e-tf32", j);
+  const std::string run = "predict gpt2-124m-block --gpu " + profile + " --batch 8 --json --precision ";
+  const Result fp32 = run_ddlsim(run + "fp32"), tf32 = run_ddlsim(run + "tf32");
+  CAPTURE(tf32.output);
+  REQUIRE(fp32.exit_code == 0);
+  REQUIRE(tf32.exit_code == 0);
+  const auto a = nlohmann::json::parse(fp32.output), b = nlohmann::json::parse(tf32.output);
+  CHECK(b["precision"] == "tf32");
+  CHECK(b["gemm_bound_s"].get<double>() == Rel(a["gemm_bound_s"].get<double>() / 4).epsilon(1e-12));
+  CHECK(b["memory_bound_s"].get<double>() == Rel(a["memory_bound_s"].get<double>()).epsilon(1e-12));
+  CHECK(b["bytes"].get<double>() == Rel(a["bytes"].get<double>()).epsilon(1e-12));
+}
+
 TEST_CASE("predict and calibrate refuse bad input with one message and exit status 2")
 {
   const std::string profile = write_profile("e2e-bad", profile_json());
@@ -54,6 +71,8 @@ TEST_CASE("predict and calibrate refuse bad input with one message and exit stat
       {"predict resnet5O --gpu " + profile, "unknown model 'resnet5O'"},
       {"predict resnet50 --gpu nope", "--gpu: found 'nope'; expected a shipped GPU profile"},
       {"predict resnet50 --gpu " + profile + " --precision bf16", "has no bf16 peak"},
+      {"predict resnet50 --gpu " + profile + " --precision fp64",
+       "--precision: found 'fp64'; expected fp32, tf32, fp16 or bf16"},
       {"predict resnet50", "predict needs --gpu PROFILE"},
       {"predict resnet50 --gpu " + profile + " --fusion xla",
        "--fusion: found 'xla'; expected one of: none, elementwise"},
