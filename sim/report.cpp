@@ -95,9 +95,10 @@ std::string summary_text(const Scenario& s, const nlohmann::json& r)
     const double mean = it.at("mean").get<double>();
     const double compute = b.at("compute").get<double>();
     const double exposed = b.at("exposed_communication").get<double>();
+    const std::string precision = w.at("precision").get<std::string>();
     out += fmt::format("  model               {} ({} parameters, {} of {} gradients)\n", s.model,
                        r.at("model").at("parameters").get<long long>(), bytes_text(w.at("gradient_bytes")),
-                       w.at("precision").get<std::string>());
+                       precision == "tf32" ? "fp32" : precision);  // tf32 is a rate; the data is fp32
     std::string policy = w.at("policy").get<std::string>();
     if (policy == "fusion")
       policy += fmt::format(" with {} buckets", bytes_text(w.at("bucket_bytes")));

@@ -204,9 +204,10 @@ json pipeline_json(const Scenario& s, const model::Model& model, const PipelineT
 
 /// Bytes of Adam's state per parameter: momentum and variance in fp32, plus an fp32 master copy of
 /// the weights when training in fp16 or bf16 (mixed precision: K = 12 in Rajbhandari et al., 2020).
+/// tf32 keeps fp32 weights.
 double adam_bytes_per_parameter(Precision precision)
 {
-  return precision == Precision::fp32 ? 8 : 12;
+  return precision == Precision::fp32 || precision == Precision::tf32 ? 8 : 12;
 }
 
 /// Bytes one GPU keeps of a stage's `weights` bytes of parameters, of their gradients and of

@@ -41,6 +41,7 @@ const char* to_string(Precision v)
   case Precision::fp32: return "fp32";
   case Precision::fp16: return "fp16";
   case Precision::bf16: return "bf16";
+  case Precision::tf32: return "tf32";
   }
   return "?";
 }
@@ -107,14 +108,16 @@ const char* to_string(GossipGraph v)
 
 double bytes_per_element(Precision p)
 {
-  return p == Precision::fp32 ? 4.0 : 2.0;
+  return p == Precision::fp32 || p == Precision::tf32 ? 4.0 : 2.0;
 }
 
 namespace {
 
 const std::vector<std::string_view> SHARING_NAMES{"max-min", "tcp", "ib"};
 const std::vector<std::string_view> FIDELITY_NAMES{"step", "flow", "auto"};
-const std::vector<std::string_view> PRECISION_NAMES{"fp32", "fp16", "bf16"};
+// In the order of Precision; collectives move data, which has no tf32 format.
+const std::vector<std::string_view> PRECISION_NAMES{"fp32", "fp16", "bf16", "tf32"};
+const std::vector<std::string_view> COLLECTIVE_PRECISION_NAMES{"fp32", "fp16", "bf16"};
 
 /// A link: a preset name ("ib-hdr-200"), a network calibration file ("net.json", relative to the
 /// scenario: its `scope` fitted by ddlsim calibrate --from-nccl-tests) or an inline
@@ -805,7 +808,7 @@ CollectiveConfig parse_collective(const JsonNode& w, int gpus, int gpus_per_node
   c.algorithm = w.has("algorithm") ? parse_algorithm(w.child("algorithm"), c.op) : coll::algorithms_for(c.op).front();
   c.channels = parse_channels(w, gpus_per_node, c.algorithm, c.op);
   c.sizes_bytes = parse_sizes(w.child("sizes"));
-  c.precision = static_cast<Precision>(w.choice_or("precision", PRECISION_NAMES, 0));
+  c.precision = static_cast<Precision>(w.choice_or("precision", COLLECTIVE_PRECISION_NAMES, 0));
   c.fidelity = parse_fidelity(w);
   parse_alltoallv(w, gpus, c);
   c.placement = PsPlacement::colocated;

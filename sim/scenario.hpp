@@ -23,7 +23,9 @@ namespace ddlsim {
 enum class Sharing { max_min, tcp, ib };
 enum class Fidelity { step, flow, auto_ };
 enum class WorkloadKind { training, collective };
-enum class Precision { fp32, fp16, bf16 };
+/// tf32: fp32 data (4 bytes an element, no master copy) whose products run at the GPU's tf32 rate
+/// (training only).
+enum class Precision { fp32, fp16, bf16, tf32 };
 enum class SchedulingPolicy { none, wfbp, fusion, mg_wfbp, priority };
 enum class SyncScheme { bsp, ssp, asp, local_sgd };
 enum class ArchitectureKind { allreduce, ps, gossip };

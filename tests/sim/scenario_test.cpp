@@ -1,9 +1,12 @@
+#include "models/zoo.hpp"
 #include "sim/error.hpp"
 #include "sim/json_reader.hpp"
 #include "sim/scenario.hpp"
+#include "sim/training.hpp"
 
 #include <doctest/doctest.h>
 
+#include "approx.hpp"
 #include "calibration/profile_json.hpp"
 
 #include <filesystem>
@@ -342,6 +345,58 @@ TEST_CASE("a GPU profile alone selects the roofline, and its measured iteration 
   CHECK(placeholder.gpu.peak_flops_per_s == 10e12);
   // The resolved scenario says the same when read back.
   CHECK(parse(to_json(s)).gpu.roofline);
+}
+
+TEST_CASE("precision tf32: fp32 bytes, products at the profile's tf32 rate, its own measured iteration, and not "
+          "for collectives")
+{
+  nlohmann::json p = test::profile_json();
+  p["peak"]["tf32"] = "40TFLOPS";    // 4 x the fp32 peak
+  p["copy_bandwidth"] = "1000TB/s";  // so that the products, not their bytes, bound the linear layers
+  auto j = base_training();
+  j["model"] = "gpt2-124m-block";
+  j["gpu"] = {{"profile", test::write_profile("scenario-tf32", p)}};
+  j["workload"]["batch_per_gpu"] = 8;
+  const Scenario fp32 = parse(j);
+  j["workload"]["precision"] = "tf32";
+  const Scenario tf32 = parse(j);
+  CHECK(tf32.training.precision == Precision::tf32);
+  CHECK(bytes_per_element(tf32.training.precision) == 4);
+  CHECK(to_json(tf32)["workload"]["precision"] == "tf32");
+  const model::Model m = *model::find_model("gpt2-124m-block");
+  const std::vector<LayerCost> a = layer_costs(m, fp32.training, fp32.gpu, fp32.profile.get());
+  const std::vector<LayerCost> b = layer_costs(m, tf32.training, tf32.gpu, tf32.profile.get());
+  int linear = 0;
+  for (std::size_t i = 0; i < m.layers.size(); ++i)
+    if (m.layers[i].kind == model::LayerKind::linear) {
+      CAPTURE(m.layers[i].name);
+      CHECK(b[i].forward_seconds == test::Rel(a[i].forward_seconds / 4).epsilon(1e-12));
+      CHECK(b[i].backward_seconds == test::Rel(a[i].backward_seconds / 4).epsilon(1e-12));
+      ++linear;
+    }
+  CHECK(linear == 4);
+
+  // A measured tf32 iteration sets tf32's compute, not fp32's.
+  p["iterations"] = {
+      {{"model", "gpt2-124m-block"}, {"batch", 8}, {"precision", "tf32"}, {"time", "7ms"}, {"source", "rig"}}};
+  j["gpu"]["profile"] = test::write_profile("scenario-tf32-measured", p);
+  CHECK(parse(j).training.compute.iteration_seconds == doctest::Approx(0.007).scale(0).epsilon(1e-15));
+  j["workload"]["precision"] = "fp32";
+  CHECK(parse(j).training.compute.iteration_seconds == 0);
+
+  // Without a tf32 peak, and for collectives (data has no tf32 format), refused.
+  j["workload"]["precision"] = "tf32";
+  j["gpu"]["profile"] = test::write_profile("scenario-tf32-none", test::profile_json());
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("/gpu: profile"), ScenarioError);
+  CHECK_THROWS_WITH_AS(parse(j), doctest::Contains("has no tf32 peak; expected 'peak' here"), ScenarioError);
+  nlohmann::json c = base_training();
+  c["workload"] = {{"kind", "collective"},
+                   {"op", "allreduce"},
+                   {"sizes", {{"from", "1KiB"}, {"to", "1MiB"}, {"factor", 4}}},
+                   {"precision", "tf32"}};
+  CHECK_THROWS_WITH_AS(parse(c),
+                       doctest::Contains("/workload/precision: found 'tf32'; expected one of: fp32, fp16, bf16"),
+                       ScenarioError);
 }
 
 TEST_CASE("gpu.fusion: none by default, elementwise on request, and only for a profile's roofline")
