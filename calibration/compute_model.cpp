@@ -120,6 +120,31 @@ LayerRoofline layer_roofline(const model::Layer& layer, double input_elements, i
       r.flops += 3 * 2 * m * g.n * g.k;
       r.kernels += 3;
     }
+    if (layer.flash) {
+      // FlashAttention-2 (Dao, 2023). Forward, one kernel: reads Q, K and V, writes O and each score
+      // row's log-sum-exp (fp32). Backward, two: one sums dO x O per row (fp32), then one
+      // recomputes the scores (the first product again), reads Q, K, V, dO and both row
+      // statistics, and writes dQ, dK and dV. The products run at the GEMM rate of their
+      // stacked shapes, as above.
+      const model::Gemm& qk = gemms.front();  // (m x k)(k x n) per head: Q K^T
+      const model::Gemm& pv = gemms.back();   // (m x k)(k x n) per head: P V
+      const double q = qk.m * qk.k * qk.count * b, k = qk.k * qk.n * qk.count * b;
+      const double v = pv.k * pv.n * pv.count * b, o = pv.m * pv.n * pv.count * b;
+      const double rows = qk.m * qk.count * b;
+      const double recompute = gpu.gemm_seconds(dtype, qk.m * qk.count * b, qk.n, qk.k);
+      const double forward_bytes = (q + k + v + o) * e + 4 * rows;
+      const double sums_bytes = 2 * o * e + 4 * rows;
+      const double main_bytes = (2 * (q + k + v) + o) * e + 2 * 4 * rows;
+      r.forward_seconds = std::max(forward_gemm, memory_seconds(gpu, forward_bytes)) + gpu.launch_seconds;
+      r.backward_seconds = memory_seconds(gpu, sums_bytes) +
+                           std::max(backward_gemm + recompute, memory_seconds(gpu, main_bytes)) +
+                           2 * gpu.launch_seconds;
+      r.gemm_seconds = forward_gemm + backward_gemm + recompute;
+      r.flops += 2 * qk.m * qk.count * b * qk.n * qk.k;
+      r.bytes = forward_bytes + sums_bytes + main_bytes;
+      r.kernels = 3;
+      return r;
+    }
     r.forward_seconds = std::max(forward_gemm, memory_seconds(gpu, bytes));
     r.backward_seconds = std::max(backward_gemm, memory_seconds(gpu, 2 * bytes));
     r.gemm_seconds = forward_gemm + backward_gemm;

@@ -46,7 +46,10 @@ struct LayerRoofline {
 /// F(4x4, 3x3) instead when that takes less time over its three passes (transforms as memory passes,
 /// 36 products of (tiles x in)(in x out) per pass; compute_model.cpp), as cuDNN's autotuner
 /// would pick it; its flops are then the products' it runs. A matrix layer's pass takes the longer of its products and
-/// its bytes at the copy bandwidth; attention adds its scores (s x s per head) written and read twice. Other layers are
+/// its bytes at the copy bandwidth; attention adds its scores (s x s per head) written and read twice, unless it is
+/// flash attention (Layer::flash): one kernel forward (Q, K, V read, O and each row's log-sum-exp written) and two
+/// backward (a row sum of dO x O; then Q K^T recomputed with the four gradient products, Q, K, V, dO read, their
+/// gradients written), each at the longer of its products and its bytes, plus its launch. Other layers are
 /// memory-bound: forward reads the input and writes the output (an add reads two inputs), backward reads the output's
 /// gradient and the input and writes the input's gradient. A normalisation's backward adds a kernel that reads the
 /// output's gradient and the input for its reductions; a batch norm's forward adds one that reads the input for the

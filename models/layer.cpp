@@ -168,9 +168,18 @@ std::vector<std::size_t> Model::block_starts() const
 
 double Layer::kept_elements_per_sample() const
 {
-  if (kind == LayerKind::attention && !gemms.empty())
-    return activation_elements_per_sample + gemms.front().m * gemms.front().n * gemms.front().count;
-  return activation_elements_per_sample;
+  if (kind != LayerKind::attention || gemms.empty())
+    return activation_elements_per_sample;
+  const Gemm& scores = gemms.front();
+  return activation_elements_per_sample + scores.m * scores.count * (flash ? 1 : scores.n);
+}
+
+Model flash_attention(const Model& model)
+{
+  Model out{model.name, model.layers};
+  for (Layer& l : out.layers)
+    l.flash = l.kind == LayerKind::attention && !l.gemms.empty();
+  return out;
 }
 
 }  // namespace ddlsim::model

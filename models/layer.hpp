@@ -89,13 +89,16 @@ struct Layer {
   /// (combine: the experts' outputs back to the tokens' GPUs); backward sends their gradients the
   /// other way.
   double dispatch_elements_per_sample = 0, combine_elements_per_sample = 0;
+  /// Attention run as one fused kernel each way that never writes its scores to memory
+  /// (FlashAttention, Dao et al., 2022): backward recomputes them from Q and K.
+  bool flash = false;
 
   /// `tensors`, or one vector of params elements when none are given (none when params is 0).
   std::vector<Tensor> parameter_tensors() const;
   /// Elements per sample that backward needs kept from this layer's forward: its output, and for
   /// attention also the softmax's probabilities (s x s per head: its first product's m x n x count),
-  /// which the weighted sum's gradient reads (attention that recomputes them, as FlashAttention
-  /// does, keeps less).
+  /// which the weighted sum's gradient reads; flash attention keeps each score row's log-sum-exp
+  /// instead (s per head: m x count).
   double kept_elements_per_sample() const;
   /// Elements per sample that a pipeline cut after this layer sends on (0 where no cut may be).
   double elements_across_cut() const
@@ -133,6 +136,9 @@ struct Model {
 /// (reduce-scattered). t = 1 gives the model back. Throws std::invalid_argument for t < 1, for
 /// t > 1 on a model without splits, and for attention heads (a Gemm's count) that t does not divide.
 Model tensor_shard(const Model& model, int t, bool sequence = false);
+
+/// `model` with its attention layers (those with products) run as flash attention (Layer::flash).
+Model flash_attention(const Model& model);
 
 /// The most experts of an expert layer of `model` (0: it has none).
 int max_experts(const Model& model);

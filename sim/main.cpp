@@ -34,7 +34,7 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
        ddlsim calibrate [--output PROFILE.json] [--quick]
        ddlsim calibrate --from-nccl-tests LOG... --output NET.json [--op OP] [--ranks N] [--scope S] [--in-place]
        ddlsim calibrate --from-iteration --gpu PROFILE --model M --batch N --time T [--precision P] [--source TEXT]
-       ddlsim predict MODEL --gpu PROFILE [--batch N] [--precision P] [--sequence S] [--fusion F] [--json]
+       ddlsim predict MODEL --gpu PROFILE [--batch N] [--precision P] [--sequence S] [--fusion F] [--attention A] [--json]
 
   run               simulate the scenario; write report.json, summary.txt (and results.csv for
                     collective workloads, trace.json when output.trace is true) into the
@@ -87,6 +87,8 @@ constexpr const char* USAGE = R"(usage: ddlsim run SCENARIO.json [--print-resolv
   --sequence S      tokens per sample for transformers (default: the model's)
   --fusion F        none (default): every ReLU, GELU and add its own pass over memory;
                     elementwise: each in the epilogue of the layer before it
+  --attention A     materialized (default): scores written and read by their own kernels;
+                    flash: one fused kernel each way that recomputes them in backward
   --json            print the prediction as JSON
 
 exit status: 0 success, 2 bad input, 1 simulation failure (sweep: some point failed),
@@ -357,6 +359,8 @@ int predict_command(const std::vector<std::string>& args)
       r.precision = value();
     else if (a == "--fusion")
       r.fusion = value();
+    else if (a == "--attention")
+      r.attention = value();
     else if (a == "--json")
       json = true;
     else if (!a.empty() && a[0] == '-')

@@ -39,6 +39,10 @@ nlohmann::json predict(const PredictRequest& r)
   if (f == fusions.end())
     throw ScenarioError(fmt::format("--fusion: found '{}'; expected one of: {}", r.fusion, fmt::join(fusions, ", ")));
   const auto fusion = static_cast<calib::Fusion>(f - fusions.begin());
+  if (r.attention == "flash")
+    m = model::flash_attention(*m);
+  else if (r.attention != "materialized")
+    throw ScenarioError(fmt::format("--attention: found '{}'; expected materialized or flash", r.attention));
   const calib::IterationPrediction p = calib::predict_iteration(*m, r.batch, gpu, r.precision, fusion);
   std::map<std::string, std::pair<double, int>> kinds;  // seconds, layers
   for (std::size_t i = 0; i < m->layers.size(); ++i) {
@@ -55,6 +59,7 @@ nlohmann::json predict(const PredictRequest& r)
                         {"batch", r.batch},
                         {"precision", r.precision},
                         {"fusion", r.fusion},
+                        {"attention", r.attention},
                         {"profile",
                          {{"name", gpu.name},
                           {"gpu", gpu.gpu},
@@ -88,12 +93,13 @@ std::string predict_text(const nlohmann::json& p)
   };
   const nlohmann::json& prof = p["profile"];
   const double it = p["iteration_s"].get<double>();
-  std::string s =
-      fmt::format("{} batch {} {}{}{} on {} (profile {}, {})\n", p["model"].get<std::string>(), p["batch"].get<int>(),
-                  p["precision"].get<std::string>(),
-                  p["sequence"].get<int>() > 0 ? fmt::format(", sequence {}", p["sequence"].get<int>()) : "",
-                  p["fusion"] == "elementwise" ? ", elementwise layers fused" : "", prof["gpu"].get<std::string>(),
-                  prof["name"].get<std::string>(), prof["provenance"].get<std::string>());
+  std::string s = fmt::format(
+      "{} batch {} {}{}{} on {} (profile {}, {})\n", p["model"].get<std::string>(), p["batch"].get<int>(),
+      p["precision"].get<std::string>(),
+      p["sequence"].get<int>() > 0 ? fmt::format(", sequence {}", p["sequence"].get<int>()) : "",
+      std::string(p["fusion"] == "elementwise" ? ", elementwise layers fused" : "") +
+          (p["attention"] == "flash" ? ", flash attention" : ""),
+      prof["gpu"].get<std::string>(), prof["name"].get<std::string>(), prof["provenance"].get<std::string>());
   s += fmt::format("  predicted iteration {}  ({:.1f} samples/s; forward {}, backward {})\n", ms(it),
                    p["samples_per_s"].get<double>(), ms(p["forward_s"].get<double>()),
                    ms(p["backward_s"].get<double>()));

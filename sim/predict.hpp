@@ -12,8 +12,9 @@ struct PredictRequest {
   int sequence = 0;  ///< 0: the model's default
   int batch = 32;
   std::string precision = "fp32";
-  std::string profile;          ///< a shipped name or a path ending in .json
-  std::string fusion = "none";  ///< calib::Fusion by name
+  std::string profile;                     ///< a shipped name or a path ending in .json
+  std::string fusion = "none";             ///< calib::Fusion by name
+  std::string attention = "materialized";  ///< or "flash" (model::flash_attention)
 };
 
 /// The prediction as JSON (seconds; per layer kind; the profile's measured iteration when it has

@@ -273,10 +273,12 @@ json memory_json(const Scenario& s, const std::vector<std::array<double, 5>>& st
   }
   best["optimizer"] = "adam";
   best["recompute"] = to_string(t.recompute);
-  best["note"] = "an estimate: weights and gradients in the training precision, Adam's state (ZeRO-sharded; stage 3: "
-                 "weight and gradient shards plus two gathered units), what backward needs of forward (every "
-                 "layer's output and attention's probabilities, less what recomputation re-creates), codec "
-                 "residuals; no workspace or fragmentation";
+  best["note"] =
+      fmt::format("an estimate: weights and gradients in the training precision, Adam's state (ZeRO-sharded; stage 3: "
+                  "weight and gradient shards plus two gathered units), what backward needs of forward (every "
+                  "layer's output and attention's {}, less what recomputation re-creates), codec "
+                  "residuals; no workspace or fragmentation",
+                  s.gpu.flash_attention ? "row log-sum-exps (flash)" : "probabilities");
   const double capacity = s.profile ? s.profile->memory_bytes : 0;
   best["capacity_bytes"] = capacity > 0 ? json(capacity) : json(nullptr);
   best["fits"] = capacity > 0 ? json(most <= capacity) : json(nullptr);

@@ -982,7 +982,7 @@ void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
   if (gpu.is_string()) {
     reference = gpu;
   } else if (gpu.is_object()) {
-    gpu.allow_keys({"peak", "efficiency", "memory_bandwidth", "profile", "fusion"});
+    gpu.allow_keys({"peak", "efficiency", "memory_bandwidth", "profile", "fusion", "attention"});
     reference = gpu.optional_child("profile");
   } else {
     gpu.fail(fmt::format("found {}; expected a GPU profile name, or an object such as {{\"profile\": \"v100-sxm2\"}} "
@@ -1012,6 +1012,10 @@ void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
     if (!s.gpu.roofline)
       node.fail("fusion shapes the roofline of a GPU profile; expected 'profile' without 'peak' or 'efficiency'");
   }
+  // Flash attention keeps less for backward under any compute model; the roofline also costs its
+  // kernels (calib::layer_roofline).
+  if (has("attention"))
+    s.gpu.flash_attention = gpu.child("attention").as_choice({"materialized", "flash"}) == 1;
   if (p && !measured)
     if (const MeasuredIteration* it = p->iteration(s.model, s.training.batch_per_gpu, dtype)) {
       s.training.compute.iteration_seconds = it->seconds;
@@ -1376,6 +1380,7 @@ nlohmann::json to_json(const Scenario& s)
       doc["gpu"]["profile"] = std::filesystem::absolute(s.profile->file).lexically_normal().string();
     if (s.gpu.roofline)
       doc["gpu"]["fusion"] = calib::to_string(s.gpu.fusion);
+    doc["gpu"]["attention"] = s.gpu.flash_attention ? "flash" : "materialized";
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)
       doc["gpu"]["memory_bandwidth"] = format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s);
     json scheduling = {{"policy", to_string(t.policy)}};
@@ -1527,13 +1532,23 @@ topo::ClusterParams cluster_params(const Scenario& s)
   return p;
 }
 
-model::Model scenario_model(const Scenario& s)
+namespace {
+
+model::Model built_model(const Scenario& s)
 {
   if (s.transformer)
     return model::make_transformer(*s.transformer);
   if (!s.custom_layers.empty())
     return model::Model{s.model, s.custom_layers};
   return *model::find_model(s.model, s.sequence);
+}
+
+}  // namespace
+
+model::Model scenario_model(const Scenario& s)
+{
+  model::Model m = built_model(s);
+  return s.gpu.flash_attention ? model::flash_attention(m) : m;
 }
 
 }  // namespace ddlsim

@@ -120,6 +120,7 @@ struct GpuConfig {
   double efficiency;                           ///< training only
   bool roofline = false;                       ///< a profile and neither peak nor efficiency given
   calib::Fusion fusion = calib::Fusion::none;  ///< roofline: how ReLU, GELU and add layers run
+  bool flash_attention = false;                ///< attention as flash kernels (model::flash_attention)
   double memory_bandwidth_bytes_per_s;         ///< 0: reductions in collectives are not charged
 
   /// Seconds to sum one received byte into a buffer: read two operands, write one (3 bytes of

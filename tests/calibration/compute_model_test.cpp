@@ -156,6 +156,44 @@ TEST_CASE("roofline: attention runs its per-head products batched, and its score
   CHECK(r.kernels == 8);
 }
 
+TEST_CASE("roofline: flash attention, one kernel forward and two backward, its scores recomputed and never stored")
+{
+  // The attention above as flash attention: per head, Q, K, V and O are 128 x 64 each.
+  const model::Model m = model::flash_attention(*model::find_model("gpt2-124m-block", 128));
+  const auto it = std::find_if(m.layers.begin(), m.layers.end(),
+                               [](const model::Layer& l) { return l.kind == model::LayerKind::attention; });
+  REQUIRE(it != m.layers.end());
+  REQUIRE(it->flash);
+  CHECK(std::count_if(m.layers.begin(), m.layers.end(), [](const model::Layer& l) { return l.flash; }) == 1);
+  // Backward keeps each score row's log-sum-exp, not its 128 probabilities.
+  CHECK(it->kept_elements_per_sample() == it->activation_elements_per_sample + 128.0 * 12);
+  const double rows = 128.0 * 12 * 2;                  // s x heads x batch, stacked
+  const double product = 2 * rows * 128 * 64 / 20e12;  // each of Q K^T and P V, fp16 at 40 x 0.5 TFLOP/s
+  const double tensor = rows * 64 * 2;                 // Q, K, V, O or a gradient, fp16
+  const double forward_bytes = 4 * tensor + 4 * rows;  // Q, K, V read, O written; fp32 log-sum-exp
+  const double sums_bytes = 2 * tensor + 4 * rows;     // dO and O read, a fp32 sum per row written
+  const double main_bytes = 7 * tensor + 8 * rows;     // Q, K, V, dO read, dQ, dK, dV written; both row stats
+  {
+    // Memory-bound: every pass at 1 GB/s, plus its launch.
+    const GpuProfile g = roofline_profile("1GBps");
+    const auto r = calib::layer_roofline(*it, it[-1].activation_elements_per_sample, 2, g, "fp16");
+    CHECK(r.forward_seconds == test::Rel(forward_bytes / 1e9 + 1e-6).epsilon(1e-12));
+    CHECK(r.backward_seconds == test::Rel((sums_bytes + main_bytes) / 1e9 + 2e-6).epsilon(1e-12));
+    CHECK(r.bytes == test::Rel(forward_bytes + sums_bytes + main_bytes).epsilon(1e-12));
+    CHECK(r.kernels == 3);
+    // Two products forward; backward the gradients of both operands of each and Q K^T again.
+    CHECK(r.gemm_seconds == test::Rel(7 * product).epsilon(1e-12));
+    CHECK(r.flops == test::Rel(7 * 2 * rows * 128 * 64).epsilon(1e-12));
+  }
+  {
+    // Compute-bound: the products, plus the launches.
+    const GpuProfile g = roofline_profile("1e21Bps");
+    const auto r = calib::layer_roofline(*it, it[-1].activation_elements_per_sample, 2, g, "fp16");
+    CHECK(r.forward_seconds == test::Rel(2 * product + 1e-6).epsilon(1e-9));
+    CHECK(r.backward_seconds == test::Rel(5 * product + 2e-6).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("roofline: a 3x3 stride-1 convolution runs as Winograd F(4x4, 3x3) when that is faster")
 {
   // 64 -> 64 channels on an 8 x 8 map: per sample 64 output positions x 64 x 576 multiply-adds

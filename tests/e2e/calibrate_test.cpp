@@ -64,6 +64,20 @@ TEST_CASE("predict in tf32: fp32 data, products at the tf32 rate")
   CHECK(b["bytes"].get<double>() == Rel(a["bytes"].get<double>()).epsilon(1e-12));
 }
 
+TEST_CASE("predict --attention flash: the header says so, and attention takes 3 kernels instead of 8")
+{
+  const std::string profile = write_profile("e2e-flash", profile_json());
+  const std::string run = "predict gpt2-124m-block --gpu " + profile + " --batch 8";
+  const auto plain = nlohmann::json::parse(run_ddlsim(run + " --json").output);
+  const Result text = run_ddlsim(run + " --attention flash");
+  CAPTURE(text.output);
+  CHECK(text.output.find("gpt2-124m-block batch 8 fp32, sequence 1024, flash attention on") != std::string::npos);
+  const auto flash = nlohmann::json::parse(run_ddlsim(run + " --attention flash --json").output);
+  CHECK(plain["attention"] == "materialized");
+  CHECK(flash["attention"] == "flash");
+  CHECK(flash["kernels"].get<int>() == plain["kernels"].get<int>() - 5);
+}
+
 TEST_CASE("predict and calibrate refuse bad input with one message and exit status 2")
 {
   const std::string profile = write_profile("e2e-bad", profile_json());
@@ -71,6 +85,8 @@ TEST_CASE("predict and calibrate refuse bad input with one message and exit stat
       {"predict resnet5O --gpu " + profile, "unknown model 'resnet5O'"},
       {"predict resnet50 --gpu nope", "--gpu: found 'nope'; expected a shipped GPU profile"},
       {"predict resnet50 --gpu " + profile + " --precision bf16", "has no bf16 peak"},
+      {"predict resnet50 --gpu " + profile + " --attention sdpa",
+       "--attention: found 'sdpa'; expected materialized or flash"},
       {"predict resnet50 --gpu " + profile + " --precision fp64",
        "--precision: found 'fp64'; expected fp32, tf32, fp16 or bf16"},
       {"predict resnet50", "predict needs --gpu PROFILE"},

@@ -399,6 +399,36 @@ TEST_CASE("precision tf32: fp32 bytes, products at the profile's tf32 rate, its 
                        ScenarioError);
 }
 
+TEST_CASE("gpu.attention: materialized by default, flash runs the model's attention as flash kernels and keeps "
+          "less for backward")
+{
+  auto j = base_training();
+  j["model"] = "gpt2-124m";
+  const Scenario plain = parse(j);
+  CHECK_FALSE(plain.gpu.flash_attention);
+  CHECK(to_json(plain)["gpu"]["attention"] == "materialized");
+  j["gpu"]["attention"] = "flash";
+  const Scenario flash = parse(j);
+  CHECK(flash.gpu.flash_attention);
+  CHECK(parse(to_json(flash)).gpu.flash_attention);
+  const model::Model a = scenario_model(plain), b = scenario_model(flash);
+  int attention = 0;
+  for (std::size_t i = 0; i < b.layers.size(); ++i) {
+    CHECK(b.layers[i].flash == (b.layers[i].kind == model::LayerKind::attention));
+    attention += b.layers[i].flash;
+  }
+  CHECK(attention == 12);
+  // Each of the 12 blocks keeps s log-sum-exps per head instead of s x s probabilities.
+  const double s = 1024, heads = 12;
+  CHECK(kept_activations(a, 0, a.layers.size(), Recompute::none).kept -
+            kept_activations(b, 0, b.layers.size(), Recompute::none).kept ==
+        test::Rel(12 * heads * (s * s - s)).epsilon(1e-12));
+  j["gpu"]["attention"] = "fused";
+  CHECK_THROWS_WITH_AS(parse(j),
+                       doctest::Contains("/gpu/attention: found 'fused'; expected one of: materialized, flash"),
+                       ScenarioError);
+}
+
 TEST_CASE("gpu.fusion: none by default, elementwise on request, and only for a profile's roofline")
 {
   const std::string file = test::write_profile("scenario-fusion", test::profile_json());
