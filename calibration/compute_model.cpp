@@ -200,6 +200,12 @@ const std::vector<std::string_view>& fusion_names()
   return names;
 }
 
+const std::vector<std::string_view>& attention_names()
+{
+  static const std::vector<std::string_view> names{"materialized", "flash"};
+  return names;
+}
+
 const char* to_string(Fusion fusion)
 {
   return fusion_names()[static_cast<std::size_t>(fusion)].data();  // views of literals: terminated

@@ -69,6 +69,10 @@ enum class Fusion {
 const std::vector<std::string_view>& fusion_names();
 const char* to_string(Fusion fusion);
 
+/// How attention layers run, as scenarios (`gpu.attention`) and `predict --attention` spell it:
+/// "materialized" (scores through memory), then "flash" (model::flash_attention).
+const std::vector<std::string_view>& attention_names();
+
 /// An elementwise layer (ReLU, GELU, add) run in the epilogue of the layer before it, for `batch`
 /// samples in `dtype`: no launch and no pass of its own; only what the fused kernels move in
 /// addition, each way at the copy bandwidth for that size (flops at the fp32 peak when longer). ReLU

@@ -899,22 +899,14 @@ private:
             last[i] = part;
           }
         };
-        const auto add = [&](coll::Op op, std::size_t b, const std::string& label, bool released) {
-          add_over(op, b, label, released, buckets[b].gradient_bytes, groups_[s * tp_ + k], 0, 1, stages_ * tp_);
-        };
         // Bucket b: expert parallelism sends the experts' share over the replicas that hold the
-        // same experts, the rest over all of them.
+        // same experts, the rest over all of them (expert_bytes_ is 0 without it).
         const auto sync = [&](coll::Op op, std::size_t b, const std::string& label, const std::string& expert_label,
                               bool released) {
           const double experts = expert_bytes_[s][b], dense = buckets[b].gradient_bytes - experts;
-          if (experts == 0) {
-            if (dense > 0)
-              add(op, b, label, released);
-            return;
-          }
           if (dense > 0)
             add_over(op, b, label, released, dense, groups_[s * tp_ + k], 0, 1, stages_ * tp_);
-          for (std::uint32_t r = 0; r < ep_ && d_ / ep_ > 1; ++r)
+          for (std::uint32_t r = 0; experts > 0 && r < ep_ && d_ / ep_ > 1; ++r)
             add_over(op, b, expert_label, released, experts, experts_.gradients[s * ep_ + r], r, ep_, stages_ * ep_);
         };
         const bool zero = t_.zero_stage > 0;

@@ -39,10 +39,13 @@ nlohmann::json predict(const PredictRequest& r)
   if (f == fusions.end())
     throw ScenarioError(fmt::format("--fusion: found '{}'; expected one of: {}", r.fusion, fmt::join(fusions, ", ")));
   const auto fusion = static_cast<calib::Fusion>(f - fusions.begin());
-  if (r.attention == "flash")
+  const auto& attentions = calib::attention_names();
+  const auto a = std::find(attentions.begin(), attentions.end(), r.attention);
+  if (a == attentions.end())
+    throw ScenarioError(
+        fmt::format("--attention: found '{}'; expected {}", r.attention, fmt::join(attentions, " or ")));
+  if (a - attentions.begin() == 1)
     m = model::flash_attention(*m);
-  else if (r.attention != "materialized")
-    throw ScenarioError(fmt::format("--attention: found '{}'; expected materialized or flash", r.attention));
   const calib::IterationPrediction p = calib::predict_iteration(*m, r.batch, gpu, r.precision, fusion);
   std::map<std::string, std::pair<double, int>> kinds;  // seconds, layers
   for (std::size_t i = 0; i < m->layers.size(); ++i) {

@@ -238,7 +238,8 @@ ZeroShares zero_shares(const TrainingConfig& t, double weights, double experts =
 /// in flight, bytes that recomputation re-creates at once, and of the parameters' bytes its experts'
 /// under expert parallelism) per pipeline stage of a GPU; the stage
 /// that needs the most is reported. An estimate: without recomputation every layer's output and
-/// attention's probabilities count as kept (in-place ReLUs and FlashAttention keep less), and
+/// attention's probabilities (flash attention: its row log-sum-exps) count as kept (in-place ReLUs
+/// keep less), and
 /// framework workspace and fragmentation are not counted.
 /// ZeRO stage 3 keeps a 1/d shard of the weights plus the two units it may have gathered at once
 /// (`units`: each unit's bytes), and a 1/d shard of the gradients plus the full gradient of the

@@ -1015,7 +1015,7 @@ void parse_training_gpu(const JsonNode& gpu, bool measured, Scenario& s)
   // Flash attention keeps less for backward under any compute model; the roofline also costs its
   // kernels (calib::layer_roofline).
   if (has("attention"))
-    s.gpu.flash_attention = gpu.child("attention").as_choice({"materialized", "flash"}) == 1;
+    s.gpu.flash_attention = gpu.child("attention").as_choice(calib::attention_names()) == 1;
   if (p && !measured)
     if (const MeasuredIteration* it = p->iteration(s.model, s.training.batch_per_gpu, dtype)) {
       s.training.compute.iteration_seconds = it->seconds;
@@ -1380,7 +1380,7 @@ nlohmann::json to_json(const Scenario& s)
       doc["gpu"]["profile"] = std::filesystem::absolute(s.profile->file).lexically_normal().string();
     if (s.gpu.roofline)
       doc["gpu"]["fusion"] = calib::to_string(s.gpu.fusion);
-    doc["gpu"]["attention"] = s.gpu.flash_attention ? "flash" : "materialized";
+    doc["gpu"]["attention"] = calib::attention_names()[s.gpu.flash_attention ? 1 : 0];
     if (s.gpu.memory_bandwidth_bytes_per_s > 0)
       doc["gpu"]["memory_bandwidth"] = format_quantity(s.gpu.memory_bandwidth_bytes_per_s, Dimension::bytes_per_s);
     json scheduling = {{"policy", to_string(t.policy)}};
