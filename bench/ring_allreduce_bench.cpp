@@ -10,10 +10,10 @@
 //        all-to-alls, dissemination a barrier, the rest all-reduces (ps: a server on every rank);
 //        in_network makes every switch sum (the star's one, or the fat-tree's aggregation tree);
 //        collnet too, in 8 aggregation trees on the Clos (GPU l of every node in tree l).
-#include "sim/child_process.hpp"
-#include "sim/collective_plan.hpp"
-#include "sim/executor.hpp"
-#include "sim/platform.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/workload/collective_plan.hpp"
+#include "sim/engine/executor.hpp"
+#include "sim/engine/platform.hpp"
 #include "topologies/cluster.hpp"
 
 #include <fmt/format.h>
@@ -23,6 +23,10 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::workload;
 
 using namespace ddlsim;
 

@@ -1,7 +1,7 @@
 #include "calibration/gpu_profile.hpp"
 
-#include "sim/error.hpp"
-#include "sim/json_reader.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/scenario/json_reader.hpp"
 
 #include <fmt/format.h>
 
@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <set>
 #include <stdexcept>
+
+using namespace ddlsim::scenario;
 
 namespace ddlsim {
 

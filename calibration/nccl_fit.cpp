@@ -1,7 +1,7 @@
 #include "calibration/nccl_fit.hpp"
 
-#include "sim/error.hpp"
-#include "sim/json_reader.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/scenario/json_reader.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <set>
 #include <sstream>
+
+using namespace ddlsim::scenario;
 
 namespace ddlsim::calib {
 

@@ -1,12 +1,12 @@
 #pragma once
 // Helpers for tests that simulate: each simulation runs in a forked child (one SimGrid engine per
 // process), on a star platform built here.
-#include "sim/child_process.hpp"
-#include "sim/error.hpp"
-#include "sim/executor.hpp"
-#include "sim/platform.hpp"
-#include "sim/scenario.hpp"
-#include "sim/task_graph.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/engine/executor.hpp"
+#include "sim/engine/platform.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/engine/task_graph.hpp"
 #include "topologies/star.hpp"
 
 #include <functional>
@@ -14,6 +14,10 @@
 #include <vector>
 
 namespace ddlsim::test {
+
+// Test helpers see the layers they drive without qualification.
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
 
 /// A training scenario of `model` on `nodes` nodes of 4 GPUs joined by an NVSwitch (100 GB/s, 1 us a
 /// link: a GPU-to-GPU route is 2 us, no two ring hops share a link direction), a 10 GB/s, 1 us NIC

@@ -1,9 +1,9 @@
 // Network calibration from nccl-tests logs: parsing the real format, recovering a synthetic
 // log's latency and bandwidth, line-numbered errors, and scenarios using the result as a link.
 #include "calibration/nccl_fit.hpp"
-#include "sim/calibrate.hpp"
-#include "sim/error.hpp"
-#include "sim/scenario.hpp"
+#include "sim/cli/calibrate.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,6 +14,9 @@
 
 #include <filesystem>
 #include <fstream>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::cli;
 
 using namespace ddlsim;
 

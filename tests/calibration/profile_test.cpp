@@ -1,6 +1,6 @@
 // GPU profile queries (GEMM grid, bandwidth curves, measured iterations) and their errors.
 #include "calibration/gpu_profile.hpp"
-#include "sim/error.hpp"
+#include "sim/scenario/error.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,6 +8,8 @@
 #include "calibration/profile_json.hpp"
 
 #include <cmath>
+
+using namespace ddlsim::scenario;
 
 using namespace ddlsim;
 

@@ -1,5 +1,5 @@
 // End-to-end: the ddlsim binary on shipped scenarios and on bad input, as a user runs it.
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <doctest/doctest.h>
 
@@ -16,6 +16,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+
+using namespace ddlsim::scenario;
 
 namespace fs = std::filesystem;
 using namespace ddlsim::test;

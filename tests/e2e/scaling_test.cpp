@@ -1,17 +1,23 @@
 // The scaling table and the Shi et al. (IEEE Network 2021) testbed scenarios: their findings.
-#include "sim/child_process.hpp"
-#include "sim/json_reader.hpp"
-#include "sim/run.hpp"
-#include "sim/scaling.hpp"
-#include "sim/scenario.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/scenario/json_reader.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/cli/scaling.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <doctest/doctest.h>
 
 #include "approx.hpp"
 #include "e2e/cli_helpers.hpp"
 
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::runner;
+using namespace ddlsim::cli;
+
 using namespace ddlsim;
 using namespace ddlsim::test;
+using namespace ddlsim::report;
 using nlohmann::json;
 
 namespace {

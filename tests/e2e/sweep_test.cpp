@@ -1,6 +1,6 @@
 // End-to-end sweeps: grid and zip, failed points, interruption and --resume, shards and merge.
-#include "sim/scenario.hpp"
-#include "sim/sweep.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/cli/sweep.hpp"
 
 #include <doctest/doctest.h>
 
@@ -13,6 +13,9 @@
 #include <filesystem>
 #include <set>
 #include <thread>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::cli;
 
 using namespace ddlsim::test;
 using nlohmann::json;
@@ -257,11 +260,11 @@ TEST_CASE("every shipped sweep loads and each of its points is a valid scenario"
       continue;
     ++sweeps;
     CAPTURE(path);
-    const ddlsim::Sweep sweep = ddlsim::load_sweep(path);
+    const ddlsim::cli::Sweep sweep = ddlsim::cli::load_sweep(path);
     CHECK(sweep.point_count() > 1);
     for (std::size_t i = 0; i < sweep.point_count(); ++i) {
       CAPTURE(i);
-      CHECK_NOTHROW(ddlsim::parse_scenario(sweep.point_document(i), path));
+      CHECK_NOTHROW(ddlsim::scenario::parse_scenario(sweep.point_document(i), path));
     }
   }
   CHECK(sweeps >= 3);  // scaling, GRACE codecs, in-network algorithms

@@ -1,11 +1,11 @@
 // Parameter-server all-reduce in collective mode: co-located servers and servers on CPU hosts of
 // their own, against their closed forms on a contention-free star, and the loader's errors.
-#include "sim/child_process.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
-#include "sim/error.hpp"
-#include "sim/run.hpp"
-#include "sim/scenario.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <doctest/doctest.h>
 
@@ -13,6 +13,11 @@
 
 #include <algorithm>
 #include <string>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::runner;
+using namespace ddlsim::report;
 
 using namespace ddlsim;
 

@@ -1,8 +1,8 @@
 // Contention on real topologies: the reason to simulate rather than use formulas.
-#include "sim/child_process.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/collectives/registry.hpp"
-#include "sim/executor.hpp"
-#include "sim/platform.hpp"
+#include "sim/engine/executor.hpp"
+#include "sim/engine/platform.hpp"
 #include "sim_helpers.hpp"
 #include "topologies/cluster.hpp"
 
@@ -14,6 +14,9 @@
 #include <numeric>
 #include <random>
 #include <string>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
 
 using namespace ddlsim;
 

@@ -1,7 +1,7 @@
 // The courier transport (mailbox comms issued by an actor per host) against one-sided comms: the
 // same simulated times on a contention-free star and on an oversubscribed fat-tree, and the rule
 // that picks it per collective.
-#include "sim/child_process.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
 #include "sim_helpers.hpp"
@@ -15,8 +15,11 @@
 #include <functional>
 #include <string>
 
+using namespace ddlsim::engine;
+
 using namespace ddlsim;
 using namespace ddlsim::coll;
+using namespace ddlsim::scenario;
 
 namespace {
 

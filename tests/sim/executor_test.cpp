@@ -1,11 +1,14 @@
 #include "approx.hpp"
 #include "sim/collectives/ring.hpp"
-#include "sim/error.hpp"
+#include "sim/scenario/error.hpp"
 #include "sim_helpers.hpp"
 
 #include <doctest/doctest.h>
 
 #include "approx.hpp"
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
 
 using namespace ddlsim;
 

@@ -1,9 +1,9 @@
 #include "models/transformer.hpp"
-#include "sim/child_process.hpp"
-#include "sim/collective_plan.hpp"
-#include "sim/error.hpp"
-#include "sim/pipeline.hpp"
-#include "sim/run.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/workload/collective_plan.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/workload/pipeline.hpp"
+#include "sim/runner/simulate.hpp"
 #include "topologies/cluster.hpp"
 
 #include <doctest/doctest.h>
@@ -13,6 +13,12 @@
 
 #include "approx.hpp"
 #include "sim_helpers.hpp"
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::workload;
+using namespace ddlsim::runner;
+using namespace ddlsim::report;
 
 using namespace ddlsim;
 using nlohmann::json;

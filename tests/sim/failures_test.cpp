@@ -1,10 +1,11 @@
 // Failures and checkpoints of a long job: Daly's expected efficiency, its optimum interval, and
 // the report's estimate.
-#include "sim/child_process.hpp"
-#include "sim/error.hpp"
-#include "sim/failures.hpp"
-#include "sim/report.hpp"
-#include "sim/run.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/workload/failures.hpp"
+#include "sim/report/outputs.hpp"
+#include "sim/report/summary.hpp"
+#include "sim/runner/simulate.hpp"
 
 #include <doctest/doctest.h>
 
@@ -12,6 +13,12 @@
 #include <random>
 
 #include "approx.hpp"
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::workload;
+using namespace ddlsim::report;
+using namespace ddlsim::runner;
 
 using namespace ddlsim;
 using nlohmann::json;

@@ -1,10 +1,14 @@
 #include "sim/collectives/ring.hpp"
-#include "sim/link_report.hpp"
+#include "sim/report/links.hpp"
 #include "sim_helpers.hpp"
 
 #include <doctest/doctest.h>
 
 #include "approx.hpp"
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::report;
 
 using namespace ddlsim;
 

@@ -1,10 +1,11 @@
 #include "models/zoo.hpp"
-#include "sim/child_process.hpp"
-#include "sim/collective_plan.hpp"
-#include "sim/error.hpp"
-#include "sim/pipeline.hpp"
-#include "sim/report.hpp"
-#include "sim/run.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/workload/collective_plan.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/workload/pipeline.hpp"
+#include "sim/report/outputs.hpp"
+#include "sim/report/summary.hpp"
+#include "sim/runner/simulate.hpp"
 #include "topologies/cluster.hpp"
 
 #include <doctest/doctest.h>
@@ -16,6 +17,12 @@
 
 #include "approx.hpp"
 #include "calibration/profile_json.hpp"
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::workload;
+using namespace ddlsim::report;
+using namespace ddlsim::runner;
 
 using namespace ddlsim;
 using nlohmann::json;

@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 
 #include "approx.hpp"
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+
 
 using namespace ddlsim;
 

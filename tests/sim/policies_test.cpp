@@ -1,16 +1,22 @@
 // Scheduling policies, synchronization schemes and architectures of data-parallel training,
 // against closed forms on contention-free stars (one GPU per node, a NIC each, max-min sharing).
 #include "models/zoo.hpp"
-#include "sim/child_process.hpp"
-#include "sim/error.hpp"
-#include "sim/run.hpp"
-#include "sim/training.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/workload/training.hpp"
 
 #include <doctest/doctest.h>
 
 #include "approx.hpp"
 
 #include <string>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::workload;
+using namespace ddlsim::runner;
+using namespace ddlsim::report;
 
 using namespace ddlsim;
 using nlohmann::json;
@@ -29,7 +35,7 @@ json base(int p)
     "workload": {"kind": "training", "batch_per_gpu": 32, "iterations": 3, "fidelity": "step"}})");
 }
 
-Scenario scenario(int p, const std::string& patch)
+Scenario training_scenario(int p, const std::string& patch)
 {
   json j = base(p);
   j.merge_patch(json::parse(patch));
@@ -80,12 +86,12 @@ Scenario two_layer_with(const std::string& bandwidth, const std::string& patch)
 
 TEST_CASE("fusion with an infinite bucket equals none, with a zero bucket equals wfbp")
 {
-  const double none = mean_iteration(run(scenario(8, R"({"workload": {"scheduling": {"policy": "none"}}})")));
-  const double wfbp = mean_iteration(run(scenario(8, R"({"workload": {"scheduling": {"policy": "wfbp"}}})")));
+  const double none = mean_iteration(run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "none"}}})")));
+  const double wfbp = mean_iteration(run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "wfbp"}}})")));
   const double huge =
-      mean_iteration(run(scenario(8, R"({"workload": {"scheduling": {"policy": "fusion", "bucket": "1TB"}}})")));
+      mean_iteration(run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "fusion", "bucket": "1TB"}}})")));
   const double zero =
-      mean_iteration(run(scenario(8, R"({"workload": {"scheduling": {"policy": "fusion", "bucket": "0B"}}})")));
+      mean_iteration(run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "fusion", "bucket": "0B"}}})")));
   CHECK(huge == test::Rel(none).epsilon(1e-12));
   CHECK(zero == test::Rel(wfbp).epsilon(1e-12));
   CHECK(wfbp <= none);
@@ -96,7 +102,7 @@ TEST_CASE("mg_wfbp is never slower than wfbp or none and matches its cost model 
   for (const char* link : {R"("12.5GBps")", R"("1.25GBps")"}) {
     CAPTURE(link);
     auto with = [&](const std::string& policy) {
-      return scenario(8, std::string(R"({"cluster": {"network": {"link": {"bandwidth": )") + link +
+      return training_scenario(8, std::string(R"({"cluster": {"network": {"link": {"bandwidth": )") + link +
                              R"(}}}, "workload": {"scheduling": {"policy": ")" + policy + R"("}}})");
     };
     const json mg = run(with("mg_wfbp"));
@@ -164,7 +170,7 @@ TEST_CASE("fusion with Horovod's cycle time: gradients wait for the tick")
 
 TEST_CASE("a measured single-GPU speed scales the per-layer times to it")
 {
-  const json r = run(scenario(4, R"({"workload": {"compute": {"samples_per_s": 253.1}}})"));
+  const json r = run(training_scenario(4, R"({"workload": {"compute": {"samples_per_s": 253.1}}})"));
   CHECK(r["single_gpu"]["samples_per_s"].get<double>() == test::Rel(253.1).epsilon(1e-12));
   CHECK(r["breakdown_s"]["compute"].get<double>() == test::Rel(32 / 253.1).epsilon(1e-12));
   CHECK(r["workload"]["compute_source"] == "measured single-GPU iteration");
@@ -180,13 +186,13 @@ TEST_CASE("parameter server with one dedicated server on a star: push and pull a
   // Every worker sends its S bytes to the server's one link, then the server sends S to each:
   // each phase takes 2 alpha_link + p S / B.
   const int p = 6;
-  const json r = run(scenario(p, R"({"workload": {"scheduling": {"policy": "none"},
+  const json r = run(training_scenario(p, R"({"workload": {"scheduling": {"policy": "none"},
       "architecture": {"kind": "ps", "servers": 1, "placement": "dedicated"}}})"));
   const double compute = r["breakdown_s"]["compute"].get<double>();
   CHECK(mean_iteration(r) == test::Rel(compute + 2 * (2e-6 + p * RESNET50_BYTES / 12.5e9)).epsilon(1e-9));
   CHECK(r["traffic"]["bytes_sent_per_gpu_per_iteration"].get<double>() == test::Rel(RESNET50_BYTES).epsilon(1e-12));
   // Co-located, one server per node: each server's link takes p-1 shards of S/p each way.
-  const json co = run(scenario(p, R"({"workload": {"scheduling": {"policy": "none"},
+  const json co = run(training_scenario(p, R"({"workload": {"scheduling": {"policy": "none"},
       "architecture": {"kind": "ps"}}})"));
   CHECK(co["workload"]["architecture"]["servers"] == p);
   CHECK(mean_iteration(co) == test::Rel(compute + 2 * (2e-6 + (p - 1) * RESNET50_BYTES / (p * 12.5e9))).epsilon(1e-9));
@@ -197,7 +203,7 @@ TEST_CASE("ssp and asp let workers drift apart around a straggler, bsp does not"
   const std::string common = R"("compute": {"stragglers": {"ranks": [0], "slowdown": 2}}, "iterations": 6,
       "scheduling": {"policy": "none"}, "architecture": {"kind": "ps", "servers": 2})";
   auto with = [&](const std::string& sync) {
-    return run(scenario(4, R"({"workload": {)" + common + R"(, "sync": )" + sync + "}}"));
+    return run(training_scenario(4, R"({"workload": {)" + common + R"(, "sync": )" + sync + "}}"));
   };
   const json bsp = with(R"({"scheme": "bsp"})");
   const json ssp0 = with(R"({"scheme": "ssp", "staleness": 0})");
@@ -225,7 +231,7 @@ TEST_CASE("ssp and asp let workers drift apart around a straggler, bsp does not"
 TEST_CASE("local SGD with period H communicates every H-th iteration")
 {
   const int p = 8;
-  const json r = run(scenario(p, R"({"workload": {"iterations": 5, "scheduling": {"policy": "none"},
+  const json r = run(training_scenario(p, R"({"workload": {"iterations": 5, "scheduling": {"policy": "none"},
       "sync": {"scheme": "local_sgd", "period": 2}}})"));
   const double compute = r["breakdown_s"]["compute"].get<double>();
   const double comm = ring_time(p, RESNET50_BYTES);
@@ -241,7 +247,7 @@ TEST_CASE("gossip: each rank sends its model to every neighbour at once")
   const int p = 8;
   for (const auto& [graph, neighbours] : {std::pair{"ring", 2}, std::pair{"exponential", 3}, std::pair{"torus", 3}}) {
     CAPTURE(graph);
-    const json r = run(scenario(p, std::string(R"({"workload": {"scheduling": {"policy": "none"},
+    const json r = run(training_scenario(p, std::string(R"({"workload": {"scheduling": {"policy": "none"},
         "architecture": {"kind": "gossip", "graph": ")") +
                                        graph + R"("}}})"));
     const double compute = r["breakdown_s"]["compute"].get<double>();
@@ -256,9 +262,9 @@ TEST_CASE("gossip: each rank sends its model to every neighbour at once")
 TEST_CASE("jitter is deterministic per seed and changes with it")
 {
   const std::string patch = R"({"workload": {"compute": {"jitter": 0.2}}})";
-  const json a = run(scenario(4, patch));
-  const json b = run(scenario(4, patch));
-  Scenario other = scenario(4, patch);
+  const json a = run(training_scenario(4, patch));
+  const json b = run(training_scenario(4, patch));
+  Scenario other = training_scenario(4, patch);
   other.seed = 2;
   const json c = run(other);
   CHECK(a["iteration_time_s"]["per_iteration"] == b["iteration_time_s"]["per_iteration"]);
@@ -335,7 +341,7 @@ TEST_CASE("a resolved scenario with every new key round-trips through to_json")
            "graph": "torus"}}})",
         R"({"workload": {"scheduling": {"policy": "mg_wfbp"}, "sync": {"scheme": "local_sgd", "period": 4}}})"}) {
     CAPTURE(patch);
-    const Scenario s = scenario(4, patch);
+    const Scenario s = training_scenario(4, patch);
     CHECK(to_json(parse_scenario(to_json(s), "t.json")) == to_json(s));
   }
   const Scenario custom = parse_scenario(two_layer("1GBps"), "two.json");

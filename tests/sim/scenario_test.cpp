@@ -1,8 +1,8 @@
 #include "models/zoo.hpp"
-#include "sim/error.hpp"
-#include "sim/json_reader.hpp"
-#include "sim/scenario.hpp"
-#include "sim/training.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/scenario/json_reader.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/workload/training.hpp"
 
 #include <doctest/doctest.h>
 
@@ -13,6 +13,10 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::workload;
 
 using namespace ddlsim;
 

@@ -1,10 +1,11 @@
 // Degraded links (cluster.slow_links): a link that runs at a fraction of its bandwidth, against
 // the closed form of a ring that it gates, and the loader's errors.
-#include "sim/child_process.hpp"
-#include "sim/error.hpp"
-#include "sim/report.hpp"
-#include "sim/run.hpp"
-#include "sim/scenario.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/report/outputs.hpp"
+#include "sim/report/summary.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,6 +15,11 @@
 #include <string>
 
 #include <fmt/format.h>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::report;
+using namespace ddlsim::runner;
 
 using namespace ddlsim;
 using nlohmann::json;

@@ -1,11 +1,17 @@
 #include "models/zoo.hpp"
-#include "sim/child_process.hpp"
-#include "sim/run.hpp"
-#include "sim/training.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/workload/training.hpp"
 
 #include <doctest/doctest.h>
 
 #include "approx.hpp"
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::workload;
+using namespace ddlsim::runner;
+using namespace ddlsim::report;
 
 using namespace ddlsim;
 

@@ -1,12 +1,14 @@
-#include "sim/units.hpp"
+#include "sim/scenario/units.hpp"
 
 #include <doctest/doctest.h>
 
 #include "approx.hpp"
 
-using ddlsim::Dimension;
-using ddlsim::format_quantity;
-using ddlsim::parse_quantity;
+using namespace ddlsim::scenario;
+
+using ddlsim::scenario::Dimension;
+using ddlsim::scenario::format_quantity;
+using ddlsim::scenario::parse_quantity;
 
 TEST_CASE("bandwidth units distinguish bits from bytes and SI from binary prefixes")
 {

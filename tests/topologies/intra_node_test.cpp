@@ -1,6 +1,6 @@
-#include "sim/child_process.hpp"
-#include "sim/executor.hpp"
-#include "sim/platform.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/engine/executor.hpp"
+#include "sim/engine/platform.hpp"
 #include "topologies/metrics.hpp"
 #include "topology_test_helpers.hpp"
 
@@ -10,6 +10,9 @@
 
 #include <numeric>
 #include <utility>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
 
 using namespace ddlsim;
 using namespace ddlsim::topo;

@@ -1,4 +1,4 @@
-#include "sim/child_process.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
 #include "sim_helpers.hpp"
@@ -14,8 +14,11 @@
 #include <string>
 #include <utility>
 
+using namespace ddlsim::engine;
+
 using namespace ddlsim;
 using namespace ddlsim::coll;
+using namespace ddlsim::scenario;
 
 namespace {
 constexpr double BW = 25e9, LINK_LAT = 1e-6, ALPHA = 2 * LINK_LAT;

@@ -1,12 +1,12 @@
 // All-to-allv (uneven all-to-all, as an MoE layer's token routing): schedules, byte accounting,
 // simulated times against the pairwise recurrence and the direct exchange's closed forms on a
 // contention-free star, and the scenario keys.
-#include "sim/child_process.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
-#include "sim/error.hpp"
-#include "sim/run.hpp"
-#include "sim/scenario.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/scenario/scenario.hpp"
 #include "sim_helpers.hpp"
 
 #include <doctest/doctest.h>
@@ -18,8 +18,13 @@
 #include <random>
 #include <string>
 
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::runner;
+
 using namespace ddlsim;
 using namespace ddlsim::coll;
+using namespace ddlsim::report;
 
 namespace {
 

@@ -3,10 +3,10 @@
 // as_flows of its steps, the durations of one algorithm's all-reduces over sizes, and a one-size
 // collective scenario run end to end (parse, simulate in a forked child) with its time, algorithm
 // and per-tier link bytes.
-#include "sim/child_process.hpp"
-#include "sim/collective_plan.hpp"
-#include "sim/run.hpp"
-#include "sim/scenario.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/workload/collective_plan.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/scenario/scenario.hpp"
 #include "sim_helpers.hpp"
 #include "topologies/cluster.hpp"
 
@@ -22,6 +22,12 @@
 #include <string>
 
 namespace ddlsim::test {
+
+// Test helpers see the layers they drive without qualification.
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::workload;
+using namespace ddlsim::runner;
 
 /// The links of the route from host a to host b, each as "NAME up" or "NAME down".
 inline std::vector<std::string> link_names(const topo::Topology& t, std::uint32_t a, std::uint32_t b)

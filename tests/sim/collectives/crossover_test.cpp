@@ -1,5 +1,5 @@
 // Known orderings between algorithms, simulated, and `auto` following them.
-#include "sim/collective_plan.hpp"
+#include "sim/workload/collective_plan.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim_helpers.hpp"
 
@@ -7,8 +7,12 @@
 
 #include "approx.hpp"
 
+using namespace ddlsim::scenario;
+using namespace ddlsim::workload;
+
 using namespace ddlsim;
 using namespace ddlsim::coll;
+using namespace ddlsim::engine;
 
 TEST_CASE("latency-bound sizes favour recursive doubling, bandwidth-bound sizes the ring, and auto follows")
 {

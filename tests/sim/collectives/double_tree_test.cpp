@@ -14,6 +14,8 @@
 
 using namespace ddlsim;
 using namespace ddlsim::coll;
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
 
 namespace {
 

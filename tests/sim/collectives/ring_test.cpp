@@ -6,6 +6,9 @@
 #include "approx.hpp"
 
 #include <cmath>
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+
 
 using namespace ddlsim;
 using coll::ScheduleFidelity;

@@ -3,7 +3,7 @@
 #include "calibration/gpu_profile.hpp"
 #include "models/zoo.hpp"
 #include "sim/compression/codec.hpp"
-#include "sim/error.hpp"
+#include "sim/scenario/error.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cmath>
+
+using namespace ddlsim::scenario;
 
 using namespace ddlsim;
 using compress::Codec;

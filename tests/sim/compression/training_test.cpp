@@ -2,10 +2,10 @@
 // node, a NIC each): codec time on the GPU timeline, all-reduce of summable payloads, all-gather
 // of the others and its crossover with the uncompressed ring, the compressed ring, the parameter
 // server; bad codec parameters; and the GRACE setting's known result.
-#include "sim/child_process.hpp"
-#include "sim/error.hpp"
-#include "sim/run.hpp"
-#include "sim/sweep.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/cli/sweep.hpp"
 
 #include <doctest/doctest.h>
 
@@ -15,6 +15,12 @@
 
 #include <cmath>
 #include <string>
+
+using namespace ddlsim::scenario;
+using namespace ddlsim::engine;
+using namespace ddlsim::runner;
+using namespace ddlsim::cli;
+using namespace ddlsim::report;
 
 using namespace ddlsim;
 using nlohmann::json;
