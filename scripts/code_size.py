@@ -4,7 +4,7 @@
 A function's length is its line span as universal-ctags reports it (`end:` minus `line:`
 plus one), body and signature included; lambdas count inside their enclosing function.
 Files are counted with their line total. Usage:
-  scripts/code_size.py [--max-function N] [--max-file N] DIR...
+  scripts/code_size.py [--max-function N] [--max-file N] [--top N] [--ctags PATH] DIR...
 Prints every function and file over the limits and exits 1 when there is one.
 """
 import argparse
@@ -13,9 +13,9 @@ import subprocess
 import sys
 
 
-def functions(paths):
+def functions(paths, ctags="ctags"):
     out = subprocess.run(
-        ["ctags", "--c++-kinds=f", "--fields=+ne", "-o", "-", *map(str, paths)],
+        [ctags, "--c++-kinds=f", "--fields=+ne", "-o", "-", *map(str, paths)],
         check=True, capture_output=True, text=True).stdout
     for row in out.splitlines():
         cols = row.split("\t")
@@ -34,11 +34,12 @@ def main():
     parser.add_argument("--max-function", type=int, default=100)
     parser.add_argument("--max-file", type=int, default=600)
     parser.add_argument("--top", type=int, default=0, help="also list the N longest functions")
+    parser.add_argument("--ctags", default="ctags", help="universal-ctags (default: ctags on PATH)")
     parser.add_argument("dirs", nargs="+")
     args = parser.parse_args()
     sources = sorted(p for d in args.dirs for p in pathlib.Path(d).rglob("*")
                      if p.suffix in (".cpp", ".hpp"))
-    found = sorted(functions(sources), key=lambda f: -f[2])
+    found = sorted(functions(sources, args.ctags), key=lambda f: -f[2])
     bad = 0
     for path, start, length, name in found:
         if length > args.max_function:

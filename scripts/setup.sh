@@ -8,8 +8,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-"$here/build"}
 
 # Debian 12 (bookworm) package names; libsimgrid-dev there is SimGrid 3.32.
+# universal-ctags measures function lengths for the code-size test (scripts/code_size.py).
 packages=(g++ cmake make pkg-config libsimgrid-dev libboost-graph-dev nlohmann-json3-dev libfmt-dev doctest-dev
-          python3 python3-matplotlib)
+          python3 python3-matplotlib universal-ctags)
 
 missing=()
 for p in "${packages[@]}"; do

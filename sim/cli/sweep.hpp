@@ -28,6 +28,8 @@ struct Sweep {
   std::vector<nlohmann::json> point_values(std::size_t index) const;
   /// The scenario document of point `index`.
   nlohmann::json point_document(std::size_t index) const;
+  /// "FILE (point N)": the file name that point's errors give.
+  std::string point_label(std::size_t index) const;
 };
 
 /// Reads a sweep file; throws ScenarioError (file, JSON path, what was expected) for a malformed

@@ -2,7 +2,7 @@
 // A collective as a traffic schedule: who sends how many bytes to whom, in which step. Pure data,
 // no SimGrid. Ranks are group-local (0..ranks-1); the executor maps them to GPUs.
 //
-// Execution semantics (sim/executor): a rank enters step k once every transfer of step k-1 that it
+// Execution semantics (sim/engine/executor.hpp): a rank enters step k once every transfer of step k-1 that it
 // sends or receives has completed. A transfer of step k starts when both its sender and its
 // receiver have entered step k (rendezvous: the receiver must be there, as a posted receive or a
 // free buffer slot). So a step is a per-rank dependency, not a global barrier, as in NCCL and

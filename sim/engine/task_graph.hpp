@@ -1,6 +1,6 @@
 #pragma once
 // The per-rank work of a run as a DAG: fixed-duration tasks on a rank's stream (compute), joins,
-// and each rank's part in a collective. Pure data; sim/executor runs it on SimGrid.
+// and each rank's part in a collective. Pure data; sim/engine/executor.hpp runs it on SimGrid.
 #include "sim/collectives/schedule.hpp"
 
 #include <cstdint>

@@ -142,7 +142,7 @@ struct ComputeConfig {
   double slowdown = 1;                    ///< compute time factor of slow_ranks (>= 1)
 };
 
-/// Failures of a long training job and its checkpoints (sim/failures.hpp).
+/// Failures of a long training job and its checkpoints (sim/workload/failures.hpp).
 struct FailureConfig {
   bool enabled = false;
   double gpu_mtbf_seconds = 0;        ///< mean time between failures of one GPU with its share of the node
@@ -182,7 +182,7 @@ struct TrainingConfig {
 
   /// GPUs of one model replica (its stages, each over a tensor-parallel group).
   int model_parallel() const { return tensor_parallel * pipeline_parallel; }
-  /// Whether the stage-wise builder (sim/pipeline.hpp) runs it: stages, tensor groups, ZeRO or
+  /// Whether the stage-wise builder (sim/workload/pipeline.hpp) runs it: stages, tensor groups, ZeRO or
   /// expert groups.
   bool staged() const { return model_parallel() > 1 || zero_stage > 0 || expert_parallel > 1; }
   ComputeConfig compute;
