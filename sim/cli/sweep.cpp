@@ -120,67 +120,38 @@ json Sweep::point_document(std::size_t index) const
   return doc;
 }
 
-Sweep load_sweep(const std::string& path)
-{
-  Sweep s;
-  s.file = path;
-  json doc = read_json_file(path);
-  const JsonNode root(doc, path, "");
-  if (!root.is_object())
-    root.fail("found " + describe_json(doc) + "; expected a scenario object with a \"sweep\" key");
-  const JsonNode sweep = root.child("sweep");
-  if (!sweep.is_object() || sweep.raw().empty())
-    sweep.fail("found " + describe_json(sweep.raw()) +
-               R"(; expected an object of scenario paths and value lists, e.g. {"cluster.nodes": [2, 4, 8]})");
-  s.id = fingerprint(doc.dump());
-  for (const auto& [key, value] : sweep.raw().items()) {
-    const JsonNode node = sweep.child(key);
-    if (key == "mode") {
-      s.zip = node.as_choice({"grid", "zip"}) == 1;
-      continue;
-    }
-    const std::vector<std::string> parts = split_path(key);
-    if (parts.empty() || std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); }))
-      node.fail("'" + key + "' is not a dotted scenario path such as \"cluster.network.link\"");
-    if (parts.front() == "sweep")
-      node.fail("a sweep cannot vary itself");
-    if (!value.is_array() || value.empty())
-      node.fail("found " + describe_json(value) + "; expected a non-empty list of values");
-    const json* at = &doc;
-    std::string walked;
-    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-      walked += (walked.empty() ? "" : ".") + parts[i];
-      if (!at->is_object() || !at->contains(parts[i]))
-        break;
-      at = &(*at)[parts[i]];
-      if (!at->is_object())
-        node.fail(fmt::format("'{}' holds {} in the scenario, not an object, so '{}' cannot be set; write it "
-                              "as an object there",
-                              walked, describe_json(*at), key));
-    }
-    s.paths.push_back(key);
-    s.values.push_back(value.get<std::vector<json>>());
-  }
-  if (s.paths.empty())
-    sweep.fail("no scenario paths to vary; expected e.g. {\"cluster.nodes\": [2, 4, 8]}");
-  if (s.zip)
-    for (std::size_t k = 1; k < s.paths.size(); ++k)
-      if (s.values[k].size() != s.values[0].size())
-        sweep.child(s.paths[k])
-            .fail(fmt::format("zip mode: {} values, but '{}' has {}", s.values[k].size(), s.paths[0],
-                              s.values[0].size()));
-  s.base = doc;
-  s.base.erase("sweep");
-  if (!s.zip) {
-    double n = 1;
-    for (const auto& v : s.values)
-      n *= double(v.size());
-    if (n > 1e7)
-      sweep.fail(fmt::format("the grid has {:.0f} points; at most 10,000,000 are allowed", n));
-  }
+namespace {
 
-  // A path must name a key the scenario has: in the file itself, or in the resolved scenario
-  // (every default explicit) of the base or of some point. Checked before anything runs.
+/// A swept path is dotted, does not vary the sweep, has values, and does not go through a key
+/// that holds something other than an object.
+void check_swept_path(const json& doc, const JsonNode& node, const std::string& key, const json& value)
+{
+  const std::vector<std::string> parts = split_path(key);
+  if (parts.empty() || std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); }))
+    node.fail("'" + key + "' is not a dotted scenario path such as \"cluster.network.link\"");
+  if (parts.front() == "sweep")
+    node.fail("a sweep cannot vary itself");
+  if (!value.is_array() || value.empty())
+    node.fail("found " + describe_json(value) + "; expected a non-empty list of values");
+  const json* at = &doc;
+  std::string walked;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    walked += (walked.empty() ? "" : ".") + parts[i];
+    if (!at->is_object() || !at->contains(parts[i]))
+      break;
+    at = &(*at)[parts[i]];
+    if (!at->is_object())
+      node.fail(fmt::format("'{}' holds {} in the scenario, not an object, so '{}' cannot be set; write it "
+                            "as an object there",
+                            walked, describe_json(*at), key));
+  }
+}
+
+/// A path must name a key the scenario has: in the file itself, or in the resolved scenario
+/// (every default explicit) of the base or of some point. Checked before anything runs.
+void check_paths_known(const Sweep& s, const JsonNode& sweep)
+{
+  const std::string& path = s.file;
   std::vector<bool> known(s.paths.size());
   for (std::size_t k = 0; k < s.paths.size(); ++k)
     known[k] = has_path(s.base, s.paths[k]);
@@ -213,6 +184,51 @@ Sweep load_sweep(const std::string& path)
         .fail(fmt::format("'{}' ({}) names no key of the scenario; scenarios/README.md lists the keys", s.paths[k],
                           pointer_of(s.paths[k])));
   }
+}
+
+}  // namespace
+
+Sweep load_sweep(const std::string& path)
+{
+  Sweep s;
+  s.file = path;
+  json doc = read_json_file(path);
+  const JsonNode root(doc, path, "");
+  if (!root.is_object())
+    root.fail("found " + describe_json(doc) + "; expected a scenario object with a \"sweep\" key");
+  const JsonNode sweep = root.child("sweep");
+  if (!sweep.is_object() || sweep.raw().empty())
+    sweep.fail("found " + describe_json(sweep.raw()) +
+               R"(; expected an object of scenario paths and value lists, e.g. {"cluster.nodes": [2, 4, 8]})");
+  s.id = fingerprint(doc.dump());
+  for (const auto& [key, value] : sweep.raw().items()) {
+    const JsonNode node = sweep.child(key);
+    if (key == "mode") {
+      s.zip = node.as_choice({"grid", "zip"}) == 1;
+      continue;
+    }
+    check_swept_path(doc, node, key, value);
+    s.paths.push_back(key);
+    s.values.push_back(value.get<std::vector<json>>());
+  }
+  if (s.paths.empty())
+    sweep.fail("no scenario paths to vary; expected e.g. {\"cluster.nodes\": [2, 4, 8]}");
+  if (s.zip)
+    for (std::size_t k = 1; k < s.paths.size(); ++k)
+      if (s.values[k].size() != s.values[0].size())
+        sweep.child(s.paths[k])
+            .fail(fmt::format("zip mode: {} values, but '{}' has {}", s.values[k].size(), s.paths[0],
+                              s.values[0].size()));
+  s.base = doc;
+  s.base.erase("sweep");
+  if (!s.zip) {
+    double n = 1;
+    for (const auto& v : s.values)
+      n *= double(v.size());
+    if (n > 1e7)
+      sweep.fail(fmt::format("the grid has {:.0f} points; at most 10,000,000 are allowed", n));
+  }
+  check_paths_known(s, sweep);
   return s;
 }
 

@@ -272,6 +272,69 @@ Schedule make_schedule(Op op, Algorithm a, const GroupShape& g, double bytes, Sc
   return fail();
 }
 
+namespace {
+
+/// CollNet: intra-node ring reduce-scatter and all-gather of S/c shards, and between them the
+/// in-network all-reduce of a shard, its trees at once.
+double collnet_seconds(const GroupShape& g, double S)
+{
+  // Intra-node ring reduce-scatter and all-gather of S/c shards, and between them the in-network
+  // all-reduce of a shard, its trees at once: the slowest tree's routes and the busiest
+  // switches' load (collnet_load). Exact on a contention-free network where every tree's routes
+  // have one latency (tests/sim/collectives/collnet_test.cpp).
+  if (!g.collnet_ready())
+    throw std::invalid_argument("collnet needs switches that reduce (cluster.network.switch_reduction) and a "
+                                "group of whole nodes");
+  const double c = g.gpus_per_node;
+  double t = c > 1 ? 2 * (c - 1) * (g.alpha_intra_s + S / (c * g.bandwidth_intra)) : 0;
+  if (!g.collnet.empty()) {
+    Rank levels = 0;
+    double latency = 0, bandwidth = std::numeric_limits<double>::infinity();
+    for (const AggregationTree& tree : g.collnet) {
+      levels = std::max(levels, tree.levels);
+      latency = std::max(latency, tree.hop_latency_s);
+      bandwidth = std::min(bandwidth, tree.hop_bandwidth);
+    }
+    t += in_network_seconds(levels, latency, bandwidth, g.collnet_load, g.aggregator_reduce_bytes_per_s, S / c);
+  }
+  return t;
+}
+
+/// A pairwise all-to-allv: each step at its slowest pair.
+double pairwise_alltoallv_seconds(const GroupShape& g, double S)
+{
+  const double alpha = g.alpha_inter_s, B = g.bandwidth_inter;
+  const std::vector<double>& sh = *g.alltoall_shares;
+  double sum = 0;
+  for (Rank k = 1; k < g.ranks; ++k) {
+    double most = 0;
+    for (Rank r = 0; r < g.ranks; ++r)
+      most = std::max(most, sh[std::size_t(r) * g.ranks + (r + k) % g.ranks]);
+    sum += alpha + most * S / B;
+  }
+  return sum;
+}
+
+/// A direct all-to-allv: the busiest NIC direction's bytes.
+double direct_alltoallv_seconds(const GroupShape& g, double S)
+{
+  const double alpha = g.alpha_inter_s, B = g.bandwidth_inter;
+  const std::vector<double>& sh = *g.alltoall_shares;
+  double most = 0;
+  for (Rank r = 0; r < g.ranks; ++r) {
+    double out = 0, in = 0;
+    for (Rank d = 0; d < g.ranks; ++d)
+      if (d != r) {
+        out += sh[std::size_t(r) * g.ranks + d];
+        in += sh[std::size_t(d) * g.ranks + r];
+      }
+    most = std::max({most, out, in});
+  }
+  return alpha + most * S / B;
+}
+
+}  // namespace
+
 double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
 {
   const double p = g.ranks, alpha = g.alpha_inter_s, B = g.bandwidth_inter;
@@ -305,28 +368,7 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     return in_network_seconds(tree.levels, tree.hop_latency_s, tree.hop_bandwidth, tree.fanin,
                               g.aggregator_reduce_bytes_per_s, S);
   }
-  case Algorithm::collnet: {
-    // Intra-node ring reduce-scatter and all-gather of S/c shards, and between them the in-network
-    // all-reduce of a shard, its trees at once: the slowest tree's routes and the busiest
-    // switches' load (collnet_load). Exact on a contention-free network where every tree's routes
-    // have one latency (tests/sim/collectives/collnet_test.cpp).
-    if (!g.collnet_ready())
-      throw std::invalid_argument("collnet needs switches that reduce (cluster.network.switch_reduction) and a "
-                                  "group of whole nodes");
-    const double c = g.gpus_per_node;
-    double t = c > 1 ? 2 * (c - 1) * (g.alpha_intra_s + S / (c * g.bandwidth_intra)) : 0;
-    if (!g.collnet.empty()) {
-      Rank levels = 0;
-      double latency = 0, bandwidth = std::numeric_limits<double>::infinity();
-      for (const AggregationTree& tree : g.collnet) {
-        levels = std::max(levels, tree.levels);
-        latency = std::max(latency, tree.hop_latency_s);
-        bandwidth = std::min(bandwidth, tree.hop_bandwidth);
-      }
-      t += in_network_seconds(levels, latency, bandwidth, g.collnet_load, g.aggregator_reduce_bytes_per_s, S / c);
-    }
-    return t;
-  }
+  case Algorithm::collnet: return collnet_seconds(g, S);
   case Algorithm::tree: return log_ceil * (alpha + S / B);
   case Algorithm::double_tree: {
     // One NIC per rank: in the full pipeline a rank's link carries two pieces a step (two children
@@ -338,33 +380,12 @@ double predicted_seconds(Op op, Algorithm a, const GroupShape& g, double S)
     return 2 * (std::floor(std::log2(p)) + chunks - 1) * (alpha + 2 * c / B);
   }
   case Algorithm::pairwise:
-    if (op == Op::alltoall && g.alltoall_shares) {  // every step at its slowest pair: an upper bound
-      const std::vector<double>& sh = *g.alltoall_shares;
-      double sum = 0;
-      for (Rank k = 1; k < g.ranks; ++k) {
-        double most = 0;
-        for (Rank r = 0; r < g.ranks; ++r)
-          most = std::max(most, sh[std::size_t(r) * g.ranks + (r + k) % g.ranks]);
-        sum += alpha + most * S / B;
-      }
-      return sum;
-    }
+    if (op == Op::alltoall && g.alltoall_shares)  // every step at its slowest pair: an upper bound
+      return pairwise_alltoallv_seconds(g, S);
     return (p - 1) * (alpha + S / (p * B));
   case Algorithm::direct:
-    if (op == Op::alltoall && g.alltoall_shares) {  // the busiest NIC direction: a lower bound
-      const std::vector<double>& sh = *g.alltoall_shares;
-      double most = 0;
-      for (Rank r = 0; r < g.ranks; ++r) {
-        double out = 0, in = 0;
-        for (Rank d = 0; d < g.ranks; ++d)
-          if (d != r) {
-            out += sh[std::size_t(r) * g.ranks + d];
-            in += sh[std::size_t(d) * g.ranks + r];
-          }
-        most = std::max({most, out, in});
-      }
-      return alpha + most * S / B;
-    }
+    if (op == Op::alltoall && g.alltoall_shares)  // the busiest NIC direction: a lower bound
+      return direct_alltoallv_seconds(g, S);
     return op == Op::sendrecv ? alpha + S / B : alpha + (p - 1) / p * S / B;
   case Algorithm::dissemination: return log_ceil * alpha;
   case Algorithm::auto_: break;

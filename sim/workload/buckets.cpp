@@ -162,4 +162,43 @@ double predicted_comm_end(const std::vector<Bucket>& buckets, const CommCostFn& 
   return end;
 }
 
+std::vector<Slice> priority_order(const std::vector<Bucket>& buckets, double partition, int window,
+                                  const CommCostFn& cost)
+{
+  std::vector<Slice> pending;
+  std::vector<double> ready_at;
+  double ready = 0;
+  for (std::size_t b = 0; b < buckets.size(); ++b) {
+    ready += buckets[b].backward_seconds;
+    double left = buckets[b].gradient_bytes;
+    while (left > 0) {
+      const double bytes = std::min(left, partition);
+      pending.push_back({b, bytes});
+      ready_at.push_back(ready);
+      left -= bytes;
+    }
+  }
+  std::vector<Slice> order;
+  std::vector<bool> taken(pending.size(), false);
+  std::vector<double> free_at(static_cast<std::size_t>(window), 0);
+  for (std::size_t n = 0; n < pending.size(); ++n) {
+    auto slot = std::min_element(free_at.begin(), free_at.end());
+    double now = *slot;
+    double earliest = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < pending.size(); ++i)
+      if (!taken[i])
+        earliest = std::min(earliest, ready_at[i]);
+    now = std::max(now, earliest);
+    // Highest priority: the largest bucket index (nearest the input); within a bucket, in order.
+    std::size_t best = pending.size();
+    for (std::size_t i = 0; i < pending.size(); ++i)
+      if (!taken[i] && ready_at[i] <= now && (best == pending.size() || pending[i].bucket > pending[best].bucket))
+        best = i;
+    taken[best] = true;
+    order.push_back(pending[best]);
+    *slot = now + cost(pending[best].bytes);
+  }
+  return order;
+}
+
 }  // namespace ddlsim::workload

@@ -20,54 +20,6 @@ namespace ddlsim::workload {
 
 namespace {
 
-/// One gradient slice to synchronise: which bucket, how many bytes.
-struct Slice {
-  std::size_t bucket;
-  double bytes;
-};
-
-/// priority (ByteScheduler): buckets cut into slices of at most `partition` bytes; the order in
-/// which `window` senders take them when each takes the ready slice of the layer nearest the input
-/// (the next forward needs it first), timed with `cost`. Decided once from the unperturbed compute.
-std::vector<Slice> priority_order(const std::vector<Bucket>& buckets, double partition, int window,
-                                  const CommCostFn& cost)
-{
-  std::vector<Slice> pending;
-  std::vector<double> ready_at;
-  double ready = 0;
-  for (std::size_t b = 0; b < buckets.size(); ++b) {
-    ready += buckets[b].backward_seconds;
-    double left = buckets[b].gradient_bytes;
-    while (left > 0) {
-      const double bytes = std::min(left, partition);
-      pending.push_back({b, bytes});
-      ready_at.push_back(ready);
-      left -= bytes;
-    }
-  }
-  std::vector<Slice> order;
-  std::vector<bool> taken(pending.size(), false);
-  std::vector<double> free_at(static_cast<std::size_t>(window), 0);
-  for (std::size_t n = 0; n < pending.size(); ++n) {
-    auto slot = std::min_element(free_at.begin(), free_at.end());
-    double now = *slot;
-    double earliest = std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < pending.size(); ++i)
-      if (!taken[i])
-        earliest = std::min(earliest, ready_at[i]);
-    now = std::max(now, earliest);
-    // Highest priority: the largest bucket index (nearest the input); within a bucket, in order.
-    std::size_t best = pending.size();
-    for (std::size_t i = 0; i < pending.size(); ++i)
-      if (!taken[i] && ready_at[i] <= now && (best == pending.size() || pending[i].bucket > pending[best].bucket))
-        best = i;
-    taken[best] = true;
-    order.push_back(pending[best]);
-    *slot = now + cost(pending[best].bytes);
-  }
-  return order;
-}
-
 /// A bucket's compressed form: its payload and the GPU time of its codec.
 struct CodecBucket {
   compress::Wire wire;
@@ -108,7 +60,6 @@ public:
 
   TrainingPlan build()
   {
-    TaskGraph& g = plan_.graph;
     const std::size_t nb = plan_.buckets.size();
     // Per rank: the last compute task, and per bucket the tasks the bucket's next forward waits for.
     std::vector<std::uint32_t> compute(p_, NONE);
@@ -121,84 +72,108 @@ public:
       std::vector<double> factor(p_);
       for (std::uint32_t r = 0; r < p_; ++r)
         factor[r] = compute_factor(s_, r, it);
-
-      // Forward.
-      for (std::uint32_t r = 0; r < p_; ++r) {
-        if (t_.policy == SchedulingPolicy::priority) {
-          for (std::size_t b = nb; b-- > 0;) {
-            const std::uint32_t f =
-                g.add_delay(r, Stream::compute, plan_.buckets[b].forward_seconds * factor[r], "forward");
-            after(compute[r], f);
-            for (std::uint32_t w : bucket_waits[r][b])
-              g.add_dependency(w, f);
-            bucket_waits[r][b].clear();
-            compute[r] = f;
-          }
-        } else {
-          const std::uint32_t f = g.add_delay(r, Stream::compute, plan_.forward_seconds * factor[r], "forward");
-          after(compute[r], f);
-          for (std::uint32_t w : waits[r])
-            g.add_dependency(w, f);
-          waits[r].clear();
-          compute[r] = f;
-        }
-      }
-
-      // Backward, bucket by bucket; remember each bucket's last backward task per rank.
-      std::vector<std::vector<std::uint32_t>> ready(nb, std::vector<std::uint32_t>(p_));
+      for (std::uint32_t r = 0; r < p_; ++r)
+        add_forward(r, factor[r], compute, waits, bucket_waits);
       const bool compressing = codec_config_.codec != compress::Codec::none && sync && p_ > 1;
-      std::vector<std::uint32_t> last_encode(p_, NONE);
-      for (std::size_t b = 0; b < nb; ++b) {
-        const Bucket& bucket = plan_.buckets[b];
-        const std::string label = "backward bucket " + std::to_string(b);
-        for (std::uint32_t r = 0; r < p_; ++r) {
-          const std::uint32_t seg = g.add_delay(r, Stream::compute, bucket.backward_seconds * factor[r], label);
-          after(compute[r], seg);
-          compute[r] = seg;
-          ready[b][r] = seg;
-          if (compressing && bucket.gradient_bytes > 0) {
-            // Encoding starts as soon as the bucket's gradients are there; on the compute stream it
-            // holds back the next bucket's backward.
-            const std::uint32_t enc =
-                add_codec(r, codec_[b].seconds.encode * factor[r], 0, "encode bucket " + std::to_string(b));
-            g.add_dependency(seg, enc);
-            after(last_encode[r], enc);
-            last_encode[r] = enc;
-            if (!codec_config_.separate_stream)
-              compute[r] = enc;
-            ready[b][r] = enc;
-          }
-          if (bucket.release_delay_seconds > 0 && sync && p_ > 1) {
-            const std::uint32_t tick = g.add_delay(r, Stream::none, bucket.release_delay_seconds, "fusion cycle wait");
-            g.add_dependency(ready[b][r], tick);
-            ready[b][r] = tick;
-          }
-        }
-      }
-
+      const std::vector<std::vector<std::uint32_t>> ready = add_backward(factor, sync, compressing, compute);
       std::vector<std::vector<std::uint32_t>> ends(p_);
       for (std::uint32_t r = 0; r < p_; ++r)
         ends[r].push_back(compute[r]);
-      if (compressing && !slices_.empty()) {
-        synchronise_compressed(ready, waits, ends);
-      } else if (sync && p_ > 1 && !slices_.empty()) {
-        switch (t_.architecture) {
-        case ArchitectureKind::allreduce:
-        case ArchitectureKind::gossip: synchronise_collectively(it, ready, waits, bucket_waits, ends); break;
-        case ArchitectureKind::ps:
-          if (t_.sync == SyncScheme::ssp || t_.sync == SyncScheme::asp)
-            synchronise_async(it, ready, waits, ends, push_joins);
-          else
-            synchronise_collectively(it, ready, waits, bucket_waits, ends);
-          break;
-        }
-      }
+      synchronise(it, sync, compressing, ready, waits, bucket_waits, ends, push_joins);
       plan_.iteration_end.push_back(std::move(ends));
     }
     return std::move(plan_);
   }
 
 private:
+  /// Rank r's forward (with priority, bucket by bucket from the input's), after what it waits for.
+  void add_forward(std::uint32_t r, double factor, std::vector<std::uint32_t>& compute,
+                   std::vector<std::vector<std::uint32_t>>& waits,
+                   std::vector<std::vector<std::vector<std::uint32_t>>>& bucket_waits)
+  {
+    TaskGraph& g = plan_.graph;
+    const std::size_t nb = plan_.buckets.size();
+    if (t_.policy == SchedulingPolicy::priority) {
+      for (std::size_t b = nb; b-- > 0;) {
+        const std::uint32_t f =
+            g.add_delay(r, Stream::compute, plan_.buckets[b].forward_seconds * factor, "forward");
+        after(compute[r], f);
+        for (std::uint32_t w : bucket_waits[r][b])
+          g.add_dependency(w, f);
+        bucket_waits[r][b].clear();
+        compute[r] = f;
+      }
+    } else {
+      const std::uint32_t f = g.add_delay(r, Stream::compute, plan_.forward_seconds * factor, "forward");
+      after(compute[r], f);
+      for (std::uint32_t w : waits[r])
+        g.add_dependency(w, f);
+      waits[r].clear();
+      compute[r] = f;
+    }
+  }
+
+  /// Every rank's backward, bucket by bucket, with its codec kernels and fusion-cycle waits;
+  /// returns per bucket and rank the task after which the bucket may be synchronised.
+  std::vector<std::vector<std::uint32_t>> add_backward(const std::vector<double>& factor, bool sync, bool compressing,
+                                                       std::vector<std::uint32_t>& compute)
+  {
+    TaskGraph& g = plan_.graph;
+    const std::size_t nb = plan_.buckets.size();
+    std::vector<std::vector<std::uint32_t>> ready(nb, std::vector<std::uint32_t>(p_));
+    std::vector<std::uint32_t> last_encode(p_, NONE);
+    for (std::size_t b = 0; b < nb; ++b) {
+      const Bucket& bucket = plan_.buckets[b];
+      const std::string label = "backward bucket " + std::to_string(b);
+      for (std::uint32_t r = 0; r < p_; ++r) {
+        const std::uint32_t seg = g.add_delay(r, Stream::compute, bucket.backward_seconds * factor[r], label);
+        after(compute[r], seg);
+        compute[r] = seg;
+        ready[b][r] = seg;
+        if (compressing && bucket.gradient_bytes > 0) {
+          // Encoding starts as soon as the bucket's gradients are there; on the compute stream it
+          // holds back the next bucket's backward.
+          const std::uint32_t enc =
+              add_codec(r, codec_[b].seconds.encode * factor[r], 0, "encode bucket " + std::to_string(b));
+          g.add_dependency(seg, enc);
+          after(last_encode[r], enc);
+          last_encode[r] = enc;
+          if (!codec_config_.separate_stream)
+            compute[r] = enc;
+          ready[b][r] = enc;
+        }
+        if (bucket.release_delay_seconds > 0 && sync && p_ > 1) {
+          const std::uint32_t tick = g.add_delay(r, Stream::none, bucket.release_delay_seconds, "fusion cycle wait");
+          g.add_dependency(ready[b][r], tick);
+          ready[b][r] = tick;
+        }
+      }
+    }
+    return ready;
+  }
+
+  /// The iteration's synchronisation, as the architecture, sync scheme and compression make it.
+  void synchronise(int it, bool sync, bool compressing, const std::vector<std::vector<std::uint32_t>>& ready,
+                   std::vector<std::vector<std::uint32_t>>& waits,
+                   std::vector<std::vector<std::vector<std::uint32_t>>>& bucket_waits,
+                   std::vector<std::vector<std::uint32_t>>& ends, std::vector<std::vector<std::uint32_t>>& push_joins)
+  {
+    if (compressing && !slices_.empty()) {
+      synchronise_compressed(ready, waits, ends);
+    } else if (sync && p_ > 1 && !slices_.empty()) {
+      switch (t_.architecture) {
+      case ArchitectureKind::allreduce:
+      case ArchitectureKind::gossip: synchronise_collectively(it, ready, waits, bucket_waits, ends); break;
+      case ArchitectureKind::ps:
+        if (t_.sync == SyncScheme::ssp || t_.sync == SyncScheme::asp)
+          synchronise_async(it, ready, waits, ends, push_joins);
+        else
+          synchronise_collectively(it, ready, waits, bucket_waits, ends);
+        break;
+      }
+    }
+  }
+
   static constexpr std::uint32_t NONE = UINT32_MAX;
 
   void after(std::uint32_t before, std::uint32_t task)

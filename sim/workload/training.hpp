@@ -73,6 +73,18 @@ using CommCostFn = std::function<double(double bytes)>;
 std::vector<Bucket> make_buckets(const model::Model& model, const std::vector<LayerCost>& costs,
                                  const scenario::TrainingConfig& training, const CommCostFn& cost = {});
 
+/// One gradient slice to synchronise: which bucket, how many bytes.
+struct Slice {
+  std::size_t bucket;
+  double bytes;
+};
+
+/// priority (ByteScheduler): buckets cut into slices of at most `partition` bytes; the order in
+/// which `window` senders take them when each takes the ready slice of the layer nearest the input
+/// (the next forward needs it first), timed with `cost`. Decided once from the unperturbed compute.
+std::vector<Slice> priority_order(const std::vector<Bucket>& buckets, double partition, int window,
+                                  const CommCostFn& cost);
+
 /// Predicted end of the last synchronisation after backward starts, for buckets communicated one
 /// after another on one stream in backward order: what mg_wfbp minimises.
 double predicted_comm_end(const std::vector<Bucket>& buckets, const CommCostFn& cost);
