@@ -11,9 +11,9 @@
 //        in_network makes every switch sum (the star's one, or the fat-tree's aggregation tree);
 //        collnet too, in 8 aggregation trees on the Clos (GPU l of every node in tree l).
 #include "sim/engine/child_process.hpp"
-#include "sim/workload/collective_plan.hpp"
 #include "sim/engine/executor.hpp"
 #include "sim/engine/platform.hpp"
+#include "sim/workload/collective_plan.hpp"
 #include "topologies/cluster.hpp"
 
 #include <fmt/format.h>

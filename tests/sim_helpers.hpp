@@ -2,11 +2,11 @@
 // Helpers for tests that simulate: each simulation runs in a forked child (one SimGrid engine per
 // process), on a star platform built here.
 #include "sim/engine/child_process.hpp"
-#include "sim/scenario/error.hpp"
 #include "sim/engine/executor.hpp"
 #include "sim/engine/platform.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/engine/task_graph.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/scenario/scenario.hpp"
 #include "topologies/star.hpp"
 
 #include <functional>

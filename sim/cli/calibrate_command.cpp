@@ -1,7 +1,7 @@
-#include "sim/cli/commands.hpp"
-#include "sim/cli/options.hpp"
 #include "calibration/gpu_profile.hpp"
 #include "sim/cli/calibrate.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/cli/options.hpp"
 #include "sim/scenario/units.hpp"
 
 #include <fmt/format.h>

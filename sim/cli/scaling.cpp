@@ -1,9 +1,9 @@
 #include "sim/cli/scaling.hpp"
 
 #include "sim/engine/child_process.hpp"
+#include "sim/runner/simulate.hpp"
 #include "sim/scenario/error.hpp"
 #include "sim/scenario/json_reader.hpp"
-#include "sim/runner/simulate.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <fmt/format.h>

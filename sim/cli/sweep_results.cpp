@@ -166,7 +166,6 @@ std::string values_text(const Sweep& s, const std::vector<json>& v)
   return out;
 }
 
-
 std::string csv_header(const std::vector<std::string>& paths, const std::string& kind)
 {
   std::string out = "point";

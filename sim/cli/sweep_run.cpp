@@ -61,7 +61,8 @@ public:
   StopSignals& operator=(const StopSignals&) = delete;
 
 private:
-  struct sigaction old_int_ {}, old_term_{};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 class Progress {
@@ -185,8 +186,8 @@ public:
     ++finished_;
     csv_stream_ << csv_rows({row}, sweep_.kind());  // streamed in completion order until the end
     csv_stream_.flush();
-    progress_.point(index, values_text(sweep_, row.at("values").get<std::vector<json>>()), ok,
-                    row.value("wall_s", 0.0), finished_, failed_total_);
+    progress_.point(index, values_text(sweep_, row.at("values").get<std::vector<json>>()), ok, row.value("wall_s", 0.0),
+                    finished_, failed_total_);
     rows_.push_back(std::move(row));
   }
 

@@ -12,9 +12,6 @@ namespace ddlsim::coll {
 
 namespace {
 
-
-
-
 /// The ranks that take part in the power-of-two core: the odd ones of the first 2r, then the rest.
 /// core[i] is the real rank of core position i.
 std::vector<Rank> core_ranks(Rank p, Rank q)

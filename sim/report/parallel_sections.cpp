@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-
 namespace ddlsim::report {
 
 using namespace ddlsim::scenario;
@@ -108,22 +107,21 @@ json zero_json(const TrainingConfig& t, const TrainingPlan& plan, const Pipeline
                             : t.zero_stage == 3     ? 2 * units - 1
                             : t.expert_parallel > 1 ? static_cast<long long>(plan.slices)
                                                     : units;
-  return {
-      {"stage", t.zero_stage},
-      {"allgathers_per_iteration", gathers},
-      {"note", t.zero_stage == 3
-                   ? "each bucket is a unit whose parameters are all-gathered over the data-parallel group before "
-                     "its forward and again before its backward (the last unit of the forward keeps them), "
-                     "at most two units gathered at once; its gradients are reduce-scattered as backward "
-                     "releases it; each GPU keeps and updates a 1/d shard of parameters, gradients and "
-                     "optimizer states"
-                   : "each bucket is reduce-scattered over the data-parallel group as backward releases it; once "
-                     "all are, each GPU updates its 1/d shard and the buckets' parameters are all-gathered "
-                     "before the next forward"},
-      {"bytes_per_gpu",
-       {{"parameters", shares.parameters},
-        {"gradients", shares.gradients},
-        {"optimizer_states", shares.optimizer_states}}}};
+  return {{"stage", t.zero_stage},
+          {"allgathers_per_iteration", gathers},
+          {"note", t.zero_stage == 3
+                       ? "each bucket is a unit whose parameters are all-gathered over the data-parallel group before "
+                         "its forward and again before its backward (the last unit of the forward keeps them), "
+                         "at most two units gathered at once; its gradients are reduce-scattered as backward "
+                         "releases it; each GPU keeps and updates a 1/d shard of parameters, gradients and "
+                         "optimizer states"
+                       : "each bucket is reduce-scattered over the data-parallel group as backward releases it; once "
+                         "all are, each GPU updates its 1/d shard and the buckets' parameters are all-gathered "
+                         "before the next forward"},
+          {"bytes_per_gpu",
+           {{"parameters", shares.parameters},
+            {"gradients", shares.gradients},
+            {"optimizer_states", shares.optimizer_states}}}};
 }
 
 }  // namespace ddlsim::report

@@ -38,20 +38,20 @@ std::string collective_lines(const json& r)
   const auto& c = r.at("collective");
   const bool v =
       c.contains("alltoall_weights") && c.at("alltoall_weights").is_string() && c.at("alltoall_weights") != "uniform";
-  std::string out = fmt::format("  collective          {} {} over {} ranks, {}, {} fidelity{}\n",
-                                c.at("algorithm").get<std::string>(), c.at("op").get<std::string>(),
-                                c.at("ranks").get<int>(), c.at("precision").get<std::string>(),
-                                c.at("fidelity").get<std::string>(),
-                                v ? fmt::format(", all-to-allv weights: {} (size: the mean a rank sends)",
-                                                c.at("alltoall_weights").get<std::string>())
-                                  : "");
+  std::string out =
+      fmt::format("  collective          {} {} over {} ranks, {}, {} fidelity{}\n",
+                  c.at("algorithm").get<std::string>(), c.at("op").get<std::string>(), c.at("ranks").get<int>(),
+                  c.at("precision").get<std::string>(), c.at("fidelity").get<std::string>(),
+                  v ? fmt::format(", all-to-allv weights: {} (size: the mean a rank sends)",
+                                  c.at("alltoall_weights").get<std::string>())
+                    : "");
   out += fmt::format("\n  {:>14} {:>14} {:>14} {:>12} {:>12}  {}\n", "size (B)", "count (elems)", "time (us)",
                      "algbw (GB/s)", "busbw (GB/s)", "algorithm");
   for (const auto& row : r.at("results"))
-    out += fmt::format("  {:>14.0f} {:>14.0f} {:>14.2f} {:>12.2f} {:>12.2f}  {}\n", row.at("size_bytes").get<double>(),
-                       row.at("count").get<double>(), row.at("time_us").get<double>(),
-                       row.at("algbw_GBps").get<double>(), row.at("busbw_GBps").get<double>(),
-                       row.at("algorithm").get<std::string>());
+    out +=
+        fmt::format("  {:>14.0f} {:>14.0f} {:>14.2f} {:>12.2f} {:>12.2f}  {}\n", row.at("size_bytes").get<double>(),
+                    row.at("count").get<double>(), row.at("time_us").get<double>(), row.at("algbw_GBps").get<double>(),
+                    row.at("busbw_GBps").get<double>(), row.at("algorithm").get<std::string>());
   return out + "\n";
 }
 

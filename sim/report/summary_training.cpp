@@ -133,10 +133,10 @@ std::string iteration_lines(const json& r)
   const auto& w = r.at("workload");
   const auto& it = r.at("iteration_time_s");
   const int iterations = w.at("iterations").get<int>();
-  std::string out = fmt::format("  iteration time      {} (mean of {}{}; min {}, max {})\n",
-                                seconds_text(it.at("mean").get<double>()), iterations > 1 ? iterations - 1 : 1,
-                                iterations > 1 ? " after the first" : "", seconds_text(it.at("min")),
-                                seconds_text(it.at("max")));
+  std::string out =
+      fmt::format("  iteration time      {} (mean of {}{}; min {}, max {})\n",
+                  seconds_text(it.at("mean").get<double>()), iterations > 1 ? iterations - 1 : 1,
+                  iterations > 1 ? " after the first" : "", seconds_text(it.at("min")), seconds_text(it.at("max")));
   const auto& per_rank = r.at("per_rank").at("iteration_time_s");
   if (per_rank.at("max").get<double>() > 1.001 * per_rank.at("min").get<double>())
     out += fmt::format("  per rank            iteration {} to {}\n", seconds_text(per_rank.at("min")),
@@ -153,20 +153,19 @@ std::string throughput_lines(const json& r)
 {
   const auto& tp = r.at("throughput");
   std::string out = fmt::format("  throughput          {:.1f} samples/s{}\n", tp.at("samples_per_s").get<double>(),
-                                tp.contains("tokens_per_s")
-                                    ? fmt::format(" ({:.0f} tokens/s at sequence {})",
-                                                  tp.at("tokens_per_s").get<double>(),
-                                                  r.at("model").at("sequence").get<int>())
-                                    : "");
+                                tp.contains("tokens_per_s") ? fmt::format(" ({:.0f} tokens/s at sequence {})",
+                                                                          tp.at("tokens_per_s").get<double>(),
+                                                                          r.at("model").at("sequence").get<int>())
+                                                            : "");
   out += fmt::format("  scaling efficiency  {:.1f} % of {} x one GPU ({:.1f} samples/s per GPU alone)\n",
                      100 * r.at("scaling_efficiency").get<double>(), r.at("cluster").at("gpus").get<int>(),
                      r.at("single_gpu").at("samples_per_s").get<double>());
   const auto& one = r.at("single_gpu");
-  out += fmt::format("  compute model       {}{}\n", one.at("compute_model").get<std::string>(),
-                     one.at("scaled_to_measured").is_null()
-                         ? ""
-                         : ", scaled to the measured iteration (" +
-                               one.at("scaled_to_measured").get<std::string>() + ")");
+  out +=
+      fmt::format("  compute model       {}{}\n", one.at("compute_model").get<std::string>(),
+                  one.at("scaled_to_measured").is_null()
+                      ? ""
+                      : ", scaled to the measured iteration (" + one.at("scaled_to_measured").get<std::string>() + ")");
   return out;
 }
 

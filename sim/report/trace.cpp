@@ -134,8 +134,11 @@ void add_names(const std::vector<std::uint32_t>& ranks, const TraceLayout& layou
         continue;
       std::string name = "GPU " + std::to_string(r);
       name += stream == Stream::compute ? " compute" : stream == Stream::communication ? " comm" : " codec";
-      events.push_back(
-          {{"name", "thread_name"}, {"ph", "M"}, {"pid", node}, {"tid", layout.tid(r, stream)}, {"args", {{"name", name}}}});
+      events.push_back({{"name", "thread_name"},
+                        {"ph", "M"},
+                        {"pid", node},
+                        {"tid", layout.tid(r, stream)},
+                        {"args", {{"name", name}}}});
     }
   }
 }

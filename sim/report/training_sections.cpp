@@ -1,6 +1,5 @@
 #include "sim/report/training_sections.hpp"
 
-
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -23,8 +23,8 @@ using nlohmann::json;
 namespace {
 
 /// nccl-tests' columns per size: time between the barriers around it, algorithm and bus bandwidth.
-json result_rows(const CollectiveConfig& c, std::uint32_t p, const Timeline& tl, const std::vector<std::uint32_t>& barriers,
-                 const std::vector<PlannedCollective>& plans)
+json result_rows(const CollectiveConfig& c, std::uint32_t p, const Timeline& tl,
+                 const std::vector<std::uint32_t>& barriers, const std::vector<PlannedCollective>& plans)
 {
   json rows = json::array();
   const double element = bytes_per_element(c.precision);

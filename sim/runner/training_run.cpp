@@ -214,8 +214,8 @@ Breakdown staged_breakdown(const Scenario& s, const model::Model& model, const T
     workload["zero"] = zero_json(t, run.plan, pt);
   Breakdown b;
   for (const PipelineStage& st : pt.stages)
-    b.memory_stages.push_back(
-        {st.gradient_bytes, st.activation_bytes, double(st.in_flight), st.recompute_peak_bytes, st.expert_gradient_bytes});
+    b.memory_stages.push_back({st.gradient_bytes, st.activation_bytes, double(st.in_flight), st.recompute_peak_bytes,
+                               st.expert_gradient_bytes});
   if (t.zero_stage == 3)
     for (const Bucket& bucket : run.plan.buckets)
       b.unit_bytes.push_back(bucket.gradient_bytes);

@@ -41,8 +41,7 @@ void parse_clos(const JsonNode& net, NetworkConfig& n)
                                         n.radix));
   n.planes = net.int_or("planes", 1, 1);
   if (n.planes > 64)
-    net.child("planes").fail(
-        fmt::format("found {}; expected at most 64 network planes (one per NIC port)", n.planes));
+    net.child("planes").fail(fmt::format("found {}; expected at most 64 network planes (one per NIC port)", n.planes));
   n.oversubscription = net.number_or("oversubscription", 1.0, Bound::positive);
   n.routing = static_cast<topo::ClosRouting>(net.choice_or("routing", {"d-mod-k", "ecmp"}, 0));
   n.switch_reduce_bytes_per_s = net.quantity_or("switch_reduction", Dimension::bytes_per_s, 0, Bound::positive);
@@ -135,8 +134,8 @@ void parse_intra_node(const JsonNode& intra, ClusterConfig& c)
   c.gpus_per_pcie_switch = intra.int_or("gpus_per_pcie_switch", c.gpus_per_node, 1);
   if (c.gpus_per_node % c.gpus_per_pcie_switch != 0)
     intra.child("gpus_per_pcie_switch")
-        .fail(fmt::format("found {}; expected a divisor of gpus_per_node ({})", c.gpus_per_pcie_switch,
-                          c.gpus_per_node));
+        .fail(
+            fmt::format("found {}; expected a divisor of gpus_per_node ({})", c.gpus_per_pcie_switch, c.gpus_per_node));
   c.uplink = intra.has("uplink") ? parse_link(intra.child("uplink"), "intra_node") : c.intra;
 }
 

@@ -187,12 +187,12 @@ nlohmann::json collective_json(const Scenario& s)
   for (double b : c.sizes_bytes)
     list.push_back(format_quantity(b, Dimension::bytes));
   json workload = {{"kind", "collective"},
-                     {"op", coll::to_string(c.op)},
-                     {"algorithm", coll::to_string(c.algorithm)},
-                     {"channels", c.channels},
-                     {"sizes", {{"list", list}}},
-                     {"precision", to_string(c.precision)},
-                     {"fidelity", to_string(c.fidelity)}};
+                   {"op", coll::to_string(c.op)},
+                   {"algorithm", coll::to_string(c.algorithm)},
+                   {"channels", c.channels},
+                   {"sizes", {{"list", list}}},
+                   {"precision", to_string(c.precision)},
+                   {"fidelity", to_string(c.fidelity)}};
   if (!c.alltoall_weights.empty()) {
     const auto p = static_cast<std::size_t>(s.cluster.gpus());
     json rows = json::array();

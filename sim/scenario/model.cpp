@@ -69,8 +69,8 @@ void parse_transformer(const JsonNode& model, Scenario& s)
     c.moe_every = t.int_or("moe_every", 1, 1);
     if (c.moe_every > c.layers)
       t.child("moe_every")
-          .fail(fmt::format("found {}; no block of the {} would have experts; expected 1 to {}", c.moe_every,
-                            c.layers, c.layers));
+          .fail(fmt::format("found {}; no block of the {} would have experts; expected 1 to {}", c.moe_every, c.layers,
+                            c.layers));
     c.capacity_factor = t.number_or("capacity_factor", 1, Bound::positive);
     if (c.capacity_factor < 1)
       t.child("capacity_factor")
@@ -118,8 +118,7 @@ void parse_custom_layers(const JsonNode& model, Scenario& s)
         sum += t.elements();
       }
       if (sum != layer.params)
-        tensors->fail(
-            fmt::format("the tensors hold {} elements; expected the layer's params, {}", sum, layer.params));
+        tensors->fail(fmt::format("the tensors hold {} elements; expected the layer's params, {}", sum, layer.params));
     }
     s.custom_layers.push_back(std::move(layer));
   }
@@ -249,30 +248,30 @@ nlohmann::json model_json(const Scenario& s)
   if (s.transformer) {
     const model::TransformerConfig& c = *s.transformer;
     model = {{"name", s.model},
-                    {"transformer",
-                     {{"layers", c.layers},
-                      {"hidden", c.hidden},
-                      {"heads", c.heads},
-                      {"ffn", c.ffn},
-                      {"vocabulary", c.vocabulary},
-                      {"sequence", c.sequence},
-                      {"max_positions", c.max_positions},
-                      {"token_types", c.token_types},
-                      {"pre_layernorm", c.pre_layernorm},
-                      {"pooler", c.pooler},
-                      {"lm_head", c.lm_head},
-                      {"kv_heads", c.kv_heads > 0 ? c.kv_heads : c.heads},
-                      {"gated_ffn", c.gated_ffn},
-                      {"bias", c.bias},
-                      {"rms_norm", c.rms_norm},
-                      {"learned_positions", c.learned_positions}}}};
+             {"transformer",
+              {{"layers", c.layers},
+               {"hidden", c.hidden},
+               {"heads", c.heads},
+               {"ffn", c.ffn},
+               {"vocabulary", c.vocabulary},
+               {"sequence", c.sequence},
+               {"max_positions", c.max_positions},
+               {"token_types", c.token_types},
+               {"pre_layernorm", c.pre_layernorm},
+               {"pooler", c.pooler},
+               {"lm_head", c.lm_head},
+               {"kv_heads", c.kv_heads > 0 ? c.kv_heads : c.heads},
+               {"gated_ffn", c.gated_ffn},
+               {"bias", c.bias},
+               {"rms_norm", c.rms_norm},
+               {"learned_positions", c.learned_positions}}}};
     if (c.lm_head)
       model["transformer"]["tie_embeddings"] = c.tie_embeddings;
     if (c.experts > 0)
       model["transformer"].update({{"experts", c.experts},
-                                          {"top_k", c.top_k},
-                                          {"moe_every", c.moe_every},
-                                          {"capacity_factor", c.capacity_factor}});
+                                   {"top_k", c.top_k},
+                                   {"moe_every", c.moe_every},
+                                   {"capacity_factor", c.capacity_factor}});
   } else if (!s.custom_layers.empty()) {
     json layers = json::array();
     for (const model::Layer& l : s.custom_layers) {

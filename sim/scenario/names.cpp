@@ -97,5 +97,4 @@ double bytes_per_element(Precision p)
   return p == Precision::fp32 || p == Precision::tf32 ? 4.0 : 2.0;
 }
 
-
 }  // namespace ddlsim::scenario

@@ -28,8 +28,7 @@ OutputConfig parse_output(const JsonNode& root, const std::string& name, int gpu
         o.trace_ranks.push_back(static_cast<std::uint32_t>(r));
       }
       std::sort(o.trace_ranks.begin(), o.trace_ranks.end());
-      o.trace_ranks.erase(std::unique(o.trace_ranks.begin(), o.trace_ranks.end()),
-                                 o.trace_ranks.end());
+      o.trace_ranks.erase(std::unique(o.trace_ranks.begin(), o.trace_ranks.end()), o.trace_ranks.end());
     }
   }
   if (o.trace_ranks.empty())

@@ -57,9 +57,9 @@ void parse_pipeline(const JsonNode& par, TrainingConfig& t)
   } else {
     if (!par.has("microbatches"))
       par.fail(fmt::format("pipeline {} needs 'microbatches' (micro-batches of batch_per_gpu samples that each "
-                            "data-parallel replica runs through its stages per iteration; expected a whole number, "
-                            "typically a few times the stages)",
-                            t.pipeline_parallel));
+                           "data-parallel replica runs through its stages per iteration; expected a whole number, "
+                           "typically a few times the stages)",
+                           t.pipeline_parallel));
     t.microbatches = par.int_value("microbatches", 1);
     t.pipeline_schedule = static_cast<PipelineSchedule>(par.choice_or("schedule", {"1f1b", "gpipe"}, 0));
   }
@@ -69,15 +69,15 @@ void parse_pipeline(const JsonNode& par, TrainingConfig& t)
 
 void parse_parallelism(const JsonNode& par, int gpus, int gpus_per_node, TrainingConfig& t)
 {
-  par.allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "sequence", "zero",
-                   "expert", "expert_comm", "expert_zipf"});
+  par.allow_keys({"data", "tensor", "pipeline", "microbatches", "schedule", "tensor_comm", "sequence", "zero", "expert",
+                  "expert_comm", "expert_zipf"});
   t.data_parallel = par.int_or("data", gpus, 1);
   t.tensor_parallel = par.int_or("tensor", 1, 1);
   t.pipeline_parallel = par.int_or("pipeline", 1, 1);
   const long long product = 1LL * t.data_parallel * t.tensor_parallel * t.pipeline_parallel;
   if (product != gpus)
     par.fail(fmt::format("data {} x tensor {} x pipeline {} = {} GPUs, but the cluster has {} GPUs", t.data_parallel,
-                          t.tensor_parallel, t.pipeline_parallel, product, gpus));
+                         t.tensor_parallel, t.pipeline_parallel, product, gpus));
   if (t.tensor_parallel > 1 && gpus_per_node % t.tensor_parallel != 0)
     par.child("tensor").fail(fmt::format(
         "found {}; a tensor-parallel group runs inside one node (its all-reduces, several per layer, need the "

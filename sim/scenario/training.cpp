@@ -224,7 +224,7 @@ FailureConfig parse_failures(const JsonNode& f)
   c.restart_seconds = f.quantity("restart", Dimension::seconds, Bound::non_negative);
   if (f.has("checkpoint_time") == f.has("checkpoint_bandwidth"))
     f.fail("expected exactly one of 'checkpoint_time' (how long writing a checkpoint takes) and "
-            "'checkpoint_bandwidth' (the storage's aggregate write rate for weights and optimizer states)");
+           "'checkpoint_bandwidth' (the storage's aggregate write rate for weights and optimizer states)");
   if (f.has("checkpoint_time"))
     c.checkpoint_seconds = f.quantity("checkpoint_time", Dimension::seconds, Bound::positive);
   else
@@ -276,8 +276,7 @@ void check_codec_costs(const JsonNode& w, const Scenario& s)
       node.fail(fmt::format("codec '{}' takes its encode and decode times from a GPU profile; expected \"gpu\": "
                             "{{\"profile\": NAME}} with a shipped profile ({}) or a profile file",
                             compress::to_string(codec.codec), join_names(shipped_profiles())));
-    for (const char* needed :
-         {compress::profile_entry(codec.codec), codec.error_feedback ? "error_feedback" : nullptr})
+    for (const char* needed : {compress::profile_entry(codec.codec), codec.error_feedback ? "error_feedback" : nullptr})
       if (needed && !s.profile->codec(needed))
         node.fail(fmt::format("GPU profile {} has no costs for '{}'; expected a profile with a 'codecs.{}' entry",
                               s.profile->file, needed, needed));
@@ -441,17 +440,17 @@ nlohmann::json training_json(const TrainingConfig& t)
 {
   using nlohmann::json;
   json workload = {{"kind", "training"},
-                     {"batch_per_gpu", t.batch_per_gpu},
-                     {"precision", to_string(t.precision)},
-                     {"iterations", t.iterations},
-                     {"parallelism", parallelism_json(t)},
-                     {"compute", compute_json(t)},
-                     {"sync", sync_json(t)},
-                     {"architecture", architecture_json(t)},
-                     {"scheduling", scheduling_json(t)},
-                     {"compression", compression_json(t.compression, t.architecture)},
-                     {"fidelity", to_string(t.fidelity)},
-                     {"recompute", to_string(t.recompute)}};
+                   {"batch_per_gpu", t.batch_per_gpu},
+                   {"precision", to_string(t.precision)},
+                   {"iterations", t.iterations},
+                   {"parallelism", parallelism_json(t)},
+                   {"compute", compute_json(t)},
+                   {"sync", sync_json(t)},
+                   {"architecture", architecture_json(t)},
+                   {"scheduling", scheduling_json(t)},
+                   {"compression", compression_json(t.compression, t.architecture)},
+                   {"fidelity", to_string(t.fidelity)},
+                   {"recompute", to_string(t.recompute)}};
   if (t.failures.enabled)
     workload["failures"] = failures_json(t.failures);
   return workload;

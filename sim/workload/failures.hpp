@@ -33,6 +33,7 @@ struct FailureEstimate {
 
 /// The estimate for a job of `gpus` GPUs whose training state is `state_bytes` and whose
 /// iterations take `iteration_seconds`; checkpoints are taken between iterations.
-FailureEstimate estimate_failures(const scenario::FailureConfig& config, int gpus, double state_bytes, double iteration_seconds);
+FailureEstimate estimate_failures(const scenario::FailureConfig& config, int gpus, double state_bytes,
+                                  double iteration_seconds);
 
 }  // namespace ddlsim::workload

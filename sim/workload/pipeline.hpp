@@ -44,8 +44,6 @@ namespace ddlsim::workload {
 /// GPU sums at `reduce_seconds_per_byte`, as the simulated ring charges them.
 double tensor_allreduce_seconds(const coll::GroupShape& group, double bytes, double reduce_seconds_per_byte);
 
-
-
 struct PipelineTraining {
   /// iteration_end per GPU; compute_seconds and forward_seconds: the whole model on one GPU
   TrainingPlan plan;

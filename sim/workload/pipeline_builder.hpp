@@ -177,7 +177,8 @@ private:
   /// once all are, each GPU updates its shard and the buckets' parameters are all-gathered. With
   /// stage 3 the parameters are gathered bucket by bucket next iteration (gather_parameters).
   void synchronise_stages(int it, const std::vector<std::vector<std::uint32_t>>& ready,
-                          std::vector<std::vector<std::uint32_t>>& waits, std::vector<std::vector<std::uint32_t>>& ends);
+                          std::vector<std::vector<std::uint32_t>>& waits,
+                          std::vector<std::vector<std::uint32_t>>& ends);
 
   const scenario::Scenario& s_;
   const scenario::TrainingConfig& t_;

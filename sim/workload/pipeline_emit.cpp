@@ -113,8 +113,9 @@ PipelineBuilder::Gathers PipelineBuilder::gather_parameters(std::vector<std::vec
   return out;
 }
 
-void PipelineBuilder::limit_gathers(const std::vector<std::size_t>& order, const std::vector<std::vector<std::uint32_t>>& gates,
-                   const std::vector<std::vector<std::uint32_t>>& gathers)
+void PipelineBuilder::limit_gathers(const std::vector<std::size_t>& order,
+                                    const std::vector<std::vector<std::uint32_t>>& gates,
+                                    const std::vector<std::vector<std::uint32_t>>& gathers)
 {
   for (std::uint32_t k = 0; k < tp_; ++k)
     for (std::size_t p = 1; p < order.size(); ++p)
@@ -139,10 +140,11 @@ void PipelineBuilder::after(std::uint32_t before, std::uint32_t task)
 }
 
 std::vector<std::uint32_t> PipelineBuilder::group_collective(coll::Op op, coll::Algorithm algorithm, TensorComm comm,
-                                            const coll::GroupShape& group, double bytes, double seconds,
-                                            double concurrent, const std::string& label,
-                                            const std::vector<std::uint32_t>& last,
-                                            std::vector<std::uint32_t>* record)
+                                                             const coll::GroupShape& group, double bytes,
+                                                             double seconds, double concurrent,
+                                                             const std::string& label,
+                                                             const std::vector<std::uint32_t>& last,
+                                                             std::vector<std::uint32_t>* record)
 {
   TaskGraph& g = result_.plan.graph;
   std::vector<std::uint32_t> tasks;
@@ -162,8 +164,9 @@ std::vector<std::uint32_t> PipelineBuilder::group_collective(coll::Op op, coll::
   return tasks;
 }
 
-std::vector<std::uint32_t> PipelineBuilder::tensor_collective(std::uint32_t s, std::uint32_t i, coll::Op op, double bytes,
-                                             bool forward, const std::vector<std::uint32_t>& last)
+std::vector<std::uint32_t> PipelineBuilder::tensor_collective(std::uint32_t s, std::uint32_t i, coll::Op op,
+                                                              double bytes, bool forward,
+                                                              const std::vector<std::uint32_t>& last)
 {
   const coll::GroupShape& group = tensor_groups_[s * d_ + i];
   const std::string& label = op == coll::Op::allgather ? SEQUENCE_GATHER_LABEL
@@ -176,8 +179,8 @@ std::vector<std::uint32_t> PipelineBuilder::tensor_collective(std::uint32_t s, s
                           busiest ? &result_.tensor_tasks : nullptr);
 }
 
-std::vector<std::uint32_t> PipelineBuilder::expert_alltoall(std::uint32_t s, std::uint32_t i, double bytes, bool back, bool forward,
-                                           const std::vector<std::uint32_t>& last)
+std::vector<std::uint32_t> PipelineBuilder::expert_alltoall(std::uint32_t s, std::uint32_t i, double bytes, bool back,
+                                                            bool forward, const std::vector<std::uint32_t>& last)
 {
   const coll::GroupShape group = alltoall_group(s, i, back);
   const bool busiest = s == result_.busiest_stage && i == 0;
@@ -189,10 +192,11 @@ std::vector<std::uint32_t> PipelineBuilder::expert_alltoall(std::uint32_t s, std
                           busiest ? &result_.alltoall_tasks : nullptr);
 }
 
-std::vector<std::uint32_t> PipelineBuilder::run_segments(std::uint32_t s, std::uint32_t i, const std::vector<Segment>& segments,
-                                        bool forward, const std::string& label, const std::vector<double>& factors,
-                                        std::vector<std::uint32_t>& last,
-                                        std::vector<std::vector<std::uint32_t>>* bucket_ready)
+std::vector<std::uint32_t> PipelineBuilder::run_segments(std::uint32_t s, std::uint32_t i,
+                                                         const std::vector<Segment>& segments, bool forward,
+                                                         const std::string& label, const std::vector<double>& factors,
+                                                         std::vector<std::uint32_t>& last,
+                                                         std::vector<std::vector<std::uint32_t>>* bucket_ready)
 {
   TaskGraph& g = result_.plan.graph;
   std::vector<std::uint32_t> first(lanes_, NONE);
@@ -274,8 +278,8 @@ void PipelineBuilder::add_stage_compute(std::uint32_t s, std::uint32_t i, int it
   }
 }
 
-void PipelineBuilder::p2p(std::uint32_t from, std::uint32_t to, std::uint32_t stage, std::uint32_t produced, std::uint32_t consumer,
-         const std::string& label)
+void PipelineBuilder::p2p(std::uint32_t from, std::uint32_t to, std::uint32_t stage, std::uint32_t produced,
+                          std::uint32_t consumer, const std::string& label)
 {
   TaskGraph& g = result_.plan.graph;
   coll::Schedule sched(2);
@@ -288,7 +292,8 @@ void PipelineBuilder::p2p(std::uint32_t from, std::uint32_t to, std::uint32_t st
 }
 
 void PipelineBuilder::synchronise_stages(int it, const std::vector<std::vector<std::uint32_t>>& ready,
-                        std::vector<std::vector<std::uint32_t>>& waits, std::vector<std::vector<std::uint32_t>>& ends)
+                                         std::vector<std::vector<std::uint32_t>>& waits,
+                                         std::vector<std::vector<std::uint32_t>>& ends)
 {
   TaskGraph& g = result_.plan.graph;
   TrainingPlan& plan = result_.plan;

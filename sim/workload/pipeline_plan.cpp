@@ -13,8 +13,9 @@ namespace ddlsim::workload {
 using namespace ddlsim::scenario;
 using namespace ddlsim::engine;
 
-PipelineBuilder::PipelineBuilder(const Scenario& s, const model::Model& model, const std::vector<coll::GroupShape>& groups,
-                const std::vector<coll::GroupShape>& tensor_groups, const ExpertGroups& experts)
+PipelineBuilder::PipelineBuilder(const Scenario& s, const model::Model& model,
+                                 const std::vector<coll::GroupShape>& groups,
+                                 const std::vector<coll::GroupShape>& tensor_groups, const ExpertGroups& experts)
     : s_(s), t_(s.training), groups_(groups), tensor_groups_(tensor_groups), experts_(experts),
       stages_(static_cast<std::uint32_t>(t_.pipeline_parallel)), d_(static_cast<std::uint32_t>(t_.data_parallel)),
       tp_(static_cast<std::uint32_t>(t_.tensor_parallel)), ep_(static_cast<std::uint32_t>(t_.expert_parallel)),
@@ -115,9 +116,9 @@ void PipelineBuilder::set_routing_skew()
 }
 
 PipelineStage PipelineBuilder::stage_layers(std::uint32_t st_index, const std::vector<std::size_t>& firsts,
-                                           const model::Model& model, const model::Model& shard,
-                                           const std::vector<LayerCost>& costs, model::Model& sub,
-                                           std::vector<LayerCost>& sub_costs) const
+                                            const model::Model& model, const model::Model& shard,
+                                            const std::vector<LayerCost>& costs, model::Model& sub,
+                                            std::vector<LayerCost>& sub_costs) const
 {
   const double e = bytes_per_element(t_.precision);
   const double batch = t_.batch_per_gpu;
@@ -212,8 +213,7 @@ void PipelineBuilder::count_alltoalls(PipelineStage& st, std::uint32_t st_index)
   for (const Segment& seg : backward_segments_.back())
     st.expert_backward_seconds += seg.expert_seconds;
   count(forward_segments_.back(), st.alltoalls_forward, st.alltoall_bytes_forward, st.alltoall_forward_seconds);
-  count(backward_segments_.back(), st.alltoalls_backward, st.alltoall_bytes_backward,
-        st.alltoall_backward_seconds);
+  count(backward_segments_.back(), st.alltoalls_backward, st.alltoall_bytes_backward, st.alltoall_backward_seconds);
 }
 
 void PipelineBuilder::record_stage(const PipelineStage& st, std::uint32_t st_index, double& busiest)
@@ -271,7 +271,8 @@ void PipelineBuilder::make_labels()
   }
 }
 
-std::vector<std::size_t> PipelineBuilder::stage_firsts(const model::Model& model, const std::vector<LayerCost>& costs) const
+std::vector<std::size_t> PipelineBuilder::stage_firsts(const model::Model& model,
+                                                       const std::vector<LayerCost>& costs) const
 {
   const std::vector<std::size_t> starts = model.block_starts();
   std::vector<LayerCost> block_costs(starts.size(), {0, 0});
@@ -381,11 +382,9 @@ std::vector<Segment> forward_runs(const model::Model& sub, const std::vector<Lay
 /// One micro-batch's backward as segments, last layer first: `bwd` as every micro-batch but the
 /// last runs it, `last` also cut where a bucket's gradients are complete.
 template <class Gathered>
-std::pair<std::vector<Segment>, std::vector<Segment>> backward_runs(const model::Model& sub,
-                                                                    const std::vector<LayerCost>& costs,
-                                                                    const LayerTraffic& traffic,
-                                                                    const BucketEdges& edges, const Gathered& gathered,
-                                                                    bool experts)
+std::pair<std::vector<Segment>, std::vector<Segment>>
+backward_runs(const model::Model& sub, const std::vector<LayerCost>& costs, const LayerTraffic& traffic,
+              const BucketEdges& edges, const Gathered& gathered, bool experts)
 {
   std::vector<Segment> bwd, last;
   Segment plain, cut;

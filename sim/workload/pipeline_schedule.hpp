@@ -26,6 +26,7 @@ int micro_batches_in_flight(const std::vector<PipelineStep>& order);
 /// End of one iteration's compute when stages exchange for free and wait for nothing else: each
 /// step starts when its stage is free and its input is there (the previous stage's forward of the
 /// micro-batch, or the next stage's backward).
-double pipeline_compute_seconds(const std::vector<PipelineStage>& stages, scenario::PipelineSchedule schedule, int microbatches);
+double pipeline_compute_seconds(const std::vector<PipelineStage>& stages, scenario::PipelineSchedule schedule,
+                                int microbatches);
 
 }  // namespace ddlsim::workload

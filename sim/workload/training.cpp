@@ -95,8 +95,7 @@ private:
     const std::size_t nb = plan_.buckets.size();
     if (t_.policy == SchedulingPolicy::priority) {
       for (std::size_t b = nb; b-- > 0;) {
-        const std::uint32_t f =
-            g.add_delay(r, Stream::compute, plan_.buckets[b].forward_seconds * factor, "forward");
+        const std::uint32_t f = g.add_delay(r, Stream::compute, plan_.buckets[b].forward_seconds * factor, "forward");
         after(compute[r], f);
         for (std::uint32_t w : bucket_waits[r][b])
           g.add_dependency(w, f);

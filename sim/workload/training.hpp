@@ -4,9 +4,9 @@
 // architecture does it (all-reduce, parameter-server push/pull, gossip with neighbours), when the
 // scheduling policy releases them; the synchronization scheme says what the next iteration waits for.
 #include "models/layer.hpp"
-#include "sim/workload/collective_plan.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/engine/task_graph.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/workload/collective_plan.hpp"
 
 #include <functional>
 #include <vector>
@@ -23,8 +23,8 @@ struct LayerCost {
 /// (calib::predict_iteration), else the placeholder (calib::layer_seconds). When the scenario (or
 /// the profile) gives a measured single-GPU iteration, every layer's times are scaled by
 /// measured / modelled so they add up to it.
-std::vector<LayerCost> layer_costs(const model::Model& model, const scenario::TrainingConfig& training, const scenario::GpuConfig& gpu,
-                                   const GpuProfile* profile = nullptr);
+std::vector<LayerCost> layer_costs(const model::Model& model, const scenario::TrainingConfig& training,
+                                   const scenario::GpuConfig& gpu, const GpuProfile* profile = nullptr);
 
 /// Activation recomputation (layer_costs applies it last, so a measured single-GPU iteration is
 /// taken as one without it): each recomputed layer's backward also runs its forward again.
@@ -43,7 +43,8 @@ struct KeptActivations {
   double kept = 0;
   double peak = 0;
 };
-KeptActivations kept_activations(const model::Model& model, std::size_t first, std::size_t end, scenario::Recompute recompute);
+KeptActivations kept_activations(const model::Model& model, std::size_t first, std::size_t end,
+                                 scenario::Recompute recompute);
 
 /// A backward segment: consecutive layers whose gradients are synchronised together, and their
 /// forward counterpart (the same layers, run in the other direction).
@@ -121,8 +122,8 @@ struct TrainingPlan {
 
 /// `group` describes the data-parallel group (for all-reduce algorithms and the cost model of
 /// mg_wfbp and priority); `hosts` where parameter servers run.
-TrainingPlan build_training(const scenario::Scenario& scenario, const model::Model& model, const coll::GroupShape& group,
-                            const TrainingHosts& hosts);
+TrainingPlan build_training(const scenario::Scenario& scenario, const model::Model& model,
+                            const coll::GroupShape& group, const TrainingHosts& hosts);
 
 /// The factor on GPU rank r's compute times in iteration `it`: its straggler slowdown, times
 /// 1 + u with u uniform in [-jitter, jitter] drawn from (seed, r, it).

@@ -1,8 +1,8 @@
 // The scaling table and the Shi et al. (IEEE Network 2021) testbed scenarios: their findings.
-#include "sim/engine/child_process.hpp"
-#include "sim/scenario/json_reader.hpp"
-#include "sim/runner/simulate.hpp"
 #include "sim/cli/scaling.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/scenario/json_reader.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <doctest/doctest.h>

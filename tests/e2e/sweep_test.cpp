@@ -1,6 +1,6 @@
 // End-to-end sweeps: grid and zip, failed points, interruption and --resume, shards and merge.
-#include "sim/scenario/scenario.hpp"
 #include "sim/cli/sweep.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <doctest/doctest.h>
 

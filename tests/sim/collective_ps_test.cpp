@@ -1,10 +1,10 @@
 // Parameter-server all-reduce in collective mode: co-located servers and servers on CPU hosts of
 // their own, against their closed forms on a contention-free star, and the loader's errors.
-#include "sim/engine/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
-#include "sim/scenario/error.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/runner/simulate.hpp"
+#include "sim/scenario/error.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <doctest/doctest.h>

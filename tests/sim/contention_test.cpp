@@ -1,6 +1,6 @@
 // Contention on real topologies: the reason to simulate rather than use formulas.
-#include "sim/engine/child_process.hpp"
 #include "sim/collectives/registry.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/engine/executor.hpp"
 #include "sim/engine/platform.hpp"
 #include "sim_helpers.hpp"

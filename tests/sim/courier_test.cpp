@@ -1,9 +1,9 @@
 // The courier transport (mailbox comms issued by an actor per host) against one-sided comms: the
 // same simulated times on a contention-free star and on an oversubscribed fat-tree, and the rule
 // that picks it per collective.
-#include "sim/engine/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim_helpers.hpp"
 #include "topologies/cluster.hpp"
 

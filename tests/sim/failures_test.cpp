@@ -1,11 +1,11 @@
 // Failures and checkpoints of a long job: Daly's expected efficiency, its optimum interval, and
 // the report's estimate.
 #include "sim/engine/child_process.hpp"
-#include "sim/scenario/error.hpp"
-#include "sim/workload/failures.hpp"
 #include "sim/report/outputs.hpp"
 #include "sim/report/summary.hpp"
 #include "sim/runner/simulate.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/workload/failures.hpp"
 
 #include <doctest/doctest.h>
 

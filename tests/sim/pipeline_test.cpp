@@ -1,11 +1,11 @@
 #include "models/zoo.hpp"
 #include "sim/engine/child_process.hpp"
-#include "sim/workload/collective_plan.hpp"
-#include "sim/scenario/error.hpp"
-#include "sim/workload/pipeline.hpp"
 #include "sim/report/outputs.hpp"
 #include "sim/report/summary.hpp"
 #include "sim/runner/simulate.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/workload/collective_plan.hpp"
+#include "sim/workload/pipeline.hpp"
 #include "topologies/cluster.hpp"
 
 #include <doctest/doctest.h>

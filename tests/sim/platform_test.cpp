@@ -6,7 +6,6 @@
 using namespace ddlsim::scenario;
 using namespace ddlsim::engine;
 
-
 using namespace ddlsim;
 
 namespace {

@@ -2,8 +2,8 @@
 // against closed forms on contention-free stars (one GPU per node, a NIC each, max-min sharing).
 #include "models/zoo.hpp"
 #include "sim/engine/child_process.hpp"
-#include "sim/scenario/error.hpp"
 #include "sim/runner/simulate.hpp"
+#include "sim/scenario/error.hpp"
 #include "sim/workload/training.hpp"
 
 #include <doctest/doctest.h>
@@ -88,10 +88,10 @@ TEST_CASE("fusion with an infinite bucket equals none, with a zero bucket equals
 {
   const double none = mean_iteration(run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "none"}}})")));
   const double wfbp = mean_iteration(run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "wfbp"}}})")));
-  const double huge =
-      mean_iteration(run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "fusion", "bucket": "1TB"}}})")));
-  const double zero =
-      mean_iteration(run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "fusion", "bucket": "0B"}}})")));
+  const double huge = mean_iteration(
+      run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "fusion", "bucket": "1TB"}}})")));
+  const double zero = mean_iteration(
+      run(training_scenario(8, R"({"workload": {"scheduling": {"policy": "fusion", "bucket": "0B"}}})")));
   CHECK(huge == test::Rel(none).epsilon(1e-12));
   CHECK(zero == test::Rel(wfbp).epsilon(1e-12));
   CHECK(wfbp <= none);
@@ -103,7 +103,7 @@ TEST_CASE("mg_wfbp is never slower than wfbp or none and matches its cost model 
     CAPTURE(link);
     auto with = [&](const std::string& policy) {
       return training_scenario(8, std::string(R"({"cluster": {"network": {"link": {"bandwidth": )") + link +
-                             R"(}}}, "workload": {"scheduling": {"policy": ")" + policy + R"("}}})");
+                                      R"(}}}, "workload": {"scheduling": {"policy": ")" + policy + R"("}}})");
     };
     const json mg = run(with("mg_wfbp"));
     const double wfbp = mean_iteration(run(with("wfbp")));
@@ -249,7 +249,7 @@ TEST_CASE("gossip: each rank sends its model to every neighbour at once")
     CAPTURE(graph);
     const json r = run(training_scenario(p, std::string(R"({"workload": {"scheduling": {"policy": "none"},
         "architecture": {"kind": "gossip", "graph": ")") +
-                                       graph + R"("}}})"));
+                                                graph + R"("}}})"));
     const double compute = r["breakdown_s"]["compute"].get<double>();
     CHECK(r["workload"]["architecture"]["neighbours"] == neighbours);
     CHECK(mean_iteration(r) == test::Rel(compute + 2e-6 + neighbours * RESNET50_BYTES / 12.5e9).epsilon(1e-9));

@@ -1,10 +1,10 @@
 // Degraded links (cluster.slow_links): a link that runs at a fraction of its bandwidth, against
 // the closed form of a ring that it gates, and the loader's errors.
 #include "sim/engine/child_process.hpp"
-#include "sim/scenario/error.hpp"
 #include "sim/report/outputs.hpp"
 #include "sim/report/summary.hpp"
 #include "sim/runner/simulate.hpp"
+#include "sim/scenario/error.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <doctest/doctest.h>

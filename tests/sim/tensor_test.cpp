@@ -1,9 +1,9 @@
 #include "models/transformer.hpp"
 #include "sim/engine/child_process.hpp"
-#include "sim/workload/collective_plan.hpp"
-#include "sim/scenario/error.hpp"
-#include "sim/workload/pipeline.hpp"
 #include "sim/runner/simulate.hpp"
+#include "sim/scenario/error.hpp"
+#include "sim/workload/collective_plan.hpp"
+#include "sim/workload/pipeline.hpp"
 #include "topologies/cluster.hpp"
 
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
-#include "sim/engine/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim_helpers.hpp"
 #include "topologies/cluster.hpp"
 

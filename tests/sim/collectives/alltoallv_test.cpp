@@ -1,11 +1,11 @@
 // All-to-allv (uneven all-to-all, as an MoE layer's token routing): schedules, byte accounting,
 // simulated times against the pairwise recurrence and the direct exchange's closed forms on a
 // contention-free star, and the scenario keys.
-#include "sim/engine/child_process.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
-#include "sim/scenario/error.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/runner/simulate.hpp"
+#include "sim/scenario/error.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim_helpers.hpp"
 

@@ -4,9 +4,9 @@
 // collective scenario run end to end (parse, simulate in a forked child) with its time, algorithm
 // and per-tier link bytes.
 #include "sim/engine/child_process.hpp"
-#include "sim/workload/collective_plan.hpp"
 #include "sim/runner/simulate.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/workload/collective_plan.hpp"
 #include "sim_helpers.hpp"
 #include "topologies/cluster.hpp"
 

@@ -2,12 +2,12 @@
 // routes, the schedule's phases and traffic, and its time against the closed form
 // 2(c-1)(a_i + S/(c B_i)) + (C + 2H - 1)(l + c'/B) on contention-free networks.
 #include "collective_scenario.hpp"
-#include "sim/engine/child_process.hpp"
-#include "sim/workload/collective_plan.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/runner/simulate.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/workload/collective_plan.hpp"
 #include "sim_helpers.hpp"
 #include "topologies/cluster.hpp"
 

@@ -1,6 +1,6 @@
 // Known orderings between algorithms, simulated, and `auto` following them.
-#include "sim/workload/collective_plan.hpp"
 #include "sim/collectives/algorithms.hpp"
+#include "sim/workload/collective_plan.hpp"
 #include "sim_helpers.hpp"
 
 #include <doctest/doctest.h>

@@ -1,13 +1,13 @@
 // In-network aggregation on a Clos: the switches that sum (SHARP's aggregation tree), their
 // routes, the tree of a group, and the pipelined all-reduce over it against its closed form.
 #include "collective_scenario.hpp"
-#include "sim/engine/child_process.hpp"
-#include "sim/workload/collective_plan.hpp"
 #include "sim/collectives/algorithms.hpp"
 #include "sim/collectives/registry.hpp"
-#include "sim/scenario/error.hpp"
+#include "sim/engine/child_process.hpp"
 #include "sim/runner/simulate.hpp"
+#include "sim/scenario/error.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/workload/collective_plan.hpp"
 #include "sim_helpers.hpp"
 #include "topologies/cluster.hpp"
 

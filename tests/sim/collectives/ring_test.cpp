@@ -9,7 +9,6 @@
 using namespace ddlsim::scenario;
 using namespace ddlsim::engine;
 
-
 using namespace ddlsim;
 using coll::ScheduleFidelity;
 

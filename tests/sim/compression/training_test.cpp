@@ -2,10 +2,10 @@
 // node, a NIC each): codec time on the GPU timeline, all-reduce of summable payloads, all-gather
 // of the others and its crossover with the uncompressed ring, the compressed ring, the parameter
 // server; bad codec parameters; and the GRACE setting's known result.
-#include "sim/engine/child_process.hpp"
-#include "sim/scenario/error.hpp"
-#include "sim/runner/simulate.hpp"
 #include "sim/cli/sweep.hpp"
+#include "sim/engine/child_process.hpp"
+#include "sim/runner/simulate.hpp"
+#include "sim/scenario/error.hpp"
 
 #include <doctest/doctest.h>
 
