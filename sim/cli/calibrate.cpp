@@ -35,11 +35,19 @@ std::string calibrate_from_nccl_tests(const NcclCalibrationRequest& r)
   nlohmann::json doc = {{"schema", 1}, {"kind", "network_calibration"}, {"scopes", nlohmann::json::object()}};
   if (std::filesystem::exists(r.output)) {  // keep the scopes these logs do not refit
     const nlohmann::json old = read_json_file(r.output);
-    if (!old.is_object() || old.value("kind", "") != "network_calibration" || !old.contains("scopes"))
-      throw ScenarioError(fmt::format("{}: exists and is not a network calibration; expected a new file or one "
-                                      "written by ddlsim calibrate --from-nccl-tests",
-                                      r.output));
-    doc["scopes"] = old["scopes"];
+    const auto not_calibration = [&](const std::string& path, const std::string& found) {
+      return ScenarioError(r.output, path,
+                           fmt::format("found {}; the file exists and is not a network calibration: expected a new "
+                                       "file or one written by ddlsim calibrate --from-nccl-tests",
+                                       found));
+    };
+    if (!old.is_object())
+      throw not_calibration("", describe_json(old));
+    if (!old.contains("kind") || old.at("kind") != "network_calibration")
+      throw not_calibration("/kind", old.contains("kind") ? describe_json(old.at("kind")) : "no 'kind'");
+    if (!old.contains("scopes") || !old.at("scopes").is_object())
+      throw not_calibration("/scopes", old.contains("scopes") ? describe_json(old.at("scopes")) : "no 'scopes'");
+    doc["scopes"] = old.at("scopes");
   }
   std::set<std::string> fitted;
   std::string summary;

@@ -167,22 +167,30 @@ void check_paths_known(const Sweep& s, const JsonNode& sweep)
   } catch (const ScenarioError& e) {
     base_error = e;
   }
-  const std::size_t points = s.point_count();
-  for (std::size_t i = 0; i < points && std::find(known.begin(), known.end(), false) != known.end(); ++i) {
+  // At most the first 1,000 points are tried: a sweep of a million points that all fail is
+  // refused in seconds rather than run to a million failed rows.
+  const std::size_t tried = std::min<std::size_t>(s.point_count(), 1000);
+  std::optional<ScenarioError> first_error = base_error;
+  const auto unknown = [&] { return std::find(known.begin(), known.end(), false) != known.end(); };
+  for (std::size_t i = 0; i < tried && (unknown() || !any_loaded); ++i) {
     try {
       mark(to_json(parse_scenario(s.point_document(i), s.point_label(i))));
       any_loaded = true;
-    } catch (const ScenarioError&) {
+    } catch (const ScenarioError& e) {
+      if (!first_error)
+        first_error = e;
     }
   }
+  if (!any_loaded)  // nothing loads: that, not a path, is the problem to report
+    throw ScenarioError(fmt::format("{} (neither the base scenario nor any of the sweep's first {} points loads)",
+                                    first_error->what(), tried));
   for (std::size_t k = 0; k < s.paths.size(); ++k) {
     if (known[k])
       continue;
-    if (!any_loaded && base_error)  // nothing loads: that, not the path, is the problem to report
-      throw *base_error;
     sweep.child(s.paths[k])
-        .fail(fmt::format("'{}' ({}) names no key of the scenario; scenarios/README.md lists the keys", s.paths[k],
-                          pointer_of(s.paths[k])));
+        .fail(fmt::format("'{}' ({}) names no key of the scenario (nor of the resolved base or first {} points); "
+                          "scenarios/README.md lists the keys",
+                          s.paths[k], pointer_of(s.paths[k]), tried));
   }
 }
 

@@ -52,12 +52,19 @@ int sweep_command(const std::vector<std::string>& args)
       options.jobs = parse_jobs(a, value_of(i, a));
     else if (a == "--shard") {
       const std::string v = value_of(i, a);
-      int index = -1, count = -1;
-      char tail = 0;
-      if (std::sscanf(v.c_str(), "%d/%d%c", &index, &count, &tail) != 2 || count < 1 || index < 0 || index >= count)
-        throw UsageError("--shard expects I/N with 0 <= I < N, found '" + v + "'");
-      options.shard_index = index;
-      options.shard_count = count;
+      const auto slash = v.find('/');
+      const auto bad = [&] {
+        return UsageError("--shard expects I/N with 0 <= I < N, found '" + v + "' (N at most 1000000)");
+      };
+      if (slash == std::string::npos)
+        throw bad();
+      // int_option checks each number's digits and range (no overflow into a silently wrong shard).
+      try {
+        options.shard_count = int_option("--shard", v.substr(slash + 1), 1, 1000000);
+        options.shard_index = int_option("--shard", v.substr(0, slash), 0, options.shard_count - 1);
+      } catch (const UsageError&) {
+        throw bad();
+      }
     } else if (!a.empty() && a[0] == '-')
       throw UsageError("unknown option '" + a + "'");
     else if (path.empty())

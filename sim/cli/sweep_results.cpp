@@ -21,6 +21,7 @@ using nlohmann::json;
 using scenario::ScenarioError;
 using scenario::SimulationError;
 using scenario::write_file_atomically;
+using scenario::describe_json;
 
 namespace {
 
@@ -55,6 +56,36 @@ void cell(std::string& out, const std::string& text)
 {
   out += ',';
   out += text;
+}
+
+/// A row of results.jsonl as run_sweep writes it: every key this code reads, of its type.
+void check_row(const json& row, const std::string& file, std::size_t number)
+{
+  const auto fail = [&](const std::string& what) {
+    throw ScenarioError(file, "", fmt::format("line {}: not a sweep result row: {}", number, what));
+  };
+  if (!row.is_object())
+    fail("found " + describe_json(row) + "; expected an object");
+  const auto require = [&](const char* key, bool ok, const char* expected) {
+    if (!row.contains(key))
+      fail(fmt::format("no '{}'; expected {}", key, expected));
+    if (!ok)
+      fail(fmt::format("'{}' is {}; expected {}", key, describe_json(row.at(key)), expected));
+  };
+  require("point", row.contains("point") && row.at("point").is_number_unsigned(), "a point index (0 or more)");
+  require("sweep_id", row.contains("sweep_id") && row.at("sweep_id").is_string(), "the sweep's id (a string)");
+  require("kind", row.contains("kind") && row.at("kind").is_string() &&
+                      (row.at("kind") == "training" || row.at("kind") == "collective"),
+          "'training' or 'collective'");
+  require("status", row.contains("status") && row.at("status").is_string(), "'ok' or 'failed'");
+  require("paths", row.contains("paths") && row.at("paths").is_array() &&
+                       std::all_of(row.at("paths").begin(), row.at("paths").end(),
+                                   [](const json& p) { return p.is_string(); }),
+          "a list of swept paths");
+  require("values", row.contains("values") && row.at("values").is_array() &&
+                        row.at("values").size() == row.at("paths").size(),
+          "a list of values, one per swept path");
+  require("metrics", row.contains("metrics") && row.at("metrics").is_object(), "an object of metrics");
 }
 
 }  // namespace
@@ -132,15 +163,14 @@ std::vector<json> read_rows(const std::string& file, bool* truncated)
     const bool last = in.peek() == std::char_traits<char>::eof();
     try {
       rows.push_back(json::parse(line));
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
       if (last && truncated) {
         *truncated = true;
         break;
       }
       throw ScenarioError(file, "", fmt::format("line {}: not a sweep result row ({})", number, e.what()));
     }
-    if (!rows.back().is_object() || !rows.back().contains("point") || !rows.back().contains("sweep_id"))
-      throw ScenarioError(file, "", fmt::format("line {}: not a sweep result row", number));
+    check_row(rows.back(), file, number);
   }
   return rows;
 }

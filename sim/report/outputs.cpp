@@ -2,6 +2,7 @@
 
 #include "sim/report/summary.hpp"
 #include "sim/scenario/error.hpp"
+#include "sim/scenario/json_reader.hpp"
 
 #include <fmt/format.h>
 
@@ -28,12 +29,9 @@ void write_outputs(const scenario::Scenario& s, const RunResult& result, const s
   std::filesystem::create_directories(dir, ec);
   if (ec)
     throw SimulationError("cannot create the output folder " + dir + ": " + ec.message());
+  // Each file is written under a temporary name and renamed: none is left half-written.
   auto write = [&](const std::string& name, const std::string& text) {
-    const std::string path = (std::filesystem::path(dir) / name).string();
-    std::ofstream f(path, std::ios::binary);
-    f << text;
-    if (!f)
-      throw SimulationError("cannot write " + path);
+    scenario::write_file_atomically((std::filesystem::path(dir) / name).string(), text);
   };
   write("report.json", result.report.dump(2) + "\n");
   write("summary.txt", summary_text(s, result.report));

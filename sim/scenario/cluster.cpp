@@ -90,6 +90,12 @@ NetworkConfig parse_network(const JsonNode& net)
     n.routers_per_group = net.int_value("routers_per_group", 1);
     n.hosts_per_router = net.int_value("hosts_per_router", 1);
     n.global_links_per_router = net.int_value("global_links_per_router", 0);
+    // Routers are hosts of the platform: at most as many as the GPUs ddlsim supports.
+    if (double(n.groups) * n.routers_per_group > 1048576 || n.hosts_per_router > 1048576 ||
+        n.global_links_per_router > 1048576)
+      net.fail(fmt::format("{} groups x {} routers ({} hosts and {} global links each) is more than the 1,048,576 "
+                           "routers and ports ddlsim supports",
+                           n.groups, n.routers_per_group, n.hosts_per_router, n.global_links_per_router));
     break;
   case topo::NetworkKind::custom: {
     net.allow_keys({"topology", "link", "sharing", "switches", "links"});

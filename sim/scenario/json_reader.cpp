@@ -1,10 +1,15 @@
 #include "sim/scenario/json_reader.hpp"
 
 #include "sim/scenario/error.hpp"
+#include "sim/scenario/json_structure.hpp"
+
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -66,6 +71,7 @@ void check_bound(const JsonNode& node, double value, Bound bound)
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& file)
 {
+  check_json_structure(text, file);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
@@ -75,11 +81,26 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& file)
       reason = reason.substr(colon + 2);
     const std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
     throw ScenarioError(file, "", fmt::format("malformed JSON at {}: {}", line_column(text, byte), reason));
+  } catch (const nlohmann::json::exception& e) {  // what check_json_structure did not foresee
+    throw ScenarioError(file, "", fmt::format("unreadable JSON: {}", e.what()));
   }
 }
 
 std::string read_text_file(const std::string& path)
 {
+  // Checked before opening: a FIFO would block the open, a device such as /dev/zero never ends.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw ScenarioError(path, "", fmt::format("cannot open the file: {}", std::strerror(errno)));
+  if (!S_ISREG(st.st_mode))
+    throw ScenarioError(path, "", fmt::format("found {}; expected a regular file",
+                                              S_ISDIR(st.st_mode)    ? "a folder"
+                                              : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                                              : S_ISCHR(st.st_mode)  ? "a character device"
+                                                                     : "a special file"));
+  if (static_cast<std::uint64_t>(st.st_size) > MAX_INPUT_BYTES)
+    throw ScenarioError(path, "", fmt::format("the file is {} bytes; input files are at most {} bytes (64 MiB)",
+                                              st.st_size, MAX_INPUT_BYTES));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw ScenarioError(path, "", "cannot open the file (does it exist and is it readable?)");
@@ -96,16 +117,24 @@ nlohmann::json read_json_file(const std::string& path)
 void write_file_atomically(const std::string& path, const std::string& text)
 {
   const std::string tmp = path + ".tmp";
+  std::error_code ec;
   {
+    errno = 0;
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     f << text;
-    if (!f)
-      throw SimulationError("cannot write " + tmp);
+    f.flush();
+    if (!f) {
+      const std::string reason = errno ? std::strerror(errno) : "write failed";
+      std::filesystem::remove(tmp, ec);
+      throw SimulationError("cannot write " + path + ": " + reason);
+    }
   }
-  std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec)
-    throw SimulationError("cannot rename " + tmp + " to " + path + ": " + ec.message());
+  if (ec) {
+    const std::string reason = ec.message();
+    std::filesystem::remove(tmp, ec);
+    throw SimulationError("cannot write " + path + ": " + reason);
+  }
 }
 
 std::string describe_json(const nlohmann::json& value)

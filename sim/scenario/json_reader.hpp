@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -14,9 +15,14 @@
 
 namespace ddlsim::scenario {
 
-/// Parses `path` as JSON; throws ScenarioError for a missing file or malformed JSON (with line and column).
+/// The largest input file ddlsim reads (scenario, sweep, profile, calibration, log): 64 MiB.
+inline constexpr std::uint64_t MAX_INPUT_BYTES = 64ull << 20;
+
+/// Parses `path` as JSON; throws ScenarioError for a missing file or malformed JSON (with line and
+/// column), and for what check_json_structure refuses (duplicate keys, deep nesting, overflow).
 nlohmann::json read_json_file(const std::string& path);
-/// The bytes of a file; a ScenarioError naming it when it cannot be opened.
+/// The bytes of a regular file of at most MAX_INPUT_BYTES; a ScenarioError naming it otherwise
+/// (missing, unreadable, a folder, a FIFO, a device, too large).
 std::string read_text_file(const std::string& path);
 /// Writes `text` to path.tmp, then renames it over `path`, so no reader sees half a file;
 /// SimulationError when either fails.

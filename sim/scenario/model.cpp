@@ -17,6 +17,10 @@ namespace ddlsim::scenario {
 
 namespace {
 
+/// A transformer's vocabulary at most 2^24 tokens: an embedding beyond that is no model anyone
+/// trains, and its gradients would outgrow what a transfer can carry.
+constexpr int MAX_VOCABULARY = 1 << 24;
+
 /// model.transformer: a transformer described by its shape (GPT, BERT, Llama and MoE variants).
 void parse_transformer(const JsonNode& model, Scenario& s)
 {
@@ -37,6 +41,8 @@ void parse_transformer(const JsonNode& model, Scenario& s)
                                        c.hidden, std::numeric_limits<int>::max() / 4));
   c.ffn = t.int_or("ffn", 4 * c.hidden, 1);
   c.vocabulary = t.int_value("vocabulary", 1);
+  if (c.vocabulary > MAX_VOCABULARY)
+    t.child("vocabulary").fail(fmt::format("found {}; expected at most {} tokens", c.vocabulary, MAX_VOCABULARY));
   c.sequence = t.int_value("sequence", 1);
   c.max_positions = t.int_or("max_positions", c.sequence, 1);
   c.token_types = t.int_or("token_types", 0, 0);
@@ -86,6 +92,25 @@ void parse_transformer(const JsonNode& model, Scenario& s)
   s.transformer = c;
 }
 
+// What one layer of a custom model may hold: far beyond any trained model, and small enough that its
+// times and bytes stay exact in a double and schedulable by the engine (a layer of 1e308 FLOPs
+// would take 1e295 s, at which a timer can no longer advance the clock).
+constexpr double MAX_LAYER_PARAMS = 1e13;
+constexpr double MAX_LAYER_FLOPS = 1e21;
+constexpr double MAX_LAYER_ACTIVATIONS = 1e15;
+
+void check_layer_size(const JsonNode& l, const model::Layer& layer)
+{
+  const auto over = [&](const char* key, double value, double most, const char* what) {
+    if (value > most)
+      l.child(key).fail(fmt::format("found {:g}; expected at most {:g} {} per layer", value, most, what));
+  };
+  over("params", double(layer.params), MAX_LAYER_PARAMS, "parameters");
+  over("forward_flops", layer.forward_flops_per_sample, MAX_LAYER_FLOPS, "FLOPs a sample");
+  if (l.has("activations"))
+    over("activations", layer.activation_elements_per_sample, MAX_LAYER_ACTIVATIONS, "elements a sample");
+}
+
 /// model.layers: a custom model, layer by layer.
 void parse_custom_layers(const JsonNode& model, Scenario& s)
 {
@@ -107,6 +132,7 @@ void parse_custom_layers(const JsonNode& model, Scenario& s)
     layer.params = l.integer("params", 0);
     layer.forward_flops_per_sample = l.child("forward_flops").as_number(Bound::non_negative);
     layer.activation_elements_per_sample = l.number_or("activations", 0, Bound::non_negative);
+    check_layer_size(l, layer);
     if (auto tensors = l.optional_child("tensors")) {
       std::int64_t sum = 0;
       for (std::size_t k = 0; k < tensors->array_size(); ++k) {

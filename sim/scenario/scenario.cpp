@@ -7,9 +7,28 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace ddlsim::scenario {
+
+namespace {
+
+/// A scenario's name names its output folder: one safe file-name component.
+void check_name(const std::string& name, const JsonNode& node, bool given)
+{
+  const bool safe = !name.empty() && name.size() <= 128 && name.front() != '.' && name.front() != '-' &&
+                    std::all_of(name.begin(), name.end(), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+                    });
+  if (!safe)
+    node.fail(fmt::format("{} '{}'; expected a name of 1 to 128 letters, digits, '.', '_' and '-', not starting with "
+                          "'.' or '-' (it names the output folder){}",
+                          given ? "found" : "the file's name gives", name, given ? "" : "; give \"name\""));
+}
+
+}  // namespace
 
 Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
 {
@@ -23,8 +42,7 @@ Scenario parse_scenario(const nlohmann::json& document, const std::string& file)
   if (s.schema != 1)
     root.child("schema").fail(fmt::format("found {}; expected 1 (the only schema this ddlsim reads)", s.schema));
   s.name = root.has("name") ? root.string("name") : std::filesystem::path(file).stem().string();
-  if (s.name.empty() || s.name.find_first_of("/\\") != std::string::npos)
-    root.child("name").fail("expected a non-empty name without slashes (it names the output folder)");
+  check_name(s.name, root.has("name") ? root.child("name") : root, root.has("name"));
   s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 1, 0));
   s.cluster = parse_cluster(root.child("cluster"));
   check_cluster_builds(root.child("cluster"), s);

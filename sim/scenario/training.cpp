@@ -417,6 +417,9 @@ void parse_training_scenario(const JsonNode& root, Scenario& s)
   s.training = parse_training(w, s.cluster.gpus(), s.cluster.gpus_per_node);
   const JsonNode model = root.child("model");
   parse_model(model, s);
+  // Far beyond any trained model, and small enough that gradient bytes stay exact in a transfer.
+  if (const double params = double(scenario_model(s).total_params()); params > 1e14)
+    model.fail(fmt::format("found a model of {:.3g} parameters; expected at most 1e14", params));
   check_model_shards(w, s);
   const bool measured = s.training.compute.iteration_seconds > 0;
   if (measured && !root.has("gpu")) {
