@@ -16,9 +16,13 @@ int main(int argc, char** argv)
 {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-      std::fputs(usage_text, args.empty() ? stderr : stdout);
-      return args.empty() ? 2 : 0;
+    if (args.empty()) {
+      std::fprintf(stderr, "ddlsim: no command given\n%s", usage_text);
+      return 2;
+    }
+    if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      std::fputs(usage_text, stdout);
+      return 0;
     }
     if (args[0] == "run")
       return run_command({args.begin() + 1, args.end()});

@@ -159,39 +159,44 @@ void check_paths_known(const Sweep& s, const JsonNode& sweep)
     for (std::size_t k = 0; k < s.paths.size(); ++k)
       known[k] = known[k] || has_path(resolved, s.paths[k]);
   };
-  std::optional<ScenarioError> base_error;
   bool any_loaded = false;
   try {
     mark(to_json(parse_scenario(s.base, path)));
     any_loaded = true;
-  } catch (const ScenarioError& e) {
-    base_error = e;
+  } catch (const ScenarioError&) {
+    // a base that does not load is fine when its points do (a sweep may fill in what it lacks)
   }
   // At most the first 1,000 points are tried: a sweep of a million points that all fail is
   // refused in seconds rather than run to a million failed rows.
   const std::size_t tried = std::min<std::size_t>(s.point_count(), 1000);
-  std::optional<ScenarioError> first_error = base_error;
   const auto unknown = [&] { return std::find(known.begin(), known.end(), false) != known.end(); };
-  for (std::size_t i = 0; i < tried && (unknown() || !any_loaded); ++i) {
+  bool point_loaded = false;
+  std::optional<ScenarioError> point_error;
+  for (std::size_t i = 0; i < tried && (unknown() || !point_loaded); ++i) {
     try {
       mark(to_json(parse_scenario(s.point_document(i), s.point_label(i))));
-      any_loaded = true;
+      any_loaded = point_loaded = true;
     } catch (const ScenarioError& e) {
-      if (!first_error)
-        first_error = e;
+      if (!point_error)
+        point_error = e;
     }
   }
-  if (!any_loaded)  // nothing loads: that, not a path, is the problem to report
-    throw ScenarioError(fmt::format("{} (neither the base scenario nor any of the sweep's first {} points loads)",
-                                    first_error->what(), tried));
+  const auto nothing_loads = [&] {
+    return ScenarioError(fmt::format("{} (none of the sweep's first {} points loads{})", point_error->what(), tried,
+                                     any_loaded ? ", though the base scenario does" : ", nor does the base scenario"));
+  };
   for (std::size_t k = 0; k < s.paths.size(); ++k) {
     if (known[k])
       continue;
+    if (!any_loaded)  // nothing loads: that, not the path, is the problem to report
+      throw nothing_loads();
     sweep.child(s.paths[k])
         .fail(fmt::format("'{}' ({}) names no key of the scenario (nor of the resolved base or first {} points); "
                           "scenarios/README.md lists the keys",
                           s.paths[k], pointer_of(s.paths[k]), tried));
   }
+  if (!point_loaded)  // a million points that all fail are refused before the first runs
+    throw nothing_loads();
 }
 
 }  // namespace
