@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# Installs ddlsim's Debian dependencies (only those missing) and builds it in Release.
-# Usage: scripts/setup.sh [--no-build]
-# Environment: BUILD_DIR (default: build), SUDO (default: sudo when not root).
+# Installs ddlsim's Debian dependencies (only those missing) and builds it.
+# Usage: scripts/setup.sh [--no-build | --sanitize | --fuzz]
+#   (none)      Release build in build/
+#   --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer build of everything in build-sanitize/,
+#               then the whole test suite under them
+#   --fuzz      clang and libclang-rt-14-dev too, and the libFuzzer targets (tests/fuzz/) in build-fuzz/
+# Environment: BUILD_DIR (default: per mode, above), SUDO (default: sudo when not root).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${BUILD_DIR:-"$here/build"}
+mode=${1-}
+case "$mode" in
+  "" | --no-build) default_dir="$here/build" ;;
+  --sanitize) default_dir="$here/build-sanitize" ;;
+  --fuzz) default_dir="$here/build-fuzz" ;;
+  *) echo "setup: unknown option '$mode'; expected --no-build, --sanitize or --fuzz" >&2; exit 2 ;;
+esac
+build_dir=${BUILD_DIR:-"$default_dir"}
 
 # Debian 12 (bookworm) package names; libsimgrid-dev there is SimGrid 3.32.
 # universal-ctags measures function lengths for the code-size test (scripts/code_size.py).
 packages=(g++ cmake make pkg-config libsimgrid-dev libboost-graph-dev nlohmann-json3-dev libfmt-dev doctest-dev
           python3 python3-matplotlib universal-ctags)
+[ "$mode" = "--fuzz" ] && packages+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,7 +41,18 @@ else
   echo "setup: all Debian packages present"
 fi
 
-[ "${1-}" = "--no-build" ] && exit 0
+[ "$mode" = "--no-build" ] && exit 0
 
-cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build_dir" -j "$(nproc)"
+case "$mode" in
+  --sanitize)
+    cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDDLSIM_SANITIZE=ON
+    cmake --build "$build_dir" -j "$(nproc)"
+    ctest --test-dir "$build_dir" -j "$(nproc)" --output-on-failure ;;
+  --fuzz)
+    CC=clang CXX=clang++ cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDDLSIM_FUZZ=ON \
+      -DBUILD_TESTING=OFF
+    cmake --build "$build_dir" -j "$(nproc)" --target ddlsim_fuzzers ;;
+  *)
+    cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
+    cmake --build "$build_dir" -j "$(nproc)" ;;
+esac
