@@ -211,6 +211,22 @@ nlohmann::json network_json(const NetworkConfig& n)
   return j;
 }
 
+/// Each slow link names a link of the cluster (as links.csv names it).
+void check_slow_link_names(const JsonNode& cluster, const ClusterConfig& cc, const topo::Topology& built)
+{
+  std::unordered_set<std::string> names;
+  for (std::uint32_t id = 0; id < built.link_count(); ++id)
+    names.insert(built.link(id).name);
+  for (std::size_t i = 0; i < cc.slow_links.size(); ++i)
+    if (!names.count(cc.slow_links[i].first))
+      cluster.child("slow_links")
+          .element(i)
+          .child("link")
+          .fail(fmt::format("found '{}'; expected the name of a link of this cluster, as the 'link' column of "
+                            "links.csv gives it (e.g. '{}')",
+                            cc.slow_links[i].first, built.link(built.link_count() - 1).name));
+}
+
 }  // namespace
 
 /// A link: a preset name ("ib-hdr-200"), a network calibration file ("net.json", relative to the
@@ -281,30 +297,21 @@ void check_cluster_builds(const JsonNode& cluster, const Scenario& s)
   // small), failed links (each name, and that every pair of leaves stays connected), and that
   // each slow link names a link (built without them, to say which entry is wrong).
   const ClusterConfig& cc = s.cluster;
-  std::optional<topo::Topology> built;
   try {
     topo::ClusterParams params = cluster_params(cc, s.seed);
     params.slow_links.clear();
     topo::validate(params);
-    if (cc.network.topology == topo::NetworkKind::custom || !cc.network.failed_links.empty() || !cc.slow_links.empty())
-      built = topo::make_cluster(params);
+    if (cc.network.topology != topo::NetworkKind::custom && cc.network.failed_links.empty() && cc.slow_links.empty())
+      return;
+    // Initialised in place, never moved: a Topology indexes its own graph's edges, and a moved-from
+    // copy left those pointers dangling (AddressSanitizer: heap-use-after-free).
+    const topo::Topology built = topo::make_cluster(params);
+    if (!cc.slow_links.empty())
+      check_slow_link_names(cluster, cc, built);
   } catch (const topo::FailedLinksError& e) {
     cluster.child("network").child("failed_links").fail(e.detail());
   } catch (const std::invalid_argument& e) {
     cluster.child("network").fail(e.what());
-  }
-  if (!cc.slow_links.empty()) {
-    std::unordered_set<std::string> names;
-    for (std::uint32_t id = 0; id < built->link_count(); ++id)
-      names.insert(built->link(id).name);
-    for (std::size_t i = 0; i < cc.slow_links.size(); ++i)
-      if (!names.count(cc.slow_links[i].first))
-        cluster.child("slow_links")
-            .element(i)
-            .child("link")
-            .fail(fmt::format("found '{}'; expected the name of a link of this cluster, as the 'link' column of "
-                              "links.csv gives it (e.g. '{}')",
-                              cc.slow_links[i].first, built->link(built->link_count() - 1).name));
   }
 }
 
