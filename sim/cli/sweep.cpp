@@ -169,7 +169,9 @@ void check_paths_known(const Sweep& s, const JsonNode& sweep)
   // At most the first 1,000 points are tried: a sweep of a million points that all fail is
   // refused in seconds rather than run to a million failed rows.
   const std::size_t tried = std::min<std::size_t>(s.point_count(), 1000);
-  const auto unknown = [&] { return std::find(known.begin(), known.end(), false) != known.end(); };
+  const auto unknown = [&] {
+    return std::find(known.begin(), known.end(), false) != known.end();
+  };
   bool point_loaded = false;
   std::optional<ScenarioError> point_error;
   for (std::size_t i = 0; i < tried && (unknown() || !point_loaded); ++i) {

@@ -18,10 +18,10 @@
 namespace ddlsim::cli {
 
 using nlohmann::json;
+using scenario::describe_json;
 using scenario::ScenarioError;
 using scenario::SimulationError;
 using scenario::write_file_atomically;
-using scenario::describe_json;
 
 namespace {
 
@@ -74,16 +74,17 @@ void check_row(const json& row, const std::string& file, std::size_t number)
   };
   require("point", row.contains("point") && row.at("point").is_number_unsigned(), "a point index (0 or more)");
   require("sweep_id", row.contains("sweep_id") && row.at("sweep_id").is_string(), "the sweep's id (a string)");
-  require("kind", row.contains("kind") && row.at("kind").is_string() &&
-                      (row.at("kind") == "training" || row.at("kind") == "collective"),
+  require("kind",
+          row.contains("kind") && row.at("kind").is_string() &&
+              (row.at("kind") == "training" || row.at("kind") == "collective"),
           "'training' or 'collective'");
   require("status", row.contains("status") && row.at("status").is_string(), "'ok' or 'failed'");
-  require("paths", row.contains("paths") && row.at("paths").is_array() &&
-                       std::all_of(row.at("paths").begin(), row.at("paths").end(),
-                                   [](const json& p) { return p.is_string(); }),
+  require("paths",
+          row.contains("paths") && row.at("paths").is_array() &&
+              std::all_of(row.at("paths").begin(), row.at("paths").end(), [](const json& p) { return p.is_string(); }),
           "a list of swept paths");
-  require("values", row.contains("values") && row.at("values").is_array() &&
-                        row.at("values").size() == row.at("paths").size(),
+  require("values",
+          row.contains("values") && row.at("values").is_array() && row.at("values").size() == row.at("paths").size(),
           "a list of values, one per swept path");
   require("metrics", row.contains("metrics") && row.at("metrics").is_object(), "an object of metrics");
 }

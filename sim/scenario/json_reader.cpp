@@ -19,20 +19,6 @@ namespace ddlsim::scenario {
 
 namespace {
 
-std::string line_column(const std::string& text, std::size_t byte)
-{
-  std::size_t line = 1, column = 1;
-  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return fmt::format("line {}, column {}", line, column);
-}
-
 std::string escape_pointer_token(std::string_view key)
 {
   std::string out;
@@ -93,14 +79,15 @@ std::string read_text_file(const std::string& path)
   if (::stat(path.c_str(), &st) != 0)
     throw ScenarioError(path, "", fmt::format("cannot open the file: {}", std::strerror(errno)));
   if (!S_ISREG(st.st_mode))
-    throw ScenarioError(path, "", fmt::format("found {}; expected a regular file",
-                                              S_ISDIR(st.st_mode)    ? "a folder"
-                                              : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
-                                              : S_ISCHR(st.st_mode)  ? "a character device"
-                                                                     : "a special file"));
+    throw ScenarioError(path, "",
+                        fmt::format("found {}; expected a regular file", S_ISDIR(st.st_mode)    ? "a folder"
+                                                                         : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                                                                         : S_ISCHR(st.st_mode)  ? "a character device"
+                                                                                                : "a special file"));
   if (static_cast<std::uint64_t>(st.st_size) > MAX_INPUT_BYTES)
-    throw ScenarioError(path, "", fmt::format("the file is {} bytes; input files are at most {} bytes (64 MiB)",
-                                              st.st_size, MAX_INPUT_BYTES));
+    throw ScenarioError(
+        path, "",
+        fmt::format("the file is {} bytes; input files are at most {} bytes (64 MiB)", st.st_size, MAX_INPUT_BYTES));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw ScenarioError(path, "", "cannot open the file (does it exist and is it readable?)");

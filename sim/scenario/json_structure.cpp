@@ -70,19 +70,7 @@ public:
   }
 
 private:
-  std::string where(std::size_t byte) const
-  {
-    std::size_t line = 1, column = 1;
-    for (std::size_t k = 0; k < byte && k < text_.size(); ++k) {
-      if (text_[k] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    return fmt::format("line {}, column {}", line, column);
-  }
+  std::string where(std::size_t byte) const { return line_column(text_, byte); }
 
   /// The JSON path of the value that starts here.
   std::string value_path() const
@@ -149,6 +137,20 @@ private:
 };
 
 }  // namespace
+
+std::string line_column(const std::string& text, std::size_t byte)
+{
+  std::size_t line = 1, column = 1;
+  for (std::size_t k = 0; k < byte && k < text.size(); ++k) {
+    if (text[k] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return fmt::format("line {}, column {}", line, column);
+}
 
 void check_json_structure(const std::string& text, const std::string& file)
 {

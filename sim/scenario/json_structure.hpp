@@ -11,6 +11,9 @@ namespace ddlsim::scenario {
 /// Deepest nesting of objects and arrays an input file may have (shipped files nest 6 deep).
 inline constexpr std::size_t MAX_JSON_DEPTH = 64;
 
+/// "line L, column C" of byte `byte` of `text`, as messages about a file's text give it.
+std::string line_column(const std::string& text, std::size_t byte);
+
 /// Throws ScenarioError (file, JSON path, what was found, what was expected) for a duplicate key,
 /// nesting deeper than MAX_JSON_DEPTH, or a number that overflows a double. Text that is not
 /// well-formed JSON is left to the parser, which reports it with its line and column.

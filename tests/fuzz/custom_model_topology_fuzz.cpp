@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0)
     return 0;
   ddlsim::fuzz::expect_only_scenario_errors([&] {
-    const nlohmann::json part = parse_json_text(std::string(reinterpret_cast<const char*>(data) + 1, size - 1), "f.json");
+    const nlohmann::json part =
+        parse_json_text(std::string(reinterpret_cast<const char*>(data) + 1, size - 1), "f.json");
     nlohmann::json doc = nlohmann::json::parse(BASE);
     if (data[0] % 2 == 0)
       doc["model"] = {{"name", "custom"}, {"layers", part}};

@@ -30,8 +30,8 @@ template <class Parse> void expect_only_scenario_errors(Parse&& parse)
 inline std::string as_file(const std::uint8_t* data, std::size_t size, const char* suffix)
 {
   static const std::string path = "/tmp/ddlsim-fuzz-" + std::to_string(::getpid()) + suffix;
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
-                                                                static_cast<std::streamsize>(size));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return path;
 }
 
